@@ -1,0 +1,18 @@
+//! Image I/O: ImageJ hyperstack TIFFs that Fiji, napari (tifffile) and cellsdf agree on.
+//!
+//! Arrays are (t, z, y, x) in memory, C order. Calibration travels with the data: x/y pixel
+//! size in the TIFF resolution tags, z spacing, unit (micron) and frame interval in the ImageJ
+//! description. Outputs are written to a temporary file and renamed, so a failed or cancelled
+//! write never leaves a half-written file.
+
+mod atomic;
+mod imagej;
+mod stack;
+mod tiff_read;
+mod tiff_write;
+
+pub use atomic::write_atomic;
+pub(crate) use atomic::write_bytes_atomic;
+pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
+pub use tiff_read::{read_hyperstack, read_hyperstack_with_limits, ReadLimits};
+pub use tiff_write::write_hyperstack;

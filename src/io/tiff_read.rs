@@ -1,0 +1,360 @@
+//! Reading multi-page TIFFs (ImageJ hyperstacks, tifffile "shaped" files, plain page stacks)
+//! into (t, z, y, x) arrays with their calibration.
+
+use super::imagej::{length_unit_in_um, Description};
+use super::stack::{AnyStack, Hyperstack};
+use crate::error::{Error, Result};
+use crate::units::{Calibration, VoxelSize};
+use ndarray::Array4;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use tiff::decoder::ifd::Value;
+use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
+use tiff::{ColorType, TiffError};
+
+/// Resource caps for reading untrusted files.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Largest total pixel data accepted, in bytes (default 16 GiB).
+    pub max_bytes: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_bytes: 16 << 30,
+        }
+    }
+}
+
+/// Reads a TIFF stack with [`ReadLimits::default`]. See [`read_hyperstack_with_limits`].
+pub fn read_hyperstack(path: &Path) -> Result<AnyStack> {
+    read_hyperstack_with_limits(path, &ReadLimits::default())
+}
+
+/// Reads every page of the TIFF at `path` into a (t, z, y, x) hyperstack.
+///
+/// The (t, z) split comes from the ImageJ description (`frames`, `slices`), else from a
+/// tifffile `{"shape": [...]}` description, else all pages are z slices of one frame.
+/// Uncompressed, LZW, Deflate and PackBits files are read. Calibration: x/y pixel size from
+/// the resolution tags in the description's `unit` (or the tag's cm/inch unit); z from
+/// `spacing` (or SCIFIO `scales`); `voxel_um` is `None` unless all three are known (a single
+/// slice takes z = x). Errors name the file and the problem; nothing panics on bad input.
+pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<AnyStack> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let bad = |msg: String| Error::format(path, msg);
+    let mut dec = Decoder::new(BufReader::new(file))
+        .map_err(|e| tiff_error(path, e))?
+        .with_limits(decoder_limits(limits));
+    let (width, height) = dec.dimensions().map_err(|e| tiff_error(path, e))?;
+    let colortype = dec.colortype().map_err(|e| tiff_error(path, e))?;
+    match colortype {
+        ColorType::Gray(8 | 16 | 32 | 64) => {}
+        other => {
+            return Err(bad(format!(
+                "unsupported pixel layout {other:?}: cellsdf reads single-channel 8/16/32/64-bit images"
+            )))
+        }
+    }
+    let description = dec
+        .get_tag_ascii_string(Tag::ImageDescription)
+        .ok()
+        .unwrap_or_default();
+    let ij = Description::parse(&description);
+    let plane = width as u64 * height as u64;
+    if let Some(declared) = ij.as_ref().and_then(|d| d.images) {
+        check_size(path, declared as u64 * plane * bytes_of(colortype), limits)?;
+    }
+    let x_res = rational(dec.find_tag(Tag::XResolution).ok().flatten());
+    let y_res = rational(dec.find_tag(Tag::YResolution).ok().flatten());
+    let res_unit = dec
+        .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+        .ok()
+        .flatten()
+        .unwrap_or(2);
+
+    let mut pages: Option<Pages> = None;
+    let mut count = 0usize;
+    loop {
+        let dims = dec.dimensions().map_err(|e| tiff_error(path, e))?;
+        if dims != (width, height) {
+            return Err(bad(format!(
+                "page {count} is {}x{} pixels but page 0 is {width}x{height}; all pages must have one size",
+                dims.0, dims.1
+            )));
+        }
+        let ct = dec.colortype().map_err(|e| tiff_error(path, e))?;
+        if ct != colortype {
+            return Err(bad(format!(
+                "page {count} has pixel layout {ct:?} but page 0 has {colortype:?}"
+            )));
+        }
+        check_size(
+            path,
+            (count as u64 + 1) * plane * bytes_of(colortype),
+            limits,
+        )?;
+        let image = dec
+            .read_image()
+            .map_err(|e| tiff_error(path, e).with_context(&format!("page {count}")))?;
+        match pages.as_mut() {
+            None => pages = Some(Pages::from(image)),
+            Some(p) => p.push(image).map_err(|()| {
+                bad(format!(
+                    "page {count} has a different sample type than page 0"
+                ))
+            })?,
+        }
+        count += 1;
+        if !dec.more_images() {
+            break;
+        }
+        dec.next_image().map_err(|e| tiff_error(path, e))?;
+    }
+    let pages = pages.expect("a TIFF has at least one page");
+
+    let (frames, slices) = split_pages(path, count, ij.as_ref(), &description, height, width)?;
+    let calibration = calibration(ij.as_ref(), x_res, y_res, res_unit, slices);
+    let shape = (frames, slices, height as usize, width as usize);
+    pages.into_stack(shape, calibration, path)
+}
+
+fn decoder_limits(limits: &ReadLimits) -> Limits {
+    let mut l = Limits::default();
+    l.decoding_buffer_size = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
+    l
+}
+
+fn check_size(path: &Path, bytes: u64, limits: &ReadLimits) -> Result<()> {
+    if bytes > limits.max_bytes {
+        return Err(Error::format(
+            path,
+            format!(
+                "pixel data of {:.1} GiB exceeds the reading limit of {:.1} GiB",
+                bytes as f64 / (1u64 << 30) as f64,
+                limits.max_bytes as f64 / (1u64 << 30) as f64
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn bytes_of(ct: ColorType) -> u64 {
+    match ct {
+        ColorType::Gray(b) => b as u64 / 8,
+        _ => 1,
+    }
+}
+
+fn rational(v: Option<Value>) -> Option<f64> {
+    match v? {
+        Value::Rational(n, d) if n > 0 && d > 0 => Some(n as f64 / d as f64),
+        Value::Float(f) if f > 0.0 => Some(f as f64),
+        Value::Double(f) if f > 0.0 => Some(f),
+        _ => None,
+    }
+}
+
+/// Splits `count` pages into (frames, slices).
+fn split_pages(
+    path: &Path,
+    count: usize,
+    ij: Option<&Description>,
+    description: &str,
+    height: u32,
+    width: u32,
+) -> Result<(usize, usize)> {
+    let bad = |msg: String| Error::format(path, msg);
+    if let Some(d) = ij {
+        if d.channels.unwrap_or(1) > 1 {
+            return Err(bad(format!(
+                "holds {} channels; cellsdf reads single-channel stacks (split the channels first)",
+                d.channels.unwrap_or(1)
+            )));
+        }
+        if let Some(images) = d.images {
+            if images != count {
+                return Err(bad(format!(
+                    "description declares {images} images but the file holds {count} pages (truncated, or a layout without one directory per page)"
+                )));
+            }
+        }
+        let frames = d.frames.unwrap_or(1).max(1);
+        let slices = d.slices.unwrap_or(count / frames).max(1);
+        if frames * slices != count {
+            return Err(bad(format!(
+                "description declares {slices} slices x {frames} frames but the file holds {count} pages"
+            )));
+        }
+        return Ok((frames, slices));
+    }
+    if let Some(shape) = shaped_description(description) {
+        let n = shape.len();
+        if n >= 2 && shape[n - 2] == height as usize && shape[n - 1] == width as usize {
+            let lead: Vec<usize> = shape[..n - 2].to_vec();
+            if lead.iter().product::<usize>() == count {
+                let non_unit: Vec<usize> = lead.iter().copied().filter(|&s| s != 1).collect();
+                match non_unit.as_slice() {
+                    [] => return Ok((1, 1)),
+                    [z] => return Ok((1, *z)),
+                    [t, z] => return Ok((*t, *z)),
+                    _ => {
+                        return Err(bad(format!(
+                            "shape {shape:?} has more than 4 dimensions; cellsdf reads (t, z, y, x)"
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    Ok((1, count))
+}
+
+/// The `shape` of a tifffile description such as `{"shape": [60, 256, 256]}`.
+fn shaped_description(description: &str) -> Option<Vec<usize>> {
+    let v: serde_json::Value = serde_json::from_str(description.trim()).ok()?;
+    v.get("shape")?
+        .as_array()?
+        .iter()
+        .map(|s| s.as_u64().map(|s| s as usize))
+        .collect()
+}
+
+fn calibration(
+    ij: Option<&Description>,
+    x_res: Option<f64>,
+    y_res: Option<f64>,
+    res_unit: u16,
+    slices: usize,
+) -> Calibration {
+    let unit_um = ij.and_then(Description::unit_in_um).or(match res_unit {
+        2 => length_unit_in_um("inch"),
+        3 => length_unit_in_um("cm"),
+        _ => None,
+    });
+    let xy = match (unit_um, x_res, y_res) {
+        (Some(u), Some(xr), Some(yr)) => Some((u / xr, u / yr)),
+        _ => None,
+    };
+    let z = xy.and_then(|(x, _)| {
+        let d = ij?;
+        if let (Some(s), Some(u)) = (d.spacing, d.unit_in_um()) {
+            return Some(s * u);
+        }
+        match d.scifio_scales.as_deref() {
+            Some([sx, _, sz, ..]) if *sx > 0.0 && *sz > 0.0 => Some(x * sz / sx),
+            _ => None,
+        }
+    });
+    let z = z.or(if slices == 1 {
+        xy.map(|(x, _)| x)
+    } else {
+        None
+    });
+    Calibration {
+        voxel_um: match (xy, z) {
+            (Some((x, y)), Some(z)) => Some(VoxelSize { x, y, z }),
+            _ => None,
+        },
+        frame_interval_s: ij.and_then(Description::frame_interval_s),
+    }
+}
+
+fn tiff_error(path: &Path, e: TiffError) -> Error {
+    let message = match e {
+        TiffError::IoError(io) => format!("truncated or unreadable TIFF data ({io})"),
+        TiffError::FormatError(f) => format!("not a valid TIFF ({f})"),
+        TiffError::UnsupportedError(u) => format!("unsupported TIFF feature ({u})"),
+        TiffError::LimitsExceeded => "an image exceeds the reading limit".to_string(),
+        other => format!("cannot decode TIFF ({other})"),
+    };
+    Error::format(path, message)
+}
+
+trait WithContext {
+    fn with_context(self, ctx: &str) -> Self;
+}
+
+impl WithContext for Error {
+    fn with_context(self, ctx: &str) -> Self {
+        match self {
+            Error::Format { path, message } => Error::Format {
+                path,
+                message: format!("{ctx}: {message}"),
+            },
+            other => other,
+        }
+    }
+}
+
+/// Decoded pages of one sample type, concatenated in file order.
+enum Pages {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    Unsupported(&'static str),
+}
+
+impl From<DecodingResult> for Pages {
+    fn from(r: DecodingResult) -> Self {
+        match r {
+            DecodingResult::U8(v) => Pages::U8(v),
+            DecodingResult::U16(v) => Pages::U16(v),
+            DecodingResult::U32(v) => Pages::U32(v),
+            DecodingResult::I8(v) => Pages::I8(v),
+            DecodingResult::I16(v) => Pages::I16(v),
+            DecodingResult::I32(v) => Pages::I32(v),
+            DecodingResult::F32(v) => Pages::F32(v),
+            DecodingResult::F64(v) => Pages::F64(v),
+            DecodingResult::U64(_) => Pages::Unsupported("unsigned 64-bit"),
+            DecodingResult::I64(_) => Pages::Unsupported("signed 64-bit"),
+            DecodingResult::F16(_) => Pages::Unsupported("16-bit floating-point"),
+        }
+    }
+}
+
+macro_rules! pages_dispatch {
+    ($($v:ident),*) => {
+        impl Pages {
+            fn push(&mut self, r: DecodingResult) -> std::result::Result<(), ()> {
+                match (self, r) {
+                    $((Pages::$v(acc), DecodingResult::$v(v)) => {
+                        acc.extend_from_slice(&v);
+                        Ok(())
+                    })*
+                    (Pages::Unsupported(_), _) => Ok(()),
+                    _ => Err(()),
+                }
+            }
+
+            fn into_stack(
+                self,
+                shape: (usize, usize, usize, usize),
+                calibration: Calibration,
+                path: &Path,
+            ) -> Result<AnyStack> {
+                let wrong = |e: ndarray::ShapeError| {
+                    Error::format(path, format!("pixel data does not fill shape {shape:?}: {e}"))
+                };
+                match self {
+                    $(Pages::$v(v) => Ok(AnyStack::$v(Hyperstack::new(
+                        Array4::from_shape_vec(shape, v).map_err(wrong)?,
+                        calibration,
+                    ))),)*
+                    Pages::Unsupported(what) => Err(Error::format(
+                        path,
+                        format!("unsupported sample format: {what} pixels"),
+                    )),
+                }
+            }
+        }
+    };
+}
+pages_dispatch!(U8, U16, U32, I8, I16, I32, F32, F64);

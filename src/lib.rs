@@ -1,0 +1,18 @@
+//! cellsdf: generative neural signed distance functions of living-cell shapes in 3D+time
+//! (Wiesner et al., MICCAI 2022), with image I/O that Fiji and napari agree on and
+//! realistic cell phantoms with exact ground truth.
+//!
+//! Conventions everywhere: arrays are (t, z, y, x) in C order; user-facing sizes and voxel
+//! sizes are (x, y, z); lengths are micrometres, times seconds.
+
+pub mod error;
+pub mod geometry;
+pub mod io;
+pub mod phantom;
+pub mod progress;
+pub mod torch_info;
+pub mod units;
+pub mod volume;
+
+pub use error::{Error, Result};
+pub use units::{Calibration, VoxelSize};
