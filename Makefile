@@ -19,7 +19,7 @@ export PIP_NO_CACHE_DIR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test clean
+.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean
 
 all: build
 
@@ -59,7 +59,11 @@ demo: build
 	@echo "== generating phantom cell sequences into $(DEMO_OUT)/phantoms"
 	$(CELLSDF) phantom --kind dividing --count 3 --frames 20 --voxel-um 0.125 --seed 1 --out $(DEMO_OUT)/phantoms/dividing
 	$(CELLSDF) phantom --kind filopodial --count 3 --frames 20 --voxel-um 0.125 --seed 1 --out $(DEMO_OUT)/phantoms/filopodial
-	@echo "== demo done: open $(DEMO_OUT)/phantoms/*/*.tif in Fiji or napari; ground truth in manifest.json / phantoms.csv"
+	@echo "== preparing SDF training sets into $(DEMO_OUT)/datasets"
+	$(CELLSDF) prepare $(DEMO_OUT)/phantoms/dividing --out $(DEMO_OUT)/datasets/dividing
+	$(CELLSDF) prepare $(DEMO_OUT)/phantoms/filopodial --out $(DEMO_OUT)/datasets/filopodial
+	@echo "== demo done: masks in $(DEMO_OUT)/phantoms/*/*.tif (open in Fiji or napari; ground truth in manifest.json),"
+	@echo "   SDF datasets in $(DEMO_OUT)/datasets/* (dataset.json, samples.npy, grids.npy; see docs/dataset.md)"
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -71,6 +75,11 @@ cargo-test: torch-check test-deps
 	cargo test --release
 
 test: test-deps torch-check fmt-check clippy cargo-test
+
+## bench: EDT speed against the `edt` package and scipy on a 256^3 mask (prints the ratios).
+bench: torch-check test-deps
+	$(PY) -m pip install -q edt==3.1.2
+	cargo bench --bench edt
 
 clean:
 	cargo clean

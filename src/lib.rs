@@ -5,11 +5,13 @@
 //! Conventions everywhere: arrays are (t, z, y, x) in C order; user-facing sizes and voxel
 //! sizes are (x, y, z); lengths are micrometres, times seconds.
 
+pub mod dataset;
 pub mod error;
 pub mod geometry;
 pub mod io;
 pub mod phantom;
 pub mod progress;
+pub mod sdf;
 pub mod torch_info;
 pub mod units;
 pub mod volume;

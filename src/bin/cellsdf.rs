@@ -1,5 +1,6 @@
 //! `cellsdf`: the command-line front end of the cellsdf library, for scripted and cluster use.
 
+use cellsdf::dataset::{prepare, PrepareOptions};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::{Error, Result};
@@ -53,6 +54,42 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Turn label images into an SDF training set (samples + grids + dataset.json).
+    Prepare {
+        /// Label/mask hyperstack TIFFs, folders of them, or CTC folders (man_track.txt).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Output dataset directory (replaced if it holds a dataset).
+        #[arg(long)]
+        out: PathBuf,
+        /// Stored SDF grid size N (N^3 per frame); 0 stores none.
+        #[arg(long, default_value_t = 64)]
+        grid: usize,
+        /// SDF samples per frame.
+        #[arg(long, default_value_t = 16384)]
+        samples_per_frame: usize,
+        /// Fraction of samples inside or near the surface (sdf <= band).
+        #[arg(long, default_value_t = 0.7)]
+        near_fraction: f64,
+        /// Near-surface band in model units.
+        #[arg(long, default_value_t = 0.1)]
+        band: f64,
+        /// Voxel size X,Y,Z in um, for files without calibration (overrides it otherwise).
+        #[arg(long)]
+        voxel_um: Option<String>,
+        /// CTC: continue a cell's sequence into both daughters after it divides.
+        #[arg(long)]
+        follow_divisions: bool,
+        /// Drop sequences with fewer frames.
+        #[arg(long, default_value_t = 1)]
+        min_length: usize,
+        /// Keep cells that touch the image border (skipped by default).
+        #[arg(long)]
+        keep_border: bool,
+        /// Seed of the sampling.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Show the version and the libtorch this build uses.
     Info,
 }
@@ -83,6 +120,70 @@ fn run(cli: Cli) -> Result<()> {
                 "cuda: {} ({} devices, cudnn {})",
                 info.cuda_available, info.cuda_devices, info.cudnn_available
             );
+            Ok(())
+        }
+        Command::Prepare {
+            inputs,
+            out,
+            grid,
+            samples_per_frame,
+            near_fraction,
+            band,
+            voxel_um,
+            follow_divisions,
+            min_length,
+            keep_border,
+            seed,
+        } => {
+            let opts = PrepareOptions {
+                grid,
+                samples_per_frame,
+                near_fraction,
+                band,
+                voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
+                follow_divisions,
+                min_length,
+                keep_border,
+                seed,
+                ..PrepareOptions::default()
+            };
+            let bar = progress_bar(cli.quiet, "prepare");
+            let stop = cancel_on_ctrl_c();
+            let report = |fraction: f32, stage: &str| {
+                bar.set_position((fraction * 1000.0) as u64);
+                bar.set_message(stage.to_string());
+                !stop.load(Ordering::Relaxed)
+            };
+            let meta = prepare(&inputs, &out, &opts, &report)?;
+            bar.finish_and_clear();
+            println!(
+                "prepared {} sequences, {} frames ({} samples each{}) into {}",
+                meta.sequences.len(),
+                meta.frames_total,
+                meta.samples_per_frame,
+                if meta.grid > 0 {
+                    format!(", {0}^3 grids", meta.grid)
+                } else {
+                    String::new()
+                },
+                out.display()
+            );
+            if !meta.skipped.is_empty() {
+                let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+                for s in &meta.skipped {
+                    let key = s
+                        .reason
+                        .split(" at time")
+                        .next()
+                        .unwrap_or(&s.reason)
+                        .to_string();
+                    *reasons.entry(key).or_default() += 1;
+                }
+                println!("skipped {} (details in dataset.json):", meta.skipped.len());
+                for (r, n) in reasons {
+                    println!("  {n} x {r}");
+                }
+            }
             Ok(())
         }
         Command::Phantom {

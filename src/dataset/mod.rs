@@ -1,0 +1,13 @@
+//! From label images to SDF training sets: sources (label hyperstacks, CTC folders), the
+//! plan of sequences (persistent ids, lineage through divisions, skipped cells), and the
+//! dataset on disk (format and reader).
+
+mod format;
+mod plan;
+mod prepare;
+mod source;
+
+pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
+pub use plan::{PlannedFrame, Skipped};
+pub use prepare::{expand_inputs, prepare, PrepareOptions};
+pub use source::{parse_man_track, Source, Track};

@@ -1,0 +1,428 @@
+//! Label images to SDF training sets: the EDT against scipy, the whole geometry of prepared
+//! grids and samples against a scipy recomputation, CTC lineage, the real files in
+//! ../shared/data, and clear errors for bad input.
+
+mod common;
+
+use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::io::{write_hyperstack, Hyperstack, NpyWriter};
+use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
+use cellsdf::progress::Silent;
+use cellsdf::sdf::distance;
+use cellsdf::volume::{label_components, Connectivity};
+use cellsdf::{Calibration, Error, VoxelSize};
+use ndarray::{Array3, Array4};
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+
+fn write_npy(path: &Path, shape: &[usize], v: impl Iterator<Item = f32>) {
+    let mut w = NpyWriter::create(path, shape).unwrap();
+    w.write(&v.collect::<Vec<_>>()).unwrap();
+    w.finish().unwrap();
+}
+
+#[test]
+fn edt_equals_scipy_on_random_anisotropic_masks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    for case in 0..4 {
+        let shape = (
+            rng.random_range(5..40),
+            rng.random_range(5..40),
+            rng.random_range(5..40),
+        );
+        let spacing = [
+            rng.random_range(0.1..2.0),
+            rng.random_range(0.05..1.0),
+            rng.random_range(0.05..1.0),
+        ];
+        // Random blobs: thresholded sums of a few random balls, plus speckle.
+        let balls: Vec<[f64; 4]> = (0..5)
+            .map(|_| {
+                [
+                    rng.random_range(0.0..shape.0 as f64),
+                    rng.random_range(0.0..shape.1 as f64),
+                    rng.random_range(0.0..shape.2 as f64),
+                    rng.random_range(2.0..9.0),
+                ]
+            })
+            .collect();
+        let mask = Array3::from_shape_fn(shape, |(z, y, x)| {
+            balls.iter().any(|b| {
+                (z as f64 - b[0]).powi(2) + (y as f64 - b[1]).powi(2) + (x as f64 - b[2]).powi(2)
+                    < b[3] * b[3]
+            }) || (z * 31 + y * 17 + x * 7 + case) % 97 == 0
+        });
+        let ours = distance(mask.view(), spacing, |&m| !m);
+        let (m, o) = (dir.path().join("m.npy"), dir.path().join("o.npy"));
+        let dims = [shape.0, shape.1, shape.2];
+        write_npy(&m, &dims, mask.iter().map(|&b| b as u8 as f32));
+        write_npy(&o, &dims, ours.iter().map(|&d| d as f32));
+        let s: Vec<String> = spacing.iter().map(|v| format!("{v:.17}")).collect();
+        let out: serde_json::Value = serde_json::from_str(&common::run_python(
+            "sdf_reference.py",
+            &[
+                "edt",
+                m.to_str().unwrap(),
+                o.to_str().unwrap(),
+                &s[0],
+                &s[1],
+                &s[2],
+            ],
+        ))
+        .unwrap();
+        // Our values pass through float32 on the way: float rounding of values up to `max`.
+        let tol = 1e-6 * out["max"].as_f64().unwrap().max(1.0);
+        assert!(
+            out["max_abs"].as_f64().unwrap() <= tol,
+            "case {case}: {out}"
+        );
+    }
+}
+
+fn phantom_dataset(dir: &Path, grid: usize) -> cellsdf::dataset::DatasetMeta {
+    let mut o = PhantomOptions::new(PhantomKind::Dividing);
+    o.count = 2;
+    o.frames = 3;
+    o.voxel_um = VoxelSize {
+        x: 0.2,
+        y: 0.2,
+        z: 0.3,
+    };
+    o.size_xyz = cellsdf::phantom::default_size(o.kind, o.voxel_um);
+    generate(&o, &dir.join("phantoms"), &Silent).unwrap();
+    let opts = PrepareOptions {
+        grid,
+        samples_per_frame: 3000,
+        seed: 4,
+        ..Default::default()
+    };
+    prepare(&[dir.join("phantoms")], &dir.join("ds"), &opts, &Silent).unwrap()
+}
+
+#[test]
+fn prepared_grids_and_samples_equal_a_scipy_recomputation() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = phantom_dataset(dir.path(), 20);
+    assert_eq!(meta.sequences.len(), 2);
+    assert_eq!(meta.frames_total, 6);
+    let out: serde_json::Value = serde_json::from_str(&common::run_python(
+        "sdf_reference.py",
+        &["dataset", dir.path().join("ds").to_str().unwrap()],
+    ))
+    .unwrap();
+    println!("{out}");
+    // Both sides interpolate float SDFs linearly: agreement to float rounding.
+    assert!(out["grid_max_abs"].as_f64().unwrap() < 1e-5, "{out}");
+    assert!(out["samples_max_abs"].as_f64().unwrap() < 1e-5, "{out}");
+    let (lo, hi) = (
+        out["near_fraction_min"].as_f64().unwrap(),
+        out["near_fraction_max"].as_f64().unwrap(),
+    );
+    assert!(lo > 0.66 && hi < 0.74, "near fraction {lo}..{hi}");
+    let ts: Vec<f64> = out["t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(ts, vec![-1.0, 0.0, 1.0, -1.0, 0.0, 1.0]);
+    // Model units: the cell spans 1 / (1 + margin) of the cube; um map back.
+    let ds = Dataset::open(&dir.path().join("ds")).unwrap();
+    let s = &ds.meta.sequences[0];
+    assert_eq!(
+        s.voxel_um,
+        VoxelSize {
+            x: 0.2,
+            y: 0.2,
+            z: 0.3
+        }
+    );
+    assert_eq!(s.frames[1].time_s, Some(60.0));
+    let back = s
+        .normalisation
+        .to_um(s.normalisation.to_model([1.0, 2.0, 3.0]));
+    assert!((back[0] - 1.0).abs() < 1e-12 && (back[2] - 3.0).abs() < 1e-12);
+    // Resampling from the grid: right count, right t, near fraction.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let r = ds.resample(4, 1000, &mut rng).unwrap();
+    assert_eq!(r.dim(), (1000, 5));
+    assert!(r.column(3).iter().all(|&t| t == 0.0));
+    let near = r.column(4).iter().filter(|&&v| v <= 0.1).count();
+    assert!((650..=750).contains(&near), "{near}");
+    assert_eq!(ds.samples(5).dim(), (3000, 5));
+}
+
+/// A CTC folder: a mother (label 1, frames 0-2) divides into daughters 2 and 3 (frames 3-5).
+fn write_ctc(dir: &Path, extra_label: bool, odd_size: bool) {
+    let tra = dir.join("TRA");
+    std::fs::create_dir_all(&tra).unwrap();
+    let ball = |c: [f64; 3], r: f64, z: usize, y: usize, x: usize| {
+        let d = [(z as f64 - c[0]) * 2.0, y as f64 - c[1], x as f64 - c[2]];
+        d[0] * d[0] + d[1] * d[1] + d[2] * d[2] <= r * r
+    };
+    for t in 0..6 {
+        let (nz, ny, nx) = if odd_size && t == 4 {
+            (12, 40, 41)
+        } else {
+            (12, 40, 40)
+        };
+        let frame = Array4::from_shape_fn((1, nz, ny, nx), |(_, z, y, x)| {
+            let sep = 2.0 + 1.5 * t as f64;
+            if t < 3 {
+                if ball([6.0, 20.0, 20.0], 7.0 + t as f64, z, y, x) {
+                    1u16
+                } else {
+                    0
+                }
+            } else if ball([6.0, 20.0, 20.0 - sep], 4.5, z, y, x) {
+                2
+            } else if ball([6.0, 20.0, 20.0 + sep], 4.5, z, y, x) {
+                3
+            } else if extra_label && t == 5 && z == 6 && y == 3 && x == 3 {
+                4
+            } else {
+                0
+            }
+        });
+        let cal = Calibration {
+            voxel_um: Some(VoxelSize {
+                x: 0.5,
+                y: 0.5,
+                z: 1.0,
+            }),
+            frame_interval_s: Some(90.0),
+        };
+        write_hyperstack(
+            &tra.join(format!("man_track{t:03}.tif")),
+            &Hyperstack::new(frame, cal),
+        )
+        .unwrap();
+    }
+    std::fs::write(tra.join("man_track.txt"), "1 0 2 0\n2 3 5 1\n3 3 5 1\n").unwrap();
+}
+
+#[test]
+fn ctc_mother_and_daughters_form_one_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ctc(dir.path(), false, false);
+    let opts = PrepareOptions {
+        grid: 32,
+        samples_per_frame: 500,
+        follow_divisions: true,
+        ..Default::default()
+    };
+    let meta = prepare(
+        &[dir.path().to_path_buf()],
+        &dir.path().join("ds"),
+        &opts,
+        &Silent,
+    )
+    .unwrap();
+    let names: Vec<&str> = meta.sequences.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(meta.sequences.len(), 3, "{names:?}");
+    let mother = &meta.sequences[0];
+    assert_eq!(mother.frames.len(), 6);
+    assert_eq!(mother.frames[2].planned.labels, vec![1]);
+    assert_eq!(mother.frames[3].planned.labels, vec![2, 3]);
+    assert_eq!(mother.frame_interval_s, Some(90.0));
+    let ds = Dataset::open(&dir.path().join("ds")).unwrap();
+    let components = |row: usize| {
+        let g = ds.grid(row).unwrap();
+        label_components(g.mapv(|v| (v <= 0.0) as u8).view(), Connectivity::Full).1
+    };
+    assert_eq!(components(0), 1);
+    assert_eq!(
+        components(5),
+        2,
+        "after the division the sequence holds both daughters"
+    );
+    // Without following divisions the mother's sequence ends with her track.
+    let opts = PrepareOptions {
+        follow_divisions: false,
+        ..opts
+    };
+    let meta = prepare(
+        &[dir.path().to_path_buf()],
+        &dir.path().join("ds"),
+        &opts,
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(meta.sequences[0].frames.len(), 3);
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A label in the images without a man_track.txt entry.
+    write_ctc(&d.join("extra"), true, false);
+    let e = prepare(
+        &[d.join("extra")],
+        &d.join("ds"),
+        &PrepareOptions::default(),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("label 4") && e.contains("man_track.txt") && e.contains("man_track005.tif"),
+        "{e}"
+    );
+    // Frames of different sizes.
+    write_ctc(&d.join("odd"), false, true);
+    let e = prepare(
+        &[d.join("odd")],
+        &d.join("ds"),
+        &PrepareOptions::default(),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("man_track004.tif") && e.contains("41x40x12"),
+        "{e}"
+    );
+    // No labels at all.
+    let empty = d.join("empty.tif");
+    let cal = Calibration {
+        voxel_um: Some(VoxelSize::isotropic(1.0)),
+        frame_interval_s: None,
+    };
+    write_hyperstack(
+        &empty,
+        &Hyperstack::new(Array4::<u8>::zeros((2, 4, 5, 6)), cal),
+    )
+    .unwrap();
+    let e = prepare(&[empty], &d.join("ds"), &PrepareOptions::default(), &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no cell"), "{e}");
+    // Missing input, uncalibrated input, bad option, an output that is not a dataset.
+    let e = prepare(
+        &[d.join("nope.tif")],
+        &d.join("ds"),
+        &PrepareOptions::default(),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }) && e.to_string().contains("nope.tif"));
+    let nuclei = common::shared_data().join("cells3d-nuclei/nuclei_label.tif");
+    let e = prepare(
+        std::slice::from_ref(&nuclei),
+        &d.join("ds"),
+        &PrepareOptions::default(),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("voxel-um") && e.contains("nuclei_label.tif"),
+        "{e}"
+    );
+    let e = prepare(
+        &[nuclei],
+        &d.join("ds"),
+        &PrepareOptions {
+            near_fraction: 1.5,
+            ..Default::default()
+        },
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("near-fraction"));
+    std::fs::write(d.join("notes.txt"), "x").unwrap();
+    let e = prepare(&[d.join("extra")], d, &PrepareOptions::default(), &Silent)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not a cellsdf dataset"), "{e}");
+    // A truncated dataset file.
+    phantom_dataset(&d.join("p"), 0);
+    let npy = d.join("p/ds/samples.npy");
+    let len = std::fs::metadata(&npy).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&npy)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let e = Dataset::open(&d.join("p/ds")).err().unwrap().to_string();
+    assert!(e.contains("samples.npy") && e.contains("truncated"), "{e}");
+}
+
+#[test]
+fn cancelled_prepare_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut o = PhantomOptions::new(PhantomKind::Dividing);
+    o.count = 1;
+    o.frames = 2;
+    o.voxel_um = VoxelSize::isotropic(0.4);
+    o.size_xyz = cellsdf::phantom::default_size(o.kind, o.voxel_um);
+    generate(&o, &dir.path().join("ph"), &Silent).unwrap();
+    let stop = |f: f32, _: &str| f < 0.5;
+    let e = prepare(
+        &[dir.path().join("ph")],
+        &dir.path().join("ds"),
+        &PrepareOptions::default(),
+        &stop,
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Cancelled));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("ph")], "{left:?}");
+}
+
+#[test]
+fn real_label_files_prepare_with_the_expected_sequence_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = PrepareOptions {
+        grid: 0,
+        samples_per_frame: 200,
+        ..Default::default()
+    };
+    let tgmm = common::shared_data().join("tgmm-mini/tgmm-mini.tif");
+    let want: usize = common::run_python("sdf_reference.py", &["count", tgmm.to_str().unwrap()])
+        .trim()
+        .parse()
+        .unwrap();
+    let meta = prepare(&[tgmm], &dir.path().join("tgmm"), &opts, &Silent).unwrap();
+    assert_eq!(meta.sequences.len(), want);
+    assert_eq!(
+        meta.sequences.len()
+            + meta
+                .skipped
+                .iter()
+                .filter(|s| s.reason.contains("border"))
+                .count(),
+        212
+    );
+    assert!(meta.sequences.iter().all(|s| s.voxel_um
+        == VoxelSize {
+            x: 1.0,
+            y: 1.0,
+            z: 5.0
+        }));
+    let nuclei = common::shared_data().join("cells3d-nuclei/nuclei_label.tif");
+    let want: usize = common::run_python("sdf_reference.py", &["count", nuclei.to_str().unwrap()])
+        .trim()
+        .parse()
+        .unwrap();
+    let opts = PrepareOptions {
+        voxel_um: Some(VoxelSize {
+            x: 0.26,
+            y: 0.26,
+            z: 0.29,
+        }),
+        ..opts
+    };
+    let meta = prepare(&[nuclei], &dir.path().join("nuclei"), &opts, &Silent).unwrap();
+    assert_eq!(meta.sequences.len(), want);
+    assert!(meta
+        .sequences
+        .iter()
+        .all(|s| s.frames.len() == 1 && s.frames[0].t == 0.0));
+}
