@@ -80,6 +80,7 @@ test: test-deps torch-check fmt-check clippy cargo-test
 bench: torch-check test-deps
 	$(PY) -m pip install -q edt==3.1.2
 	cargo bench --bench edt
+	cargo bench --bench train_step
 
 clean:
 	cargo clean

@@ -9,10 +9,12 @@ pub mod dataset;
 pub mod error;
 pub mod geometry;
 pub mod io;
+pub mod model;
 pub mod phantom;
 pub mod progress;
 pub mod sdf;
 pub mod torch_info;
+pub mod train;
 pub mod units;
 pub mod volume;
 

@@ -1,7 +1,9 @@
 //! `cellsdf`: the command-line front end of the cellsdf library, for scripted and cluster use.
 
-use cellsdf::dataset::{prepare, PrepareOptions};
+use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::model::{Activation, ArchConfig};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
+use cellsdf::train::{reconstruction_ji, train, DeviceChoice, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::{Error, Result};
 use clap::{Parser, Subcommand};
@@ -90,6 +92,61 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Train the auto-decoder (network + one latent code per sequence) on a dataset.
+    Train {
+        /// Dataset directory written by `cellsdf prepare`.
+        #[arg(long)]
+        data: PathBuf,
+        /// Model checkpoint to write (.safetensors).
+        #[arg(long)]
+        out: PathBuf,
+        /// Architecture: paper, small, or a JSON config file.
+        #[arg(long, default_value = "paper")]
+        arch: String,
+        /// sine (SIREN, the paper's model) or relu (the paper's baseline).
+        #[arg(long)]
+        activation: Option<String>,
+        /// Learn one rotation per sequence (the journal version).
+        #[arg(long)]
+        learned_rotation: bool,
+        #[arg(long, default_value_t = 100)]
+        epochs: usize,
+        #[arg(long, default_value_t = 1e-4)]
+        lr_net: f64,
+        #[arg(long, default_value_t = 1e-3)]
+        lr_codes: f64,
+        /// Halve both learning rates every N epochs (0: never).
+        #[arg(long, default_value_t = 100)]
+        halve_every: usize,
+        /// Standard deviation of the initial codes.
+        #[arg(long, default_value_t = 0.1)]
+        sigma: f64,
+        /// Points per frame and step [default: all of the frame's samples].
+        #[arg(long)]
+        points_per_frame: Option<usize>,
+        #[arg(long, default_value_t = 1)]
+        frames_per_batch: usize,
+        /// Draw fresh points from the stored grids every epoch.
+        #[arg(long)]
+        resample: bool,
+        /// auto, cpu or cuda.
+        #[arg(long, default_value = "auto")]
+        device: String,
+        /// CPU threads for libtorch.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Checkpoint every N epochs (0: only at the end).
+        #[arg(long, default_value_t = 10)]
+        checkpoint_every: usize,
+        /// Continue from this checkpoint.
+        #[arg(long)]
+        resume: Option<PathBuf>,
+        /// After training, report the reconstruction Jaccard index of every training frame.
+        #[arg(long)]
+        evaluate: bool,
+    },
     /// Show the version and the libtorch this build uses.
     Info,
 }
@@ -120,6 +177,88 @@ fn run(cli: Cli) -> Result<()> {
                 "cuda: {} ({} devices, cudnn {})",
                 info.cuda_available, info.cuda_devices, info.cudnn_available
             );
+            Ok(())
+        }
+        Command::Train {
+            data,
+            out,
+            arch,
+            activation,
+            learned_rotation,
+            epochs,
+            lr_net,
+            lr_codes,
+            halve_every,
+            sigma,
+            points_per_frame,
+            frames_per_batch,
+            resample,
+            device,
+            threads,
+            seed,
+            checkpoint_every,
+            resume,
+            evaluate,
+        } => {
+            let mut arch = ArchConfig::named(&arch)?;
+            arch.learned_rotation |= learned_rotation;
+            match activation.as_deref() {
+                None => {}
+                Some("sine") => arch.activation = Activation::Sine,
+                Some("relu") => arch.activation = Activation::Relu,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "activation",
+                        format!("{other:?} is not sine or relu"),
+                    ))
+                }
+            }
+            let opts = TrainOptions {
+                arch,
+                epochs,
+                lr_net,
+                lr_codes,
+                halve_every,
+                sigma,
+                points_per_frame,
+                frames_per_batch,
+                resample,
+                device: DeviceChoice::parse(&device)?,
+                threads,
+                seed,
+                checkpoint_every,
+                ..TrainOptions::default()
+            };
+            let dataset = Dataset::open(&data)?;
+            let bar = progress_bar(cli.quiet, "train");
+            let stop = cancel_on_ctrl_c();
+            let report = |fraction: f32, stage: &str| {
+                bar.set_position((fraction * 1000.0) as u64);
+                if stage.contains("loss") || bar.message().is_empty() {
+                    bar.set_message(stage.to_string());
+                }
+                !stop.load(Ordering::Relaxed)
+            };
+            let model = train(&dataset, &opts, &out, resume.as_deref(), &report)?;
+            bar.finish_and_clear();
+            let rec = model.meta.training.as_ref().expect("trained");
+            println!(
+                "trained {} epochs in {:.0} s: final loss {:.5}; model written to {}",
+                rec.epochs_done,
+                rec.seconds,
+                rec.loss_history.last().copied().unwrap_or(f64::NAN),
+                out.display()
+            );
+            if evaluate {
+                let ji = reconstruction_ji(&model, &dataset)?;
+                println!(
+                    "reconstruction Jaccard index over {} frames: {:.3} +- {:.3} (min {:.3})",
+                    ji.len(),
+                    mean(&ji),
+                    sd(&ji),
+                    ji.iter().cloned().fold(f64::INFINITY, f64::min)
+                );
+            }
             Ok(())
         }
         Command::Prepare {

@@ -1,0 +1,13 @@
+//! The auto-decoder: architecture, network, checkpoints, dense evaluation.
+
+mod checkpoint;
+mod config;
+mod evaluate;
+mod network;
+
+pub use checkpoint::{
+    CodeStats, Model, ModelMeta, TrainedSequence, TrainingRecord, MODEL_FORMAT, MODEL_VERSION,
+};
+pub use config::{Activation, ArchConfig};
+pub use evaluate::{evaluate_points, grid_sdf, jaccard};
+pub use network::{rotate_coords, tensor_f32, Decoder};

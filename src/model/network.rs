@@ -1,0 +1,167 @@
+//! The conditional SDF network in tch: weights `lin{k}.weight` [out, in] and `lin{k}.bias`
+//! [out], the reference implementation's names and shapes.
+
+use super::config::{Activation, ArchConfig};
+use crate::error::Result;
+use tch::{nn, Device, Kind, Tensor};
+
+/// The decoder. Owns its parameters in a tch VarStore on one device.
+pub struct Decoder {
+    pub config: ArchConfig,
+    pub vs: nn::VarStore,
+    weights: Vec<Tensor>,
+    biases: Vec<Tensor>,
+}
+
+impl Decoder {
+    /// A freshly initialised network. Sine: SIREN init, U(+-1/fan_in) for lin0 and
+    /// U(+-sqrt(6/fan_in)/omega) for later weights; ReLU: PyTorch's default U(+-1/sqrt(fan_in)).
+    /// Biases: U(+-1/sqrt(fan_in)). Call `tch::manual_seed` first for reproducibility.
+    pub fn new(config: &ArchConfig, device: Device) -> Result<Decoder> {
+        config.validate()?;
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for l in 0..config.layers {
+            let (fan_in, out) = config.layer_shape(l);
+            let fi = fan_in as f64;
+            let bound = match (config.activation, l) {
+                (Activation::Sine, 0) => 1.0 / fi,
+                (Activation::Sine, _) => (6.0 / fi).sqrt() / config.omega,
+                (Activation::Relu, _) => 1.0 / fi.sqrt(),
+            };
+            let p = &root / format!("lin{l}");
+            weights.push(p.var(
+                "weight",
+                &[out as i64, fan_in as i64],
+                nn::Init::Uniform {
+                    lo: -bound,
+                    up: bound,
+                },
+            ));
+            let b = 1.0 / fi.sqrt();
+            biases.push(p.var("bias", &[out as i64], nn::Init::Uniform { lo: -b, up: b }));
+        }
+        Ok(Decoder {
+            config: config.clone(),
+            vs,
+            weights,
+            biases,
+        })
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    fn act(&self, x: Tensor) -> Tensor {
+        match self.config.activation {
+            Activation::Sine => (x * self.config.omega).sin(),
+            Activation::Relu => x.relu(),
+        }
+    }
+
+    /// SDF of a batch of full input vectors [B, code_size + 4] (code, x, y, z, t), as the
+    /// reference implementation evaluates it. Returns [B].
+    pub fn forward(&self, input: &Tensor) -> Tensor {
+        let c = self.config.code_size as i64;
+        let coords = input.narrow(1, c, 4);
+        let mut h = self.act(input.linear(&self.weights[0], Some(&self.biases[0])));
+        let last = self.config.layers - 1;
+        for l in 1..self.config.layers {
+            let extra = if self.config.full_input_at.contains(&l) {
+                input
+            } else {
+                &coords
+            };
+            let x = Tensor::cat(&[&h, extra], 1).linear(&self.weights[l], Some(&self.biases[l]));
+            h = if l == last { x } else { self.act(x) };
+        }
+        h.squeeze_dim(1)
+    }
+
+    /// SDF of points `coords` [B, 4] (x, y, z, t) that all share one `code` [code_size].
+    /// Mathematically equal to [`Decoder::forward`] on [code, coords] rows, but the code's
+    /// contribution to lin0 and to the full-input layers is computed once (a bias) instead of
+    /// once per point: about 1.5x fewer multiply-adds for the paper network.
+    pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Tensor {
+        let c = self.config.code_size as i64;
+        let hidden = (self.config.width - 4) as i64;
+        let code = code.reshape([1, c]);
+        // lin0: W[:, :c] z + W[:, c:] p + b.
+        let w0 = &self.weights[0];
+        let bias0 = code.matmul(&w0.narrow(1, 0, c).tr()) + &self.biases[0];
+        let mut h = self.act(coords.matmul(&w0.narrow(1, c, 4).tr()) + bias0);
+        let last = self.config.layers - 1;
+        for l in 1..self.config.layers {
+            let w = &self.weights[l];
+            let mut x = h.matmul(&w.narrow(1, 0, hidden).tr());
+            if self.config.full_input_at.contains(&l) {
+                // Input [h, code, p]: the code part folds into the bias.
+                let bias = code.matmul(&w.narrow(1, hidden, c).tr()) + &self.biases[l];
+                x = x + coords.matmul(&w.narrow(1, hidden + c, 4).tr()) + bias;
+            } else {
+                x = x + coords.matmul(&w.narrow(1, hidden, 4).tr()) + &self.biases[l];
+            }
+            h = if l == last { x } else { self.act(x) };
+        }
+        h.squeeze_dim(1)
+    }
+
+    /// Parameters by name (`lin{k}.weight`, `lin{k}.bias`), in layer order.
+    pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for l in 0..self.config.layers {
+            out.push((format!("lin{l}.weight"), self.weights[l].shallow_clone()));
+            out.push((format!("lin{l}.bias"), self.biases[l].shallow_clone()));
+        }
+        out
+    }
+
+    /// Total number of parameters (equals [`ArchConfig::parameter_count`]).
+    pub fn parameter_count(&self) -> i64 {
+        self.named_parameters()
+            .iter()
+            .map(|(_, t)| t.numel() as i64)
+            .sum()
+    }
+}
+
+/// A float32 tensor of `data` with `shape` on `device`.
+pub fn tensor_f32(data: &[f32], shape: &[i64], device: Device) -> Tensor {
+    Tensor::from_slice(data)
+        .reshape(shape)
+        .to_kind(Kind::Float)
+        .to_device(device)
+}
+
+/// Rotates the (x, y, z) columns of `coords` [B, 4] by the Euler angles `angles` [3]
+/// (rotation R = Rz(a2) Ry(a1) Rx(a0), radians); t is unchanged. Differentiable in `angles`.
+pub fn rotate_coords(coords: &Tensor, angles: &Tensor) -> Tensor {
+    let (s, c) = (angles.sin(), angles.cos());
+    let (sa, sb, sg) = (s.get(0), s.get(1), s.get(2));
+    let (ca, cb, cg) = (c.get(0), c.get(1), c.get(2));
+    let rows = [
+        [
+            &cg * &cb,
+            &cg * &sb * &sa - &sg * &ca,
+            &cg * &sb * &ca + &sg * &sa,
+        ],
+        [
+            &sg * &cb,
+            &sg * &sb * &sa + &cg * &ca,
+            &sg * &sb * &ca - &cg * &sa,
+        ],
+        [-&sb, &cb * &sa, &cb * &ca],
+    ];
+    let r = Tensor::stack(
+        &rows
+            .iter()
+            .map(|row| Tensor::stack(row, 0))
+            .collect::<Vec<_>>(),
+        0,
+    );
+    let xyz = coords.narrow(1, 0, 3).matmul(&r.tr());
+    Tensor::cat(&[xyz, coords.narrow(1, 3, 1)], 1)
+}
