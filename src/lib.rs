@@ -13,6 +13,7 @@ pub mod model;
 pub mod phantom;
 pub mod progress;
 pub mod sdf;
+pub mod synth;
 pub mod torch_info;
 pub mod train;
 pub mod units;

@@ -1,17 +1,24 @@
 //! `cellsdf`: the command-line front end of the cellsdf library, for scripted and cluster use.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
-use cellsdf::model::{Activation, ArchConfig};
+use cellsdf::model::{Activation, ArchConfig, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
+use cellsdf::synth::{
+    draw_codes, fit_code, interpolate_codes, times, training_scale_and_interval, write_sequence,
+    CodeSource, Evaluation, FitOptions, SynthOptions, SynthRecord,
+};
 use cellsdf::train::{reconstruction_ji, train, DeviceChoice, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
+use cellsdf::VoxelSize;
 use cellsdf::{Error, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tch::Tensor;
 
 #[derive(Parser)]
 #[command(
@@ -147,6 +154,67 @@ enum Command {
         #[arg(long)]
         evaluate: bool,
     },
+    /// Synthesize new cell sequences from a trained model (masks, optionally SDF).
+    Synth {
+        #[command(flatten)]
+        render: RenderArgs,
+        /// Number of new sequences.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// New codes z ~ N(0, S^2) [default S: the learned codes' standard deviation].
+        #[arg(long, conflicts_with = "around_learned")]
+        sigma: Option<f64>,
+        /// Learned codes plus N(0, S^2) noise instead (the paper: 0.01).
+        #[arg(long)]
+        around_learned: Option<f64>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Render training sequence I with its learned code (at any resolution).
+    Reconstruct {
+        #[command(flatten)]
+        render: RenderArgs,
+        /// Training sequence index (0-based).
+        #[arg(long)]
+        sequence: usize,
+    },
+    /// Morph between training sequences I and J: K sequences along the line of codes.
+    Interpolate {
+        #[command(flatten)]
+        render: RenderArgs,
+        #[arg(long)]
+        from: usize,
+        #[arg(long)]
+        to: usize,
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+    },
+    /// Fit a code to an observed mask sequence (network frozen), then optionally render it.
+    Fit {
+        /// Trained model (.safetensors).
+        #[arg(long)]
+        model: PathBuf,
+        /// Mask or label hyperstack of one cell (sparse frames and few z slices are fine).
+        #[arg(long)]
+        masks: PathBuf,
+        /// Where to write the fitted code (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 300)]
+        iterations: usize,
+        /// Voxel size X,Y,Z in um for masks without calibration.
+        #[arg(long)]
+        voxel_um: Option<String>,
+        /// Also render the fitted sequence: frames, isotropic voxel size (um), to this file.
+        #[arg(long)]
+        render: Option<PathBuf>,
+        #[arg(long, default_value_t = 30)]
+        frames: usize,
+        #[arg(long)]
+        render_voxel_um: Option<f64>,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
     /// Show the version and the libtorch this build uses.
     Info,
 }
@@ -257,6 +325,165 @@ fn run(cli: Cli) -> Result<()> {
                     mean(&ji),
                     sd(&ji),
                     ji.iter().cloned().fold(f64::INFINITY, f64::min)
+                );
+            }
+            Ok(())
+        }
+        Command::Synth {
+            render,
+            count,
+            sigma,
+            around_learned,
+            seed,
+        } => {
+            let model = load_model(&render.model, &render.device)?;
+            let source = match around_learned {
+                Some(s) => CodeSource::AroundLearned { sigma: s },
+                None => CodeSource::Random { sigma },
+            };
+            let (scale, _) = training_scale_and_interval(&model, render.frames);
+            let jobs = draw_codes(&model, source, count, seed)?
+                .into_iter()
+                .enumerate()
+                .map(|(k, d)| {
+                    let code = Tensor::from_slice(&d.values);
+                    let scale = d
+                        .around
+                        .and_then(|i| model.meta.sequences.get(i))
+                        .and_then(|s| s.normalisation)
+                        .map_or(scale, |n| n.scale_um);
+                    let rotation = d.around.and_then(|i| model.rotation(i));
+                    (
+                        format!("synth_{k:03}"),
+                        code,
+                        rotation,
+                        d.around,
+                        Some(d.seed),
+                        scale,
+                    )
+                })
+                .collect();
+            render_jobs(&render, &model, jobs, cli.quiet, "synth")
+        }
+        Command::Reconstruct { render, sequence } => {
+            let model = load_model(&render.model, &render.device)?;
+            let code = model.code(sequence)?;
+            let (scale, _) = training_scale_and_interval(&model, render.frames);
+            let scale = model
+                .meta
+                .sequences
+                .get(sequence)
+                .and_then(|s| s.normalisation)
+                .map_or(scale, |n| n.scale_um);
+            let jobs = vec![(
+                format!("reconstruct_{sequence:03}"),
+                code,
+                model.rotation(sequence),
+                Some(sequence),
+                None,
+                scale,
+            )];
+            render_jobs(&render, &model, jobs, cli.quiet, "reconstruct")
+        }
+        Command::Interpolate {
+            render,
+            from,
+            to,
+            steps,
+        } => {
+            let model = load_model(&render.model, &render.device)?;
+            let (scale, _) = training_scale_and_interval(&model, render.frames);
+            let jobs = interpolate_codes(&model, from, to, steps)?
+                .into_iter()
+                .enumerate()
+                .map(|(k, c)| (format!("morph_{k:03}"), c, None, None, None, scale))
+                .collect();
+            render_jobs(&render, &model, jobs, cli.quiet, "interpolate")
+        }
+        Command::Fit {
+            model,
+            masks,
+            out,
+            iterations,
+            voxel_um,
+            render,
+            frames,
+            render_voxel_um,
+            device,
+        } => {
+            let m = load_model(&model, &device)?;
+            let opts = FitOptions {
+                iterations,
+                voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
+                ..FitOptions::default()
+            };
+            let bar = progress_bar(cli.quiet, "fit");
+            let stop = cancel_on_ctrl_c();
+            let report = |f: f32, stage: &str| {
+                bar.set_position((f * 1000.0) as u64);
+                bar.set_message(stage.to_string());
+                !stop.load(Ordering::Relaxed)
+            };
+            let fitted = fit_code(&m, &masks, &opts, &report)?;
+            bar.finish_and_clear();
+            let json = serde_json::json!({
+                "format": "cellsdf-code",
+                "version": 1,
+                "model": model,
+                "masks": masks,
+                "code": fitted.code,
+                "normalisation": fitted.normalisation,
+                "voxel_um": fitted.voxel_um,
+                "frame_interval_s": fitted.frame_interval_s,
+                "frame_t": fitted.frame_t,
+                "loss": fitted.loss,
+            });
+            std::fs::write(&out, serde_json::to_vec_pretty(&json).expect("json"))
+                .map_err(|e| Error::io(&out, e))?;
+            println!(
+                "fitted a code to {} frames of {} (L1 {:.5} model units); wrote {}",
+                fitted.frame_t.len(),
+                masks.display(),
+                fitted.loss,
+                out.display()
+            );
+            if let Some(path) = render {
+                let scale = fitted.normalisation.scale_um;
+                let voxel = VoxelSize::isotropic(
+                    render_voxel_um.unwrap_or(
+                        [fitted.voxel_um.x, fitted.voxel_um.y, fitted.voxel_um.z]
+                            .into_iter()
+                            .fold(f64::INFINITY, f64::min),
+                    ),
+                );
+                let size = [voxel.x, voxel.y, voxel.z].map(|h| (2.0 * scale / h).ceil() as usize);
+                let so = SynthOptions {
+                    frames,
+                    size_xyz: Some(size),
+                    voxel_um: Some(voxel),
+                    ..SynthOptions::default()
+                };
+                let grid = so.grid(scale)?;
+                let dt = fitted.frame_interval_s.map(|dt| {
+                    dt * (fitted.frame_t.len().max(2) - 1) as f64 / (frames.max(2) - 1) as f64
+                });
+                let code = Tensor::from_slice(&fitted.code);
+                write_sequence(
+                    &m,
+                    &code,
+                    None,
+                    &grid,
+                    &times(frames),
+                    dt,
+                    so.mode,
+                    &path,
+                    None,
+                    &cellsdf::progress::Silent,
+                )?;
+                println!(
+                    "rendered {frames} frames at {} um isotropic to {}",
+                    voxel.x,
+                    path.display()
                 );
             }
             Ok(())
@@ -386,6 +613,145 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Options shared by the commands that render sequences.
+#[derive(clap::Args)]
+struct RenderArgs {
+    /// Trained model (.safetensors).
+    #[arg(long)]
+    model: PathBuf,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Frames per sequence (any number: t spans the training sequences' duration).
+    #[arg(long, default_value_t = 30)]
+    frames: usize,
+    /// Grid X,Y,Z in voxels [default: 64^3, or what covers the cell at --voxel-um].
+    #[arg(long)]
+    size: Option<String>,
+    /// Voxel size X,Y,Z (or one value) in um [default: the cell's box fills the grid].
+    #[arg(long)]
+    voxel_um: Option<String>,
+    /// Evaluate every voxel instead of the adaptive coarse-to-fine scheme.
+    #[arg(long)]
+    dense: bool,
+    /// Also write the signed distance (float32, um).
+    #[arg(long)]
+    sdf: bool,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    device: String,
+}
+
+impl RenderArgs {
+    fn options(&self) -> Result<SynthOptions> {
+        Ok(SynthOptions {
+            frames: self.frames,
+            size_xyz: self.size.as_deref().map(parse_grid_size).transpose()?,
+            voxel_um: self.voxel_um.as_deref().map(parse_voxel_size).transpose()?,
+            mode: if self.dense {
+                Evaluation::Dense
+            } else {
+                Evaluation::adaptive()
+            },
+            write_sdf: self.sdf,
+            ..SynthOptions::default()
+        })
+    }
+}
+
+/// One sequence to render: file stem, code, learned rotation, the training sequence it
+/// comes from (if any), its seed (if drawn), and micrometres per model unit.
+type Job = (
+    String,
+    Tensor,
+    Option<Tensor>,
+    Option<usize>,
+    Option<u64>,
+    f64,
+);
+
+/// Renders each job into `args.out` and writes `manifest.json` beside the files.
+fn render_jobs(
+    args: &RenderArgs,
+    model: &Model,
+    jobs: Vec<Job>,
+    quiet: bool,
+    what: &str,
+) -> Result<()> {
+    let opts = args.options()?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
+    let bar = progress_bar(quiet, what);
+    let stop = cancel_on_ctrl_c();
+    let mut records = Vec::new();
+    let n = jobs.len();
+    for (k, (name, code, rotation, around, seed, scale)) in jobs.into_iter().enumerate() {
+        let grid = opts.grid(scale)?;
+        let (_, interval) = training_scale_and_interval(model, opts.frames);
+        let mask_file = format!("{name}.tif");
+        let sdf_file = opts.write_sdf.then(|| format!("{name}_sdf.tif"));
+        let report = |f: f32, stage: &str| {
+            bar.set_position((((k as f32 + f) / n as f32) * 1000.0) as u64);
+            bar.set_message(format!("{name}: {stage}"));
+            !stop.load(Ordering::Relaxed)
+        };
+        let (points, seconds) = write_sequence(
+            model,
+            &code,
+            rotation.as_ref(),
+            &grid,
+            &times(opts.frames),
+            interval,
+            opts.mode,
+            &args.out.join(&mask_file),
+            sdf_file.as_ref().map(|f| args.out.join(f)).as_deref(),
+            &report,
+        )?;
+        records.push(SynthRecord {
+            file: mask_file,
+            sdf_file,
+            code: Vec::<f32>::try_from(code.to_device(tch::Device::Cpu))?,
+            around_sequence: around,
+            seed,
+            frames: opts.frames,
+            size_xyz: grid.size_xyz,
+            voxel_um: grid.voxel_um,
+            frame_interval_s: interval,
+            scale_um: scale,
+            points_evaluated: points,
+            voxels: grid.size_xyz.iter().map(|&v| v as u64).product::<u64>() * opts.frames as u64,
+            seconds,
+        });
+    }
+    bar.finish_and_clear();
+    let manifest = serde_json::json!({
+        "format": "cellsdf-synthesis",
+        "version": 1,
+        "model": args.model,
+        "evaluation": if args.dense { "dense" } else { "adaptive" },
+        "sequences": records,
+    });
+    let path = args.out.join("manifest.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).expect("json"))
+        .map_err(|e| Error::io(&path, e))?;
+    let (points, voxels, secs) = records.iter().fold((0u64, 0u64, 0.0), |a, r| {
+        (a.0 + r.points_evaluated, a.1 + r.voxels, a.2 + r.seconds)
+    });
+    println!(
+        "wrote {} sequences of {} frames to {} ({:.1} s; evaluated {:.1} % of {} voxels)",
+        records.len(),
+        opts.frames,
+        args.out.display(),
+        secs,
+        100.0 * points as f64 / voxels.max(1) as f64,
+        voxels
+    );
+    Ok(())
+}
+
+fn load_model(path: &Path, device: &str) -> Result<Model> {
+    Ok(Model::load(path, DeviceChoice::parse(device)?.resolve()?)?.0)
 }
 
 fn progress_bar(quiet: bool, what: &str) -> ProgressBar {

@@ -109,6 +109,54 @@ impl Decoder {
         h.squeeze_dim(1)
     }
 
+    /// Per-layer biases of one frame: within a frame the code and t are constants, so their
+    /// contribution to every layer that receives them is folded into that layer's bias
+    /// (b + W_code z + W_t t). Use with [`Decoder::forward_frame`].
+    pub fn frame_biases(&self, code: &Tensor, t: f64) -> Vec<Tensor> {
+        let c = self.config.code_size as i64;
+        let hidden = (self.config.width - 4) as i64;
+        let code = code.reshape([1, c]).to_device(self.device());
+        (0..self.config.layers)
+            .map(|l| {
+                let w = &self.weights[l];
+                // Column where (x, y, z, t) start, and where the code starts (if present).
+                let (coords_at, code_at) = if l == 0 {
+                    (c, Some(0))
+                } else if self.config.full_input_at.contains(&l) {
+                    (hidden + c, Some(hidden))
+                } else {
+                    (hidden, None)
+                };
+                let b = self.biases[l].reshape([1, -1]) + w.narrow(1, coords_at + 3, 1).tr() * t;
+                match code_at {
+                    Some(at) => b + code.matmul(&w.narrow(1, at, c).tr()),
+                    None => b,
+                }
+            })
+            .collect()
+    }
+
+    /// SDF of points `xyz` [B, 3] of one frame whose code and t are folded into `biases`
+    /// (from [`Decoder::frame_biases`]). Returns [B].
+    pub fn forward_frame(&self, xyz: &Tensor, biases: &[Tensor]) -> Tensor {
+        let c = self.config.code_size as i64;
+        let hidden = (self.config.width - 4) as i64;
+        let mut h = self.act(xyz.matmul(&self.weights[0].narrow(1, c, 3).tr()) + &biases[0]);
+        let last = self.config.layers - 1;
+        for (l, (w, bias)) in self.weights.iter().zip(biases).enumerate().skip(1) {
+            let coords_at = if self.config.full_input_at.contains(&l) {
+                hidden + c
+            } else {
+                hidden
+            };
+            let x = h.matmul(&w.narrow(1, 0, hidden).tr())
+                + xyz.matmul(&w.narrow(1, coords_at, 3).tr())
+                + bias;
+            h = if l == last { x } else { self.act(x) };
+        }
+        h.squeeze_dim(1)
+    }
+
     /// Parameters by name (`lin{k}.weight`, `lin{k}.bias`), in layer order.
     pub fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = Vec::new();

@@ -1,0 +1,135 @@
+//! Fitting a code to an observed sequence with the network frozen (DeepSDF's inference):
+//! the masks are prepared like training data (exact SDF with their physical voxel size, so
+//! anisotropic stacks and missing frames are fine), then only the code is optimised.
+
+use crate::dataset::{prepare, Dataset, Normalisation, PrepareOptions};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::progress::{check, Progress, Silent};
+use crate::units::VoxelSize;
+use std::path::Path;
+use tch::{Kind, Tensor};
+
+/// Options of [`fit_code`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    pub iterations: usize,
+    pub lr: f64,
+    /// Weight of the code regulariser ||z||^2 / sigma^2 (sigma from the model).
+    pub code_reg: f64,
+    pub samples_per_frame: usize,
+    pub voxel_um: Option<VoxelSize>,
+    pub seed: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            iterations: 300,
+            lr: 5e-3,
+            code_reg: 1e-4,
+            samples_per_frame: 8192,
+            voxel_um: None,
+            seed: 0,
+        }
+    }
+}
+
+/// A fitted code with the normalisation of the observed cell and the final L1 loss.
+#[derive(Debug, Clone)]
+pub struct FittedCode {
+    pub code: Vec<f32>,
+    pub normalisation: Normalisation,
+    pub voxel_um: VoxelSize,
+    pub frame_interval_s: Option<f64>,
+    /// Model time of each observed frame.
+    pub frame_t: Vec<f64>,
+    pub loss: f64,
+}
+
+/// Fits a code of `model` to the single cell in the mask or label file `masks` (one
+/// sequence; empty frames count as missing). The network is not changed.
+pub fn fit_code(
+    model: &Model,
+    masks: &Path,
+    opts: &FitOptions,
+    progress: &dyn Progress,
+) -> Result<FittedCode> {
+    if opts.iterations == 0 {
+        return Err(Error::invalid("iterations", "must be at least 1"));
+    }
+    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let p = PrepareOptions {
+        grid: 0,
+        samples_per_frame: opts.samples_per_frame,
+        voxel_um: opts.voxel_um,
+        seed: opts.seed,
+        ..Default::default()
+    };
+    let meta = prepare(&[masks.to_path_buf()], &tmp.path().join("ds"), &p, &Silent)?;
+    if meta.sequences.len() != 1 {
+        return Err(Error::invalid(
+            "masks",
+            format!("{} holds {} cells (sequences); fit one cell at a time (a binary mask, or a label image of one label)", masks.display(), meta.sequences.len()),
+        ));
+    }
+    let data = Dataset::open(&tmp.path().join("ds"))?;
+    let device = model.decoder.device();
+    let c = model.meta.config.code_size as i64;
+    let sigma = if model.meta.code_stats.sd > 0.0 {
+        model.meta.code_stats.sd
+    } else {
+        0.1
+    };
+    let mut code = Tensor::zeros([c], (Kind::Float, device)).set_requires_grad(true);
+    let (mut m, mut v) = (code.zeros_like(), code.zeros_like());
+    let batches: Vec<(Tensor, Tensor)> = (0..data.frames_total())
+        .map(|row| {
+            let s = data.samples(row);
+            let flat: Vec<f32> = s.iter().copied().collect();
+            let t = Tensor::from_slice(&flat)
+                .reshape([s.nrows() as i64, 5])
+                .to_device(device);
+            (t.narrow(1, 0, 4), t.select(1, 4))
+        })
+        .collect();
+    let mut loss_value = f64::NAN;
+    for it in 0..opts.iterations {
+        code.zero_grad();
+        let mut l1s = Vec::new();
+        for (coords, target) in &batches {
+            l1s.push(
+                (model.decoder.forward_shared(&code, coords) - target)
+                    .abs()
+                    .mean(Kind::Float),
+            );
+        }
+        let l1 = Tensor::stack(&l1s, 0).mean(Kind::Float);
+        let loss = &l1 + code.square().sum(Kind::Float) * (opts.code_reg / (sigma * sigma));
+        loss.backward();
+        let g = code.grad();
+        let step = (it + 1) as i32;
+        tch::no_grad(|| {
+            let _ = m.g_mul_scalar_(0.9).g_add_(&(&g * 0.1));
+            let _ = v.g_mul_scalar_(0.999).g_add_(&(&g * &g * 0.001));
+            let update = &m / (v.sqrt() / (1.0 - 0.999f64.powi(step)).sqrt() + 1e-8)
+                * (opts.lr / (1.0 - 0.9f64.powi(step)));
+            let _ = code.g_sub_(&update);
+        });
+        loss_value = l1.double_value(&[]);
+        check(
+            progress,
+            (it + 1) as f32 / opts.iterations as f32,
+            &format!("fitting: loss {loss_value:.5}"),
+        )?;
+    }
+    let s = &data.meta.sequences[0];
+    Ok(FittedCode {
+        code: Vec::<f32>::try_from(code.detach().to_device(tch::Device::Cpu))?,
+        normalisation: s.normalisation,
+        voxel_um: s.voxel_um,
+        frame_interval_s: s.frame_interval_s,
+        frame_t: s.frames.iter().map(|f| f.t).collect(),
+        loss: loss_value,
+    })
+}

@@ -1,0 +1,13 @@
+//! Synthesis: SDF grids of a code at any spatial and temporal resolution (dense or
+//! adaptive), new codes, interpolation between sequences, fitting codes to observed masks,
+//! and writing the results as calibrated hyperstacks.
+
+mod codes;
+mod fit;
+mod output;
+mod render;
+
+pub use codes::{draw_codes, interpolate_codes, CodeSource, DrawnCode};
+pub use fit::{fit_code, FitOptions, FittedCode};
+pub use output::{times, training_scale_and_interval, write_sequence, SynthOptions, SynthRecord};
+pub use render::{Evaluation, RenderGrid, Renderer};

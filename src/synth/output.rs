@@ -1,0 +1,163 @@
+//! Rendering sequences into calibrated hyperstacks (uint8 masks, optional float32 SDF in um).
+
+use super::render::{Evaluation, RenderGrid, Renderer};
+use crate::error::{Error, Result};
+use crate::io::{write_hyperstack, Hyperstack};
+use crate::model::Model;
+use crate::progress::Progress;
+use crate::units::{Calibration, VoxelSize};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tch::Tensor;
+
+/// What to render. Sizes (x, y, z) in voxels, voxel size in um.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynthOptions {
+    pub frames: usize,
+    pub size_xyz: Option<[usize; 3]>,
+    pub voxel_um: Option<VoxelSize>,
+    pub mode: Evaluation,
+    /// Also write the SDF (float32, um).
+    pub write_sdf: bool,
+    /// Refuse jobs whose output would need more memory than this (bytes).
+    pub max_bytes: u64,
+}
+
+impl Default for SynthOptions {
+    fn default() -> Self {
+        SynthOptions {
+            frames: 30,
+            size_xyz: None,
+            voxel_um: None,
+            mode: Evaluation::adaptive(),
+            write_sdf: false,
+            max_bytes: 8 << 30,
+        }
+    }
+}
+
+/// Model times of `frames` evenly spaced frames from -1 to 1 (0 for one frame).
+pub fn times(frames: usize) -> Vec<f64> {
+    (0..frames)
+        .map(|k| {
+            if frames > 1 {
+                -1.0 + 2.0 * k as f64 / (frames - 1) as f64
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+impl SynthOptions {
+    /// The output grid for `model` with micrometres per model unit `scale_um`: explicit size
+    /// and voxel size as given; a missing voxel size makes the model cube fill the grid; a
+    /// missing size covers the cube at the voxel size; neither: 64^3.
+    pub fn grid(&self, scale_um: f64) -> Result<RenderGrid> {
+        if self.frames == 0 || self.frames > 10_000 {
+            return Err(Error::invalid("frames", "must be 1 to 10000"));
+        }
+        let (size, voxel) = match (self.size_xyz, self.voxel_um) {
+            (Some(s), Some(v)) => (s, v),
+            (Some(s), None) => (
+                s,
+                VoxelSize::isotropic(2.0 * scale_um / *s.iter().max().unwrap() as f64),
+            ),
+            (None, Some(v)) => {
+                v.validate("voxel-um")?;
+                (
+                    [v.x, v.y, v.z].map(|h| (2.0 * scale_um / h).ceil().max(1.0) as usize),
+                    v,
+                )
+            }
+            (None, None) => ([64; 3], VoxelSize::isotropic(2.0 * scale_um / 64.0)),
+        };
+        let grid = RenderGrid::centred(size, voxel, scale_um);
+        grid.validate()?;
+        let voxels: u64 = size.iter().map(|&n| n as u64).product();
+        let need = voxels * self.frames as u64 * (1 + if self.write_sdf { 4 } else { 0 } + 4);
+        if need > self.max_bytes {
+            return Err(Error::invalid(
+                "size",
+                format!(
+                    "{} frames of {}x{}x{} voxels need {:.1} GB of memory, more than the limit of {:.1} GB; use fewer frames or voxels",
+                    self.frames, size[0], size[1], size[2], need as f64 / 1e9, self.max_bytes as f64 / 1e9
+                ),
+            ));
+        }
+        Ok(grid)
+    }
+}
+
+/// Scale (um per model unit) and frame interval (s) typical of the model's training data:
+/// the mean scale, and the mean sequence duration spread over `frames` frames.
+pub fn training_scale_and_interval(model: &Model, frames: usize) -> (f64, Option<f64>) {
+    let seqs = &model.meta.sequences;
+    let scales: Vec<f64> = seqs
+        .iter()
+        .filter_map(|s| s.normalisation.map(|n| n.scale_um))
+        .collect();
+    let scale = if scales.is_empty() {
+        1.0
+    } else {
+        scales.iter().sum::<f64>() / scales.len() as f64
+    };
+    let durations: Vec<f64> = seqs
+        .iter()
+        .filter_map(|s| {
+            s.frame_interval_s
+                .map(|dt| dt * s.frame_t.len().saturating_sub(1) as f64)
+        })
+        .collect();
+    let interval = (!durations.is_empty() && frames > 1)
+        .then(|| durations.iter().sum::<f64>() / durations.len() as f64 / (frames - 1) as f64);
+    (scale, interval.filter(|v| *v > 0.0))
+}
+
+/// One rendered sequence, as recorded in a synthesis manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SynthRecord {
+    pub file: String,
+    pub sdf_file: Option<String>,
+    pub code: Vec<f32>,
+    pub around_sequence: Option<usize>,
+    pub seed: Option<u64>,
+    pub frames: usize,
+    pub size_xyz: [usize; 3],
+    pub voxel_um: VoxelSize,
+    pub frame_interval_s: Option<f64>,
+    pub scale_um: f64,
+    pub points_evaluated: u64,
+    pub voxels: u64,
+    pub seconds: f64,
+}
+
+/// Renders `code` (with `rotation`, if any) at `times` on `grid` and writes the masks to
+/// `mask_path` (uint8 0/1) and, when given, the SDF in um to `sdf_path` (float32).
+#[allow(clippy::too_many_arguments)]
+pub fn write_sequence(
+    model: &Model,
+    code: &Tensor,
+    rotation: Option<&Tensor>,
+    grid: &RenderGrid,
+    times: &[f64],
+    frame_interval_s: Option<f64>,
+    mode: Evaluation,
+    mask_path: &Path,
+    sdf_path: Option<&Path>,
+    progress: &dyn Progress,
+) -> Result<(u64, f64)> {
+    let start = std::time::Instant::now();
+    let mut r = Renderer::new(model, code, rotation)?;
+    let sdf = r.sequence(grid, times, mode, progress, 0.0, 1.0)?;
+    let calibration = Calibration {
+        voxel_um: Some(grid.voxel_um),
+        frame_interval_s,
+    };
+    let mask = sdf.mapv(|v| (v <= 0.0) as u8);
+    write_hyperstack(mask_path, &Hyperstack::new(mask, calibration))?;
+    if let Some(p) = sdf_path {
+        write_hyperstack(p, &Hyperstack::new(sdf, calibration))?;
+    }
+    Ok((r.points_evaluated, start.elapsed().as_secs_f64()))
+}

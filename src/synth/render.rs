@@ -1,0 +1,402 @@
+//! SDF grids of one code at any resolution: dense evaluation in bounded chunks, or adaptive
+//! coarse-to-fine evaluation that only refines blocks near the surface.
+
+use crate::dataset::Normalisation;
+use crate::error::{Error, Result};
+use crate::model::{rotate_coords, Model};
+use crate::progress::{check, Progress};
+use crate::units::VoxelSize;
+use ndarray::{Array3, Array4};
+use tch::{Device, Kind, Tensor};
+
+/// Points evaluated per network call.
+const CHUNK: usize = 1 << 16;
+
+/// An output grid: (x, y, z) voxels of `voxel_um`; voxel (i, j, k) has its centre at
+/// ((i + 0.5) vx, (j + 0.5) vy, (k + 0.5) vz) um. `placement` maps those micrometres to
+/// model units (its centre is where the cell's model origin lands in the grid).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RenderGrid {
+    pub size_xyz: [usize; 3],
+    pub voxel_um: VoxelSize,
+    pub placement: Normalisation,
+}
+
+impl RenderGrid {
+    /// A grid of `size_xyz` voxels of `voxel_um` with the model origin at its centre and
+    /// `scale_um` micrometres per model unit.
+    pub fn centred(size_xyz: [usize; 3], voxel_um: VoxelSize, scale_um: f64) -> RenderGrid {
+        let v = [voxel_um.x, voxel_um.y, voxel_um.z];
+        RenderGrid {
+            size_xyz,
+            voxel_um,
+            placement: Normalisation {
+                centre_um: [0, 1, 2].map(|a| size_xyz[a] as f64 * v[a] / 2.0),
+                scale_um,
+            },
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        self.voxel_um.validate("voxel-um")?;
+        if self.size_xyz.iter().any(|&n| n == 0 || n > 8192) {
+            return Err(Error::invalid(
+                "size",
+                format!("{:?}: each size must be 1 to 8192 voxels", self.size_xyz),
+            ));
+        }
+        if !(self.placement.scale_um.is_finite() && self.placement.scale_um > 0.0) {
+            return Err(Error::invalid(
+                "scale",
+                "must be a positive number of micrometres",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Model coordinates (x, y, z) of voxel (z, y, x).
+    fn model_xyz(&self, z: usize, y: usize, x: usize) -> [f32; 3] {
+        let v = self.voxel_um;
+        let p = self.placement.to_model([
+            (x as f64 + 0.5) * v.x,
+            (y as f64 + 0.5) * v.y,
+            (z as f64 + 0.5) * v.z,
+        ]);
+        p.map(|c| c as f32)
+    }
+
+    fn dims_zyx(&self) -> (usize, usize, usize) {
+        (self.size_xyz[2], self.size_xyz[1], self.size_xyz[0])
+    }
+}
+
+/// How to evaluate a grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Evaluation {
+    /// Every voxel.
+    Dense,
+    /// Coarse grid of stride `coarse` voxels, refined where |sdf| <= `safety` x block
+    /// diagonal; other voxels take the sign and a trilinear value from the coarse level.
+    Adaptive { coarse: usize, safety: f64 },
+}
+
+impl Evaluation {
+    pub fn adaptive() -> Self {
+        Evaluation::Adaptive {
+            coarse: 8,
+            safety: 1.5,
+        }
+    }
+}
+
+/// The SDF of one code over frames: per frame `t` (model time), [z, y, x] values in um.
+pub struct Renderer<'a> {
+    model: &'a Model,
+    code: Tensor,
+    rotation: Option<Tensor>,
+    pub points_evaluated: u64,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(model: &'a Model, code: &Tensor, rotation: Option<&Tensor>) -> Result<Self> {
+        let c = model.meta.config.code_size as i64;
+        if code.numel() as i64 != c {
+            return Err(Error::invalid(
+                "code",
+                format!("has {} values, the model needs {c}", code.numel()),
+            ));
+        }
+        let device = model.decoder.device();
+        Ok(Renderer {
+            model,
+            code: code.to_device(device).to_kind(Kind::Float),
+            rotation: rotation.map(|r| r.to_device(device)),
+            points_evaluated: 0,
+        })
+    }
+
+    /// SDF (model units) at model points `xyz` of the frame at time `t`.
+    fn eval(&mut self, biases: &[Tensor], xyz: &[[f32; 3]]) -> Result<Vec<f32>> {
+        let device = self.model.decoder.device();
+        let mut out = Vec::with_capacity(xyz.len());
+        tch::no_grad(|| -> Result<()> {
+            for c in xyz.chunks(CHUNK) {
+                let flat: Vec<f32> = c.iter().flatten().copied().collect();
+                let mut p = Tensor::from_slice(&flat)
+                    .reshape([c.len() as i64, 3])
+                    .to_device(device);
+                if let Some(r) = &self.rotation {
+                    let with_t = Tensor::cat(&[&p, &p.narrow(1, 0, 1).zeros_like()], 1);
+                    p = rotate_coords(&with_t, r).narrow(1, 0, 3);
+                }
+                let y = self
+                    .model
+                    .decoder
+                    .forward_frame(&p, biases)
+                    .to_device(Device::Cpu);
+                out.extend(Vec::<f32>::try_from(y)?);
+            }
+            Ok(())
+        })?;
+        self.points_evaluated += xyz.len() as u64;
+        Ok(out)
+    }
+
+    /// SDF in um of the frame at model time `t` on `grid`.
+    pub fn frame(&mut self, grid: &RenderGrid, t: f64, mode: Evaluation) -> Result<Array3<f32>> {
+        grid.validate()?;
+        let biases = self.model.decoder.frame_biases(&self.code, t);
+        let scale = grid.placement.scale_um as f32;
+        let mut sdf = match mode {
+            Evaluation::Dense => self.dense(grid, &biases)?,
+            Evaluation::Adaptive { coarse, safety } => {
+                self.adaptive(grid, &biases, coarse.max(2), safety)?
+            }
+        };
+        sdf.mapv_inplace(|v| v * scale);
+        Ok(sdf)
+    }
+
+    fn dense(&mut self, grid: &RenderGrid, biases: &[Tensor]) -> Result<Array3<f32>> {
+        let (nz, ny, nx) = grid.dims_zyx();
+        let mut out = Vec::with_capacity(nz * ny * nx);
+        let slab = (CHUNK / (nx * ny)).max(1);
+        for z0 in (0..nz).step_by(slab) {
+            let mut pts = Vec::with_capacity(slab * ny * nx);
+            for z in z0..(z0 + slab).min(nz) {
+                for y in 0..ny {
+                    for x in 0..nx {
+                        pts.push(grid.model_xyz(z, y, x));
+                    }
+                }
+            }
+            out.extend(self.eval(biases, &pts)?);
+        }
+        Ok(Array3::from_shape_vec((nz, ny, nx), out).expect("one value per voxel"))
+    }
+
+    /// Coarse-to-fine: nodes at stride s (plus each axis' last index) are evaluated; a block
+    /// between nodes whose corner values all exceed `safety` x its diagonal (model units)
+    /// in magnitude, with one sign, cannot contain surface for a 1-Lipschitz SDF: its
+    /// voxels are interpolated. Other blocks are split (s halves) until s = 1.
+    fn adaptive(
+        &mut self,
+        grid: &RenderGrid,
+        biases: &[Tensor],
+        coarse: usize,
+        safety: f64,
+    ) -> Result<Array3<f32>> {
+        let (nz, ny, nx) = grid.dims_zyx();
+        let dims = [nz, ny, nx];
+        let mut val = Array3::<f32>::zeros((nz, ny, nx));
+        let mut known = Array3::<bool>::from_elem((nz, ny, nx), false);
+        let v = grid.voxel_um;
+        let voxel_diag = (v.x * v.x + v.y * v.y + v.z * v.z).sqrt() / grid.placement.scale_um;
+        // Level-0 nodes.
+        let axis_nodes = |n: usize, s: usize| -> Vec<usize> {
+            let mut a: Vec<usize> = (0..n).step_by(s).collect();
+            if *a.last().unwrap() != n - 1 {
+                a.push(n - 1);
+            }
+            a
+        };
+        let nodes: Vec<Vec<usize>> = (0..3).map(|a| axis_nodes(dims[a], coarse)).collect();
+        let mut todo: Vec<[usize; 3]> = Vec::new();
+        for &z in &nodes[0] {
+            for &y in &nodes[1] {
+                for &x in &nodes[2] {
+                    todo.push([z, y, x]);
+                }
+            }
+        }
+        self.fill(grid, biases, &todo, &mut val, &mut known)?;
+        // Blocks as (lo, hi) inclusive corner indices.
+        let mut blocks: Vec<([usize; 3], [usize; 3])> = Vec::new();
+        for i in 0..nodes[0].len().saturating_sub(1).max(1) {
+            for j in 0..nodes[1].len().saturating_sub(1).max(1) {
+                for k in 0..nodes[2].len().saturating_sub(1).max(1) {
+                    let pick = |a: usize, i: usize| {
+                        let n = &nodes[a];
+                        (n[i.min(n.len() - 1)], n[(i + 1).min(n.len() - 1)])
+                    };
+                    let (z0, z1) = pick(0, i);
+                    let (y0, y1) = pick(1, j);
+                    let (x0, x1) = pick(2, k);
+                    blocks.push(([z0, y0, x0], [z1, y1, x1]));
+                }
+            }
+        }
+        while !blocks.is_empty() {
+            let mut refine = Vec::new();
+            for (lo, hi) in blocks {
+                let span = (0..3).map(|a| hi[a] - lo[a]).max().unwrap();
+                let corners = corners(lo, hi);
+                let vals: Vec<f32> = corners.iter().map(|c| val[*c]).collect();
+                let diag = voxel_diag * span as f64;
+                let same_sign = vals.iter().all(|&x| x > 0.0) || vals.iter().all(|&x| x <= 0.0);
+                let far = vals.iter().all(|&x| (x.abs() as f64) > safety * diag);
+                if span <= 1 {
+                    continue; // all voxels of a unit block are nodes
+                }
+                if same_sign && far {
+                    interpolate_block(&mut val, &mut known, lo, hi);
+                } else {
+                    refine.push((lo, hi));
+                }
+            }
+            // Split each block at its midpoints; evaluate the new nodes.
+            let mut next = Vec::new();
+            let mut todo = Vec::new();
+            for (lo, hi) in refine {
+                let mids: Vec<Vec<usize>> = (0..3)
+                    .map(|a| {
+                        let m = (lo[a] + hi[a]) / 2;
+                        if m == lo[a] || m == hi[a] {
+                            vec![lo[a], hi[a]]
+                        } else {
+                            vec![lo[a], m, hi[a]]
+                        }
+                    })
+                    .collect();
+                for &z in &mids[0] {
+                    for &y in &mids[1] {
+                        for &x in &mids[2] {
+                            if !known[[z, y, x]] {
+                                known[[z, y, x]] = true;
+                                todo.push([z, y, x]);
+                            }
+                        }
+                    }
+                }
+                for a in 0..mids[0].len() - 1 {
+                    for b in 0..mids[1].len() - 1 {
+                        for c in 0..mids[2].len() - 1 {
+                            next.push((
+                                [mids[0][a], mids[1][b], mids[2][c]],
+                                [mids[0][a + 1], mids[1][b + 1], mids[2][c + 1]],
+                            ));
+                        }
+                    }
+                }
+            }
+            self.fill(grid, biases, &todo, &mut val, &mut known)?;
+            blocks = next;
+        }
+        // Any voxel still unknown lies inside a refined unit block's interior: none, but be safe.
+        let rest: Vec<[usize; 3]> = known
+            .indexed_iter()
+            .filter(|(_, &k)| !k)
+            .map(|((z, y, x), _)| [z, y, x])
+            .collect();
+        self.fill(grid, biases, &rest, &mut val, &mut known)?;
+        Ok(val)
+    }
+
+    fn fill(
+        &mut self,
+        grid: &RenderGrid,
+        biases: &[Tensor],
+        idx: &[[usize; 3]],
+        val: &mut Array3<f32>,
+        known: &mut Array3<bool>,
+    ) -> Result<()> {
+        if idx.is_empty() {
+            return Ok(());
+        }
+        let pts: Vec<[f32; 3]> = idx
+            .iter()
+            .map(|&[z, y, x]| grid.model_xyz(z, y, x))
+            .collect();
+        let v = self.eval(biases, &pts)?;
+        for (i, value) in idx.iter().zip(v) {
+            val[*i] = value;
+            known[*i] = true;
+        }
+        Ok(())
+    }
+
+    /// SDF in um of frames at model times `times`, [t, z, y, x]. Progress per frame.
+    pub fn sequence(
+        &mut self,
+        grid: &RenderGrid,
+        times: &[f64],
+        mode: Evaluation,
+        progress: &dyn Progress,
+        done: f32,
+        share: f32,
+    ) -> Result<Array4<f32>> {
+        let (nz, ny, nx) = grid.dims_zyx();
+        let mut out = Array4::<f32>::zeros((times.len(), nz, ny, nx));
+        for (i, &t) in times.iter().enumerate() {
+            let f = self.frame(grid, t, mode)?;
+            out.index_axis_mut(ndarray::Axis(0), i).assign(&f);
+            check(
+                progress,
+                done + share * (i + 1) as f32 / times.len() as f32,
+                &format!("frame {}/{}", i + 1, times.len()),
+            )?;
+        }
+        Ok(out)
+    }
+}
+
+fn corners(lo: [usize; 3], hi: [usize; 3]) -> Vec<[usize; 3]> {
+    let mut c = Vec::with_capacity(8);
+    for z in [lo[0], hi[0]] {
+        for y in [lo[1], hi[1]] {
+            for x in [lo[2], hi[2]] {
+                c.push([z, y, x]);
+            }
+        }
+    }
+    c
+}
+
+/// Trilinear fill of the unknown voxels of block [lo, hi] from its 8 corners.
+fn interpolate_block(
+    val: &mut Array3<f32>,
+    known: &mut Array3<bool>,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) {
+    let c = |z, y, x| val[[z, y, x]];
+    let (c000, c001, c010, c011) = (
+        c(lo[0], lo[1], lo[2]),
+        c(lo[0], lo[1], hi[2]),
+        c(lo[0], hi[1], lo[2]),
+        c(lo[0], hi[1], hi[2]),
+    );
+    let (c100, c101, c110, c111) = (
+        c(hi[0], lo[1], lo[2]),
+        c(hi[0], lo[1], hi[2]),
+        c(hi[0], hi[1], lo[2]),
+        c(hi[0], hi[1], hi[2]),
+    );
+    let frac = |v: usize, a: usize| {
+        if hi[a] == lo[a] {
+            0.0
+        } else {
+            (v - lo[a]) as f32 / (hi[a] - lo[a]) as f32
+        }
+    };
+    for z in lo[0]..=hi[0] {
+        let fz = frac(z, 0);
+        for y in lo[1]..=hi[1] {
+            let fy = frac(y, 1);
+            for x in lo[2]..=hi[2] {
+                if known[[z, y, x]] {
+                    continue;
+                }
+                let fx = frac(x, 2);
+                let l = |a: f32, b: f32, t: f32| a + (b - a) * t;
+                let v = l(
+                    l(l(c000, c001, fx), l(c010, c011, fx), fy),
+                    l(l(c100, c101, fx), l(c110, c111, fx), fy),
+                    fz,
+                );
+                val[[z, y, x]] = v;
+                known[[z, y, x]] = true;
+            }
+        }
+    }
+}
