@@ -298,17 +298,9 @@ fn run(cli: Cli) -> Result<()> {
                 ..TrainOptions::default()
             };
             let dataset = Dataset::open(&data)?;
-            let bar = progress_bar(cli.quiet, "train");
-            let stop = cancel_on_ctrl_c();
-            let report = |fraction: f32, stage: &str| {
-                bar.set_position((fraction * 1000.0) as u64);
-                if stage.contains("loss") || bar.message().is_empty() {
-                    bar.set_message(stage.to_string());
-                }
-                !stop.load(Ordering::Relaxed)
-            };
-            let model = train(&dataset, &opts, &out, resume.as_deref(), &report)?;
-            bar.finish_and_clear();
+            let model = with_progress(cli.quiet, "train", true, |report| {
+                train(&dataset, &opts, &out, resume.as_deref(), report)
+            })?;
             let rec = model.meta.training.as_ref().expect("trained");
             println!(
                 "trained {} epochs in {:.0} s: final loss {:.5}; model written to {}",
@@ -417,15 +409,9 @@ fn run(cli: Cli) -> Result<()> {
                 voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
                 ..FitOptions::default()
             };
-            let bar = progress_bar(cli.quiet, "fit");
-            let stop = cancel_on_ctrl_c();
-            let report = |f: f32, stage: &str| {
-                bar.set_position((f * 1000.0) as u64);
-                bar.set_message(stage.to_string());
-                !stop.load(Ordering::Relaxed)
-            };
-            let fitted = fit_code(&m, &masks, &opts, &report)?;
-            bar.finish_and_clear();
+            let fitted = with_progress(cli.quiet, "fit", false, |report| {
+                fit_code(&m, &masks, &opts, report)
+            })?;
             let json = serde_json::json!({
                 "format": "cellsdf-code",
                 "version": 1,
@@ -513,15 +499,9 @@ fn run(cli: Cli) -> Result<()> {
                 seed,
                 ..PrepareOptions::default()
             };
-            let bar = progress_bar(cli.quiet, "prepare");
-            let stop = cancel_on_ctrl_c();
-            let report = |fraction: f32, stage: &str| {
-                bar.set_position((fraction * 1000.0) as u64);
-                bar.set_message(stage.to_string());
-                !stop.load(Ordering::Relaxed)
-            };
-            let meta = prepare(&inputs, &out, &opts, &report)?;
-            bar.finish_and_clear();
+            let meta = with_progress(cli.quiet, "prepare", false, |report| {
+                prepare(&inputs, &out, &opts, report)
+            })?;
             println!(
                 "prepared {} sequences, {} frames ({} samples each{}) into {}",
                 meta.sequences.len(),
@@ -574,15 +554,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             opts.frame_interval_s = frame_interval.unwrap_or(kind.default_frame_interval_s());
             opts.seed = seed;
-            let bar = progress_bar(cli.quiet, "phantoms");
-            let stop = cancel_on_ctrl_c();
-            let report = |fraction: f32, stage: &str| {
-                bar.set_position((fraction * 1000.0) as u64);
-                bar.set_message(stage.to_string());
-                !stop.load(Ordering::Relaxed)
-            };
-            let manifest = phantom::generate(&opts, &out, &report)?;
-            bar.finish_and_clear();
+            let manifest = with_progress(cli.quiet, "phantoms", false, |report| {
+                phantom::generate(&opts, &out, report)
+            })?;
             let [nx, ny, nz] = opts.size_xyz;
             println!(
                 "wrote {} {} sequences of {} frames ({}x{}x{} voxels of {}x{}x{} um) to {}",
@@ -752,6 +726,29 @@ fn render_jobs(
 
 fn load_model(path: &Path, device: &str) -> Result<Model> {
     Ok(Model::load(path, DeviceChoice::parse(device)?.resolve()?)?.0)
+}
+
+/// Runs `work` with a progress bar named `what` (hidden with --quiet) fed by its reports,
+/// cancelling cleanly on Ctrl-C. With `loss_only` the message only changes on reports that
+/// carry a loss (training reports every step but gives the loss once per epoch).
+fn with_progress<T>(
+    quiet: bool,
+    what: &str,
+    loss_only: bool,
+    work: impl FnOnce(&dyn cellsdf::progress::Progress) -> Result<T>,
+) -> Result<T> {
+    let bar = progress_bar(quiet, what);
+    let stop = cancel_on_ctrl_c();
+    let report = |fraction: f32, stage: &str| {
+        bar.set_position((fraction * 1000.0) as u64);
+        if !loss_only || stage.contains("loss") || bar.message().is_empty() {
+            bar.set_message(stage.to_string());
+        }
+        !stop.load(Ordering::Relaxed)
+    };
+    let out = work(&report);
+    bar.finish_and_clear();
+    out
 }
 
 fn progress_bar(quiet: bool, what: &str) -> ProgressBar {

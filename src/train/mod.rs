@@ -225,19 +225,14 @@ pub fn train(
             ..prev
         };
     }
-    let rows_of_seq: Vec<usize> = data
+    // Sequence index of every frame row (rows are stored sequence by sequence).
+    let seq_of_row: Vec<i64> = data
         .meta
         .sequences
         .iter()
-        .flat_map(|s| (0..s.frames.len()).map(move |_| s.first_row))
+        .enumerate()
+        .flat_map(|(i, s)| std::iter::repeat_n(i as i64, s.frames.len()))
         .collect();
-    let seq_of_row: Vec<i64> = {
-        let mut v = Vec::with_capacity(rows_of_seq.len());
-        for (i, s) in data.meta.sequences.iter().enumerate() {
-            v.extend(std::iter::repeat_n(i as i64, s.frames.len()));
-        }
-        v
-    };
     let total_points = {
         let per = opts.points_per_frame.unwrap_or(data.meta.samples_per_frame);
         per * data.frames_total()
