@@ -93,6 +93,7 @@ bench: torch-check test-deps
 	cargo bench --bench edt
 	cargo bench --bench train_step
 	cargo bench --bench synth
+	cargo bench --bench mesh
 
 clean:
 	cargo clean

@@ -6,9 +6,11 @@
 //! sizes are (x, y, z); lengths are micrometres, times seconds.
 
 pub mod dataset;
+pub mod describe;
 pub mod error;
 pub mod geometry;
 pub mod io;
+pub mod mesh;
 pub mod model;
 pub mod phantom;
 pub mod progress;

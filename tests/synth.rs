@@ -332,3 +332,35 @@ fn cli_synthesizes_calibrated_masks() {
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("not a cellsdf model"));
 }
+
+#[test]
+fn evaluation_report_matches_the_trainer_and_renders() {
+    let (dir, model, data) = trained(PhantomKind::Dividing);
+    let out = dir.join("evaluation");
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .args([
+            "evaluate", "--count", "3", "--device", "cpu", "--quiet", "--model",
+        ])
+        .arg(dir.join("m.safetensors"))
+        .arg("--data")
+        .arg(dir.join("ds"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let ji = cellsdf::describe::read_column(&out.join("reconstruction_ji.csv"), "jaccard").unwrap();
+    let expected = reconstruction_ji(&model, &data).unwrap();
+    assert_eq!(ji.len(), expected.len());
+    for (a, b) in ji.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-12);
+    }
+    let original = cellsdf::describe::read_column(&out.join("original.csv"), "volume_um3").unwrap();
+    assert_eq!(original.len(), data.meta.frames_total);
+    let generated =
+        cellsdf::describe::read_column(&out.join("generated.csv"), "volume_um3").unwrap();
+    assert!(!generated.is_empty());
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("Reconstruction") && report.contains("KS"));
+    assert!(out.join("index.html").exists() && out.join("qq_volume_um3.svg").exists());
+}

@@ -12,6 +12,9 @@ use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::VoxelSize;
 use cellsdf::{Error, Result};
 use clap::{Parser, Subcommand};
+
+#[path = "cellsdf/shape_commands.rs"]
+mod shape_commands;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
 use std::path::PathBuf;
@@ -215,6 +218,65 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: String,
     },
+    /// Triangle meshes (PLY/OBJ/STL, um) of every frame of a mask, label or SDF hyperstack.
+    Mesh {
+        /// Hyperstack TIFF: float32 SDF (meshed at --level) or masks/labels (each label).
+        input: PathBuf,
+        /// Iso level of an SDF stack, um [default: 0].
+        #[arg(long)]
+        level: Option<f32>,
+        /// ply (binary), ply-ascii, obj or stl.
+        #[arg(long, default_value = "ply")]
+        format: String,
+        /// Voxel size X,Y,Z in um for stacks without calibration.
+        #[arg(long)]
+        voxel_um: Option<String>,
+        /// Output directory (one file per frame and label).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Shape descriptors (um) of every cell in every frame, as a CSV table.
+    Describe {
+        /// Mask or label hyperstack TIFFs, or folders of them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Voxel size X,Y,Z in um (overrides the files' calibration).
+        #[arg(long)]
+        voxel_um: Option<String>,
+    },
+    /// Compare descriptor distributions of original and generated cells: table, KS tests,
+    /// box and QQ plots, HTML/Markdown report.
+    Compare {
+        /// Folder (or file) of mask hyperstacks, or a table from `describe`.
+        #[arg(long)]
+        original: PathBuf,
+        #[arg(long)]
+        generated: PathBuf,
+        /// Report folder.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        voxel_um: Option<String>,
+    },
+    /// Evaluate a model on its training set: reconstruction JI and the compare report of
+    /// new sequences against the training sequences.
+    Evaluate {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        /// New sequences to generate.
+        #[arg(long, default_value_t = 16)]
+        count: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
     /// Show the version and the libtorch this build uses.
     Info,
 }
@@ -236,6 +298,32 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Mesh {
+            input,
+            level,
+            format,
+            voxel_um,
+            out,
+        } => shape_commands::mesh(&input, level, &format, voxel_um.as_deref(), &out, cli.quiet),
+        Command::Describe {
+            inputs,
+            out,
+            voxel_um,
+        } => shape_commands::describe(&inputs, &out, voxel_um.as_deref(), cli.quiet),
+        Command::Compare {
+            original,
+            generated,
+            out,
+            voxel_um,
+        } => shape_commands::compare(&original, &generated, &out, voxel_um.as_deref(), cli.quiet),
+        Command::Evaluate {
+            model,
+            data,
+            out,
+            count,
+            seed,
+            device,
+        } => shape_commands::evaluate(&model, &data, &out, count, seed, &device, cli.quiet),
         Command::Info => {
             let info = cellsdf::torch_info::torch_info();
             println!("cellsdf {}", env!("CARGO_PKG_VERSION"));

@@ -62,15 +62,6 @@ pub fn grid_sdf(
 /// Jaccard index |A and B| / |A or B| of the masks sdf <= 0 of two fields (1 when both are
 /// empty).
 pub fn jaccard(a: ArrayView3<f32>, b: ArrayView3<f32>) -> f64 {
-    let (mut inter, mut union) = (0u64, 0u64);
-    for (x, y) in a.iter().zip(b.iter()) {
-        let (p, q) = (*x <= 0.0, *y <= 0.0);
-        inter += (p && q) as u64;
-        union += (p || q) as u64;
-    }
-    if union == 0 {
-        1.0
-    } else {
-        inter as f64 / union as f64
-    }
+    let inside = |v: &f32| *v <= 0.0;
+    crate::describe::overlap_by(a, b, inside, inside).jaccard
 }

@@ -1,0 +1,241 @@
+//! The shape commands of the CLI: `mesh`, `describe`, `compare`, `evaluate`.
+
+use super::{load_model, with_progress};
+use cellsdf::dataset::Dataset;
+use cellsdf::describe::{
+    describe_stack, evaluate_model, mean_sd, write_report, write_table, DescriptorSet,
+    EvaluateOptions, Row,
+};
+use cellsdf::io::{read_hyperstack, AnyStack};
+use cellsdf::mesh::{mesh_mask, mesh_sdf, write_mesh, MeshFormat};
+use cellsdf::units::parse_voxel_size;
+use cellsdf::{Error, Result, VoxelSize};
+use ndarray::Axis;
+use std::path::{Path, PathBuf};
+
+/// `cellsdf mesh`: one mesh per frame (and per label of a label image).
+pub fn mesh(
+    input: &Path,
+    level: Option<f32>,
+    format: &str,
+    voxel_um: Option<&str>,
+    out: &Path,
+    quiet: bool,
+) -> Result<()> {
+    let format = MeshFormat::parse(format)?;
+    let stack = read_hyperstack(input)?;
+    let voxel = voxel_of(&stack.calibration().voxel_um, voxel_um, input)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let stem = input
+        .file_stem()
+        .map_or("mesh".into(), |s| s.to_string_lossy().into_owned());
+    let written = with_progress(quiet, "mesh", false, |report| {
+        let mut written = Vec::new();
+        let frames = stack.dims().0;
+        let mut save = |mesh: cellsdf::mesh::Mesh, name: String| -> Result<()> {
+            let path = out.join(format!("{name}.{}", format.extension()));
+            write_mesh(&mesh, &path, format)?;
+            let topo = mesh.topology();
+            written.push(format!(
+                "{}: {} vertices, {} triangles, area {:.3} um^2, volume {:.3} um^3, {}",
+                path.display(),
+                mesh.vertices.len(),
+                mesh.faces.len(),
+                mesh.area(),
+                mesh.volume(),
+                if topo.is_watertight() {
+                    "closed"
+                } else {
+                    "open"
+                }
+            ));
+            Ok(())
+        };
+        if let AnyStack::F32(h) = &stack {
+            for (t, frame) in h.data.axis_iter(Axis(0)).enumerate() {
+                let m = mesh_sdf(frame, voxel, level.unwrap_or(0.0))?;
+                save(m, format!("{stem}_t{t:03}"))?;
+                cellsdf::progress::check(report, (t + 1) as f32 / frames as f32, "meshing")?;
+            }
+        } else {
+            if level.is_some() {
+                return Err(Error::invalid(
+                    "level",
+                    "--level applies to float32 SDF stacks; masks are meshed at their boundary",
+                ));
+            }
+            let labels = stack.clone().into_labels(&input.display().to_string())?;
+            let binary = labels.data.iter().all(|&v| v <= 1);
+            for (t, frame) in labels.data.axis_iter(Axis(0)).enumerate() {
+                let mut ids: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    let m = mesh_mask(frame.mapv(|v| v == id).view(), voxel)?;
+                    let name = if binary {
+                        format!("{stem}_t{t:03}")
+                    } else {
+                        format!("{stem}_t{t:03}_label{id}")
+                    };
+                    save(m, name)?;
+                }
+                cellsdf::progress::check(report, (t + 1) as f32 / frames as f32, "meshing")?;
+            }
+        }
+        Ok(written)
+    })?;
+    for line in written {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn voxel_of(cal: &Option<VoxelSize>, given: Option<&str>, path: &Path) -> Result<VoxelSize> {
+    match given {
+        Some(text) => parse_voxel_size(text),
+        None => cal.ok_or_else(|| {
+            Error::invalid(
+                "voxel size",
+                format!(
+                    "{} has no voxel size; give --voxel-um X,Y,Z",
+                    path.display()
+                ),
+            )
+        }),
+    }
+}
+
+/// TIFF files named by `inputs` (files, or every .tif/.tiff in a folder, sorted).
+fn tiff_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.extension().is_some_and(|x| {
+                        x.eq_ignore_ascii_case("tif") || x.eq_ignore_ascii_case("tiff")
+                    })
+                })
+                .collect();
+            inside.sort();
+            if inside.is_empty() {
+                return Err(Error::invalid(
+                    "input",
+                    format!("{} holds no .tif files", p.display()),
+                ));
+            }
+            files.extend(inside);
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            return Err(Error::io(
+                p,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// Descriptor rows of every cell in the TIFFs named by `inputs`.
+fn describe_inputs(
+    inputs: &[PathBuf],
+    voxel_um: Option<&str>,
+    quiet: bool,
+) -> Result<(Vec<Row>, Option<f64>)> {
+    let voxel = voxel_um.map(parse_voxel_size).transpose()?;
+    let files = tiff_files(inputs)?;
+    let mut rows = Vec::new();
+    let mut interval = None;
+    with_progress(quiet, "describe", false, |report| {
+        for (i, f) in files.iter().enumerate() {
+            let name = f.display().to_string();
+            let stack = read_hyperstack(f)?;
+            interval = interval.or(stack.calibration().frame_interval_s);
+            let labels = stack.into_labels(&name)?;
+            let n = files.len() as f32;
+            let part = |fr: f32, s: &str| report.report((i as f32 + fr) / n, s);
+            rows.extend(describe_stack(&labels, &name, voxel, &part)?);
+        }
+        Ok(())
+    })?;
+    Ok((rows, interval))
+}
+
+/// `cellsdf describe`.
+pub fn describe(inputs: &[PathBuf], out: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<()> {
+    let (rows, interval) = describe_inputs(inputs, voxel_um, quiet)?;
+    write_table(&rows, interval, out)?;
+    println!(
+        "{} cells x frames described into {}",
+        rows.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// A set to compare: a table written by `describe` (.csv) or TIFFs (files or folders).
+fn descriptor_set(input: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<DescriptorSet> {
+    if input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        DescriptorSet::from_table(input)
+    } else {
+        Ok(DescriptorSet::from_rows(
+            &describe_inputs(&[input.to_path_buf()], voxel_um, quiet)?.0,
+        ))
+    }
+}
+
+/// `cellsdf compare`.
+pub fn compare(
+    original: &Path,
+    generated: &Path,
+    out: &Path,
+    voxel_um: Option<&str>,
+    quiet: bool,
+) -> Result<()> {
+    let a = descriptor_set(original, voxel_um, quiet)?;
+    let b = descriptor_set(generated, voxel_um, quiet)?;
+    let preamble = format!(
+        "Original: `{}`. Generated: `{}`.\n",
+        original.display(),
+        generated.display()
+    );
+    let rows = write_report(out, "cellsdf comparison", &preamble, &a, &b)?;
+    for r in rows {
+        println!(
+            "{:20} original {:10.3} ± {:8.3}  generated {:10.3} ± {:8.3}  KS p = {:.3e}",
+            r.column, r.original.0, r.original.1, r.generated.0, r.generated.1, r.ks.p_value
+        );
+    }
+    println!("report: {}", out.join("index.html").display());
+    Ok(())
+}
+
+/// `cellsdf evaluate`.
+pub fn evaluate(
+    model: &Path,
+    data: &Path,
+    out: &Path,
+    count: usize,
+    seed: u64,
+    device: &str,
+    quiet: bool,
+) -> Result<()> {
+    let m = load_model(model, device)?;
+    let d = Dataset::open(data)?;
+    let summary = with_progress(quiet, "evaluate", false, |report| {
+        evaluate_model(&m, &d, EvaluateOptions { count, seed }, out, report)
+    })?;
+    let (mean, sd) = mean_sd(&summary.reconstruction_ji);
+    println!(
+        "reconstruction JI {mean:.3} ± {sd:.3} over {} frames; report: {}",
+        summary.reconstruction_ji.len(),
+        out.join("index.html").display()
+    );
+    Ok(())
+}

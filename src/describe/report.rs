@@ -1,0 +1,230 @@
+//! The comparison report: descriptor distributions of an original and a generated set of
+//! cells side by side, like the paper's Table 1 and Fig. 3, as CSV, SVG, Markdown and HTML.
+
+use super::ks::{ks_2samp, KsTest};
+use super::plots::{box_plot, qq_plot};
+use super::table::{read_column, Row};
+use crate::error::{Error, Result};
+use crate::io::write_atomic;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+/// Descriptors compared: (CSV column, name, unit).
+pub const COMPARED: [(&str, &str, &str); 5] = [
+    ("volume_um3", "Volume", "µm³"),
+    ("surface_um2", "Surface area", "µm²"),
+    ("sphericity", "Sphericity", "1 = sphere"),
+    ("inverse_sphericity", "Inverse sphericity (paper)", ">= 1"),
+    ("components", "Connected components", "count"),
+];
+
+/// One descriptor column of a set of cells.
+#[derive(Debug, Clone, Default)]
+pub struct DescriptorSet {
+    /// Values per compared descriptor, in [`COMPARED`] order.
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl DescriptorSet {
+    pub fn from_rows(rows: &[Row]) -> Self {
+        let get = |r: &Row, c: &str| match c {
+            "volume_um3" => r.shape.volume_um3,
+            "surface_um2" => r.shape.surface_um2,
+            "sphericity" => r.shape.sphericity,
+            "inverse_sphericity" => r.shape.inverse_sphericity,
+            _ => r.shape.components as f64,
+        };
+        DescriptorSet {
+            columns: COMPARED
+                .iter()
+                .map(|(c, _, _)| rows.iter().map(|r| get(r, c)).collect())
+                .collect(),
+        }
+    }
+
+    /// Reads the compared columns of a table written by `write_table`.
+    pub fn from_table(path: &Path) -> Result<Self> {
+        Ok(DescriptorSet {
+            columns: COMPARED
+                .iter()
+                .map(|(c, _, _)| read_column(path, c))
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// Summary of one descriptor in the report.
+#[derive(Debug, Clone)]
+pub struct ComparedDescriptor {
+    pub column: &'static str,
+    pub original: (f64, f64, usize),
+    pub generated: (f64, f64, usize),
+    pub ks: KsTest,
+}
+
+/// Mean and sample standard deviation.
+pub fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = if v.len() > 1 {
+        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (m, var.sqrt())
+}
+
+/// Writes the report into `dir` (created if needed): `summary.csv`, `box_*.svg`, `qq_*.svg`,
+/// `report.md` and `index.html`. `preamble` is Markdown placed before the table (the
+/// evaluation adds its reconstruction figures there). Errors when a set is empty.
+pub fn write_report(
+    dir: &Path,
+    title: &str,
+    preamble: &str,
+    original: &DescriptorSet,
+    generated: &DescriptorSet,
+) -> Result<Vec<ComparedDescriptor>> {
+    for (name, set) in [("original", original), ("generated", generated)] {
+        if set.columns.first().is_none_or(|c| c.is_empty()) {
+            return Err(Error::invalid(
+                name,
+                "no cells to compare (no non-empty masks found)",
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = Vec::new();
+    for (k, (column, name, unit)) in COMPARED.iter().enumerate() {
+        let (a, b) = (&original.columns[k], &generated.columns[k]);
+        let ks = ks_2samp(a, b)?;
+        let (ma, sa) = mean_sd(a);
+        let (mb, sb) = mean_sd(b);
+        out.push(ComparedDescriptor {
+            column,
+            original: (ma, sa, a.len()),
+            generated: (mb, sb, b.len()),
+            ks,
+        });
+        let groups: [(&str, &[f64]); 2] = [("original", a), ("generated", b)];
+        let svg = box_plot(name, unit, &groups);
+        write_text(&dir.join(format!("box_{column}.svg")), &svg)?;
+        let svg = qq_plot(&format!("{name}: QQ plot"), unit, a, b);
+        write_text(&dir.join(format!("qq_{column}.svg")), &svg)?;
+    }
+    let mut csv = String::from(
+        "descriptor,original_mean,original_sd,original_n,generated_mean,generated_sd,generated_n,ks_statistic,ks_p_value,ks_exact\n",
+    );
+    let mut md = format!(
+        "# {title}\n\n{preamble}\n## Descriptors (mean ± sd per cell and frame)\n\n\
+        | descriptor | original | generated | KS D | KS p |\n|---|---|---|---|---|\n"
+    );
+    for c in &out {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{},{},{}",
+            c.column,
+            c.original.0,
+            c.original.1,
+            c.original.2,
+            c.generated.0,
+            c.generated.1,
+            c.generated.2,
+            c.ks.statistic,
+            c.ks.p_value,
+            c.ks.exact
+        );
+        let (_, name, unit) = COMPARED.iter().find(|d| d.0 == c.column).unwrap();
+        let _ = writeln!(
+            md,
+            "| {name} ({unit}) | {:.3} ± {:.3} (n = {}) | {:.3} ± {:.3} (n = {}) | {:.3} | {:.3e}{} |",
+            c.original.0, c.original.1, c.original.2, c.generated.0, c.generated.1,
+            c.generated.2, c.ks.statistic, c.ks.p_value,
+            if c.ks.exact { "" } else { " (asymptotic)" }
+        );
+    }
+    md.push_str(
+        "\nKS: two-sided two-sample Kolmogorov-Smirnov test per descriptor (exact p-values up \
+         to 10,000 values per sample). Small p: the distributions differ. Sphericity is \
+         pi^(1/3) (6V)^(2/3) / A (1 for a sphere); the paper reports its inverse.\n\n## Plots\n\n",
+    );
+    for (column, name, _) in COMPARED {
+        let _ = writeln!(
+            md,
+            "**{name}**\n\n![box](box_{column}.svg) ![qq](qq_{column}.svg)\n"
+        );
+    }
+    write_text(&dir.join("summary.csv"), &csv)?;
+    write_text(&dir.join("report.md"), &md)?;
+    write_text(&dir.join("index.html"), &markdown_page(title, &md))?;
+    Ok(out)
+}
+
+fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
+    })
+}
+
+/// A minimal HTML rendering of the report's Markdown (headings, tables, images, paragraphs).
+fn markdown_page(title: &str, md: &str) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}img{{margin:4px}}</style></head><body>\n",
+        esc(title)
+    );
+    let mut in_table = false;
+    for line in md.lines() {
+        let t = line.trim();
+        if t.starts_with('|') {
+            if t.starts_with("|---") {
+                continue;
+            }
+            if !in_table {
+                html.push_str("<table>\n");
+                in_table = true;
+            }
+            let cells: Vec<String> = t
+                .trim_matches('|')
+                .split('|')
+                .map(|c| format!("<td>{}</td>", esc(c.trim())))
+                .collect();
+            let _ = writeln!(html, "<tr>{}</tr>", cells.join(""));
+            continue;
+        }
+        if in_table {
+            html.push_str("</table>\n");
+            in_table = false;
+        }
+        if let Some(h) = t.strip_prefix("## ") {
+            let _ = writeln!(html, "<h2>{}</h2>", esc(h));
+        } else if let Some(h) = t.strip_prefix("# ") {
+            let _ = writeln!(html, "<h1>{}</h1>", esc(h));
+        } else if t.starts_with("![") {
+            for part in t.split(") ") {
+                if let (Some(a), Some(b)) = (part.find('('), part.rfind(')').or(Some(part.len()))) {
+                    let src = &part[a + 1..b];
+                    let _ = write!(
+                        html,
+                        "<img src=\"{}\" width=\"360\">",
+                        esc(src.trim_end_matches(')'))
+                    );
+                }
+            }
+            html.push('\n');
+        } else if let Some(b) = t.strip_prefix("**").and_then(|s| s.strip_suffix("**")) {
+            let _ = writeln!(html, "<h3>{}</h3>", esc(b));
+        } else if !t.is_empty() {
+            let _ = writeln!(html, "<p>{}</p>", esc(t));
+        }
+    }
+    if in_table {
+        html.push_str("</table>\n");
+    }
+    html.push_str("</body></html>\n");
+    html
+}

@@ -1,0 +1,190 @@
+//! Descriptor tables: every labelled cell of every frame of a set of stacks, as CSV.
+
+use super::shape::{describe_mask, ShapeDescriptors};
+use crate::error::{Error, Result};
+use crate::io::{write_atomic, Hyperstack};
+use crate::progress::{check, Progress};
+use crate::units::VoxelSize;
+use ndarray::Axis;
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// Descriptors of one cell (label) in one frame of one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// File (or sequence) the cell comes from.
+    pub source: String,
+    /// Frame index (0-based).
+    pub frame: usize,
+    /// Label value in that file (1 for binary masks).
+    pub label: u32,
+    pub shape: ShapeDescriptors,
+}
+
+/// Column names of the CSV table, in order.
+pub const COLUMNS: [&str; 18] = [
+    "source",
+    "frame",
+    "label",
+    "volume_um3",
+    "voxel_volume_um3",
+    "surface_um2",
+    "sphericity",
+    "inverse_sphericity",
+    "components",
+    "euler",
+    "genus",
+    "extent_x_um",
+    "extent_y_um",
+    "extent_z_um",
+    "centroid_x_um",
+    "centroid_y_um",
+    "centroid_z_um",
+    "time_s",
+];
+
+/// Describes every non-zero label of every frame of `stack` ([t, z, y, x]); each label is
+/// one cell (all its components together). Empty frames give no rows. `voxel` overrides the
+/// stack's calibration; one of the two is required.
+pub fn describe_stack(
+    stack: &Hyperstack<u32>,
+    source: &str,
+    voxel: Option<VoxelSize>,
+    progress: &dyn Progress,
+) -> Result<Vec<Row>> {
+    let voxel = voxel.or(stack.calibration.voxel_um).ok_or_else(|| {
+        Error::invalid(
+            "voxel size",
+            format!(
+                "{source} has no voxel size in its calibration; give one with --voxel-um X,Y,Z"
+            ),
+        )
+    })?;
+    let frames = stack.data.len_of(Axis(0));
+    let mut rows = Vec::new();
+    for (t, frame) in stack.data.axis_iter(Axis(0)).enumerate() {
+        let mut labels: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
+        labels.par_sort_unstable();
+        labels.dedup();
+        let described: Result<Vec<Row>> = labels
+            .par_iter()
+            .map(|&label| {
+                let mask = frame.mapv(|v| v == label);
+                Ok(Row {
+                    source: source.to_string(),
+                    frame: t,
+                    label,
+                    shape: describe_mask(mask.view(), voxel)?,
+                })
+            })
+            .collect();
+        rows.extend(described?);
+        check(progress, (t + 1) as f32 / frames as f32, "describing")?;
+    }
+    Ok(rows)
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Writes `rows` as CSV (header [`COLUMNS`]); `time_s` is frame * `frame_interval_s` when
+/// known. Atomic.
+pub fn write_table(rows: &[Row], frame_interval_s: Option<f64>, path: &Path) -> Result<()> {
+    write_atomic(path, |w| {
+        let io = |e| Error::io(path, e);
+        writeln!(w, "{}", COLUMNS.join(",")).map_err(io)?;
+        for r in rows {
+            let d = &r.shape;
+            let mut cells = vec![
+                csv_text(&r.source),
+                r.frame.to_string(),
+                r.label.to_string(),
+            ];
+            cells.extend(
+                [
+                    d.volume_um3,
+                    d.voxel_volume_um3,
+                    d.surface_um2,
+                    d.sphericity,
+                    d.inverse_sphericity,
+                ]
+                .map(fmt),
+            );
+            cells.extend([
+                d.components.to_string(),
+                d.euler.to_string(),
+                d.genus.to_string(),
+            ]);
+            cells.extend(d.extent_um.map(fmt));
+            cells.extend(d.centroid_um.map(fmt));
+            cells.push(frame_interval_s.map_or(String::new(), |dt| fmt(dt * r.frame as f64)));
+            writeln!(w, "{}", cells.join(",")).map_err(io)?;
+        }
+        Ok(())
+    })
+}
+
+fn csv_text(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Reads one numeric column of a table written by [`write_table`] (blank cells skipped).
+pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| Error::format(path, "empty table"))?
+        .split(',')
+        .collect();
+    let col = header
+        .iter()
+        .position(|h| *h == column)
+        .ok_or_else(|| Error::format(path, format!("no column {column:?} in the table")))?;
+    let mut out = Vec::new();
+    for (i, line) in lines.enumerate() {
+        // Sources are the only quoted column; split after it.
+        let fields = split_csv(line);
+        let cell = fields.get(col).ok_or_else(|| {
+            Error::format(path, format!("line {} has {} fields", i + 2, fields.len()))
+        })?;
+        if cell.is_empty() {
+            continue;
+        }
+        out.push(cell.parse::<f64>().map_err(|_| {
+            Error::format(
+                path,
+                format!("line {}: {column} = {cell:?} is not a number", i + 2),
+            )
+        })?);
+    }
+    Ok(out)
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                out.last_mut().unwrap().push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(String::new()),
+            c => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
