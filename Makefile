@@ -21,7 +21,7 @@ export PIP_NO_CACHE_DIR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean
+.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test
 
 all: build
 
@@ -70,11 +70,17 @@ demo: build
 	@echo "== synthesizing new cell sequences into $(DEMO_OUT)/synth"
 	$(CELLSDF) synth --model $(DEMO_OUT)/models/dividing.safetensors --count 3 --frames 40 \
 	    --size 96,96,96 --seed 1 --out $(DEMO_OUT)/synth
+	@echo "== evaluating the model: reconstruction JI and descriptors of new vs training cells"
+	$(CELLSDF) evaluate --model $(DEMO_OUT)/models/dividing.safetensors --data $(DEMO_OUT)/datasets/dividing \
+	    --count 8 --seed 1 --out $(DEMO_OUT)/report
+	$(CELLSDF) mesh $(DEMO_OUT)/synth/synth_000.tif --out $(DEMO_OUT)/meshes
 	@echo "== demo done:"
 	@echo "   phantom masks    $(DEMO_OUT)/phantoms/*/*.tif (ground truth in manifest.json)"
 	@echo "   SDF datasets     $(DEMO_OUT)/datasets/* (dataset.json, samples.npy, grids.npy)"
 	@echo "   trained model    $(DEMO_OUT)/models/dividing.safetensors"
 	@echo "   new sequences    $(DEMO_OUT)/synth/synth_*.tif (40 frames each; open in Fiji or napari)"
+	@echo "   evaluation       $(DEMO_OUT)/report/index.html (tables, KS tests, box and QQ plots)"
+	@echo "   meshes           $(DEMO_OUT)/meshes/synth_000_t*.ply (um; open in napari, MeshLab, ParaView)"
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -85,9 +91,46 @@ clippy: torch-check
 cargo-test: torch-check test-deps
 	cargo test --release
 
-test: test-deps torch-check fmt-check clippy cargo-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-test
 
-## bench: EDT speed against the `edt` package and scipy on a 256^3 mask (prints the ratios).
+CBINDGEN := $(CARGO_HOME)/bin/cbindgen
+CC ?= cc
+CXX ?= c++
+C_LINK := -Iinclude -Ltarget/release -lcellsdf -Wl,-rpath,$(CURDIR)/target/release
+SANITIZE := -g -fsanitize=address,undefined -fno-omit-frame-pointer
+
+$(CBINDGEN):
+	cargo install cbindgen --version 0.29.4 --locked --root $(CARGO_HOME)
+
+## header: regenerate include/cellsdf.h from src/ffi (commit the result).
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate cellsdf --output include/cellsdf.h
+
+## header-check: fails when the committed header differs from what the source generates.
+header-check: $(CBINDGEN)
+	@mkdir -p target
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate cellsdf --output target/cellsdf.h.generated
+	@diff -u include/cellsdf.h target/cellsdf.h.generated || \
+	  (echo "include/cellsdf.h is out of date: run 'make header' and commit it"; exit 1)
+
+## c-test: the C API tests (AddressSanitizer + UBSan, leaks checked), the C example and the
+## header compiled as C++, against target/release/libcellsdf.so.
+c-test: torch-check
+	cargo build --release --lib
+	ln -sf libcellsdf.so target/release/libcellsdf.so.0
+	@mkdir -p target/c
+	$(CC) -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(SANITIZE) tests/c/test_api.c -o target/c/test_api $(C_LINK) -lpthread -lm
+	rm -rf target/c/work
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 target/c/test_api target/c/work
+	$(CC) -std=c11 -Wall -Wextra -Werror examples/c/synth_mesh.c -o target/c/synth_mesh $(C_LINK)
+	target/c/synth_mesh target/c/work/tiny.safetensors target/c/example
+	$(CXX) -std=c++17 -Wall -Wextra -Werror examples/c/header_check.cpp -o target/c/header_check $(C_LINK)
+	target/c/header_check
+	@nm -D --defined-only target/release/libcellsdf.so | awk '{print $$3}' | grep -v '^csdf_' \
+	  && { echo "libcellsdf.so exports symbols other than csdf_*"; exit 1; } || true
+
+## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,
+## marching cubes vs scikit-image (prints the ratios).
 bench: torch-check test-deps
 	$(PY) -m pip install -q edt==3.1.2
 	cargo bench --bench edt

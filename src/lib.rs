@@ -8,6 +8,7 @@
 pub mod dataset;
 pub mod describe;
 pub mod error;
+pub mod ffi;
 pub mod geometry;
 pub mod io;
 pub mod mesh;

@@ -176,8 +176,8 @@ impl<'a> Renderer<'a> {
     }
 
     /// Coarse-to-fine: nodes at stride s (plus each axis' last index) are evaluated; a block
-    /// between nodes whose corner values all exceed `safety` x its diagonal (model units)
-    /// in magnitude, with one sign, cannot contain surface for a 1-Lipschitz SDF: its
+    /// between nodes whose corner values all exceed `safety` x half its diagonal (model
+    /// units) in magnitude, with one sign, cannot contain surface for a 1-Lipschitz SDF: its
     /// voxels are interpolated. Other blocks are split (s halves) until s = 1.
     fn adaptive(
         &mut self,
@@ -232,7 +232,10 @@ impl<'a> Renderer<'a> {
                 let span = (0..3).map(|a| hi[a] - lo[a]).max().unwrap();
                 let corners = corners(lo, hi);
                 let vals: Vec<f32> = corners.iter().map(|c| val[*c]).collect();
-                let diag = voxel_diag * span as f64;
+                // Every point of the block lies within half its diagonal of the nearest
+                // corner, so a 1-Lipschitz SDF cannot change sign inside it when every
+                // corner's |value| exceeds that distance (times the safety factor).
+                let diag = 0.5 * voxel_diag * span as f64;
                 let same_sign = vals.iter().all(|&x| x > 0.0) || vals.iter().all(|&x| x <= 0.0);
                 let far = vals.iter().all(|&x| (x.abs() as f64) > safety * diag);
                 if span <= 1 {

@@ -1,0 +1,254 @@
+//! Datasets (prepare, open) and training.
+
+use super::model::{csdf_device, csdf_model, device_choice};
+use super::{csdf_progress_fn, csdf_status, guard, handle, out, path, slice, text, CProgress};
+use crate::dataset::{prepare, Dataset, PrepareOptions};
+use crate::error::Error;
+use crate::model::{Activation, ArchConfig};
+use crate::train::{train, TrainOptions};
+use crate::units::VoxelSize;
+use std::ffi::{c_char, c_void};
+use std::path::PathBuf;
+
+/// A prepared SDF training set on disk (memory-mapped). Created by `csdf_dataset_prepare`
+/// or `csdf_dataset_open`, released by `csdf_dataset_free`; `const` use is thread-safe.
+pub struct csdf_dataset {
+    pub(crate) data: Dataset,
+}
+
+/// Options of `csdf_dataset_prepare`. Start from `csdf_prepare_options_default`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct csdf_prepare_options {
+    /// Stored SDF grid size N (N^3 per frame; 0 stores none).
+    pub grid: usize,
+    /// SDF samples per frame.
+    pub samples_per_frame: usize,
+    /// Fraction of samples near the surface.
+    pub near_fraction: f64,
+    /// Voxel size (x, y, z) in um for files without calibration; all 0 to require it.
+    pub voxel_um: [f64; 3],
+    /// 1: a sequence follows a cell through divisions (CTC inputs).
+    pub follow_divisions: i32,
+    /// Shortest sequence kept, in frames.
+    pub min_length: usize,
+    /// 1: keep cells that touch the image border.
+    pub keep_border: i32,
+    pub seed: u64,
+}
+
+/// The defaults (grid 64, 16384 samples, 70 % near the surface, ...).
+#[no_mangle]
+pub extern "C" fn csdf_prepare_options_default() -> csdf_prepare_options {
+    let d = PrepareOptions::default();
+    csdf_prepare_options {
+        grid: d.grid,
+        samples_per_frame: d.samples_per_frame,
+        near_fraction: d.near_fraction,
+        voxel_um: [0.0; 3],
+        follow_divisions: d.follow_divisions as i32,
+        min_length: d.min_length,
+        keep_border: d.keep_border as i32,
+        seed: d.seed,
+    }
+}
+
+fn flag(v: i32, name: &str) -> crate::Result<bool> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        other => Err(Error::invalid(name, format!("must be 0 or 1, got {other}"))),
+    }
+}
+
+/// Prepares label images (`n_inputs` paths: label/mask hyperstacks, folders of them, or
+/// Cell Tracking Challenge folders) into a dataset directory `out_dir` and opens it.
+/// `options` may be NULL for the defaults. The directory appears only when complete.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_dataset_prepare(
+    inputs: *const *const c_char,
+    n_inputs: usize,
+    out_dir: *const c_char,
+    options: *const csdf_prepare_options,
+    progress: csdf_progress_fn,
+    user_data: *mut c_void,
+    dataset_out: *mut *mut csdf_dataset,
+) -> csdf_status {
+    guard(|| {
+        out(dataset_out, "dataset_out")?;
+        if n_inputs == 0 {
+            return Err(Error::invalid("n_inputs", "give at least one input"));
+        }
+        let paths: Vec<PathBuf> = slice(inputs, n_inputs, "inputs")?
+            .iter()
+            .map(|&p| path(p, "inputs[i]"))
+            .collect::<crate::Result<_>>()?;
+        let dir = path(out_dir, "out_dir")?;
+        let o = if options.is_null() {
+            csdf_prepare_options_default()
+        } else {
+            *options
+        };
+        let mut opts = PrepareOptions {
+            grid: o.grid,
+            samples_per_frame: o.samples_per_frame,
+            near_fraction: o.near_fraction,
+            follow_divisions: flag(o.follow_divisions, "follow_divisions")?,
+            min_length: o.min_length,
+            keep_border: flag(o.keep_border, "keep_border")?,
+            seed: o.seed,
+            ..PrepareOptions::default()
+        };
+        if o.voxel_um != [0.0; 3] {
+            let v = VoxelSize {
+                x: o.voxel_um[0],
+                y: o.voxel_um[1],
+                z: o.voxel_um[2],
+            };
+            v.validate("voxel_um")?;
+            opts.voxel_um = Some(v);
+        }
+        prepare(&paths, &dir, &opts, &CProgress::new(progress, user_data))?;
+        let data = Dataset::open(&dir)?;
+        *dataset_out = Box::into_raw(Box::new(csdf_dataset { data }));
+        Ok(())
+    })
+}
+
+/// Opens a dataset directory written by `csdf_dataset_prepare` or `cellsdf prepare`.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_dataset_open(
+    dir: *const c_char,
+    dataset_out: *mut *mut csdf_dataset,
+) -> csdf_status {
+    guard(|| {
+        out(dataset_out, "dataset_out")?;
+        let data = Dataset::open(&path(dir, "dir")?)?;
+        *dataset_out = Box::into_raw(Box::new(csdf_dataset { data }));
+        Ok(())
+    })
+}
+
+/// Number of sequences and of frames in all sequences.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_dataset_size(
+    dataset: *const csdf_dataset,
+    sequences_out: *mut usize,
+    frames_out: *mut usize,
+) -> csdf_status {
+    guard(|| {
+        out(sequences_out, "sequences_out")?;
+        out(frames_out, "frames_out")?;
+        let d = &handle(dataset, "dataset")?.data;
+        *sequences_out = d.meta.sequences.len();
+        *frames_out = d.meta.frames_total;
+        Ok(())
+    })
+}
+
+/// Releases a dataset handle (the files stay); NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_dataset_free(dataset: *mut csdf_dataset) {
+    if !dataset.is_null() {
+        drop(Box::from_raw(dataset));
+    }
+}
+
+/// Options of `csdf_train`. Start from `csdf_train_options_default` (the paper's values).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct csdf_train_options {
+    pub epochs: usize,
+    /// Adam learning rates of the network and of the codes.
+    pub lr_net: f64,
+    pub lr_codes: f64,
+    /// Both rates halve every this many epochs (0: never).
+    pub halve_every: usize,
+    /// Standard deviation of the initial codes.
+    pub sigma: f64,
+    /// Architecture: "paper", "small", or a path to a JSON config (NUL-terminated UTF-8).
+    pub arch: *const c_char,
+    /// 0: sine (SIREN, the paper), 1: ReLU.
+    pub activation: i32,
+    pub device: csdf_device,
+    /// CPU threads for libtorch (0: libtorch's default).
+    pub threads: usize,
+    pub seed: u64,
+    /// Write a checkpoint every this many epochs (0: only at the end).
+    pub checkpoint_every: usize,
+}
+
+/// The paper's defaults (paper architecture, sine, 100 epochs, lr 1e-4 / 1e-3, halve every
+/// 100, sigma 0.1, device auto, seed 0).
+#[no_mangle]
+pub extern "C" fn csdf_train_options_default() -> csdf_train_options {
+    let d = TrainOptions::default();
+    csdf_train_options {
+        epochs: d.epochs,
+        lr_net: d.lr_net,
+        lr_codes: d.lr_codes,
+        halve_every: d.halve_every,
+        sigma: d.sigma,
+        arch: std::ptr::null(),
+        activation: 0,
+        device: 0,
+        threads: 0,
+        seed: d.seed,
+        checkpoint_every: d.checkpoint_every,
+    }
+}
+
+/// Trains a model on `dataset`, writing checkpoints to `checkpoint_path` (atomically; a
+/// cancelled run keeps its last completed checkpoint), and returns it in `*model_out`.
+/// `options` may be NULL for the defaults. Progress reports carry the loss in `stage`.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_train(
+    dataset: *const csdf_dataset,
+    options: *const csdf_train_options,
+    checkpoint_path: *const c_char,
+    progress: csdf_progress_fn,
+    user_data: *mut c_void,
+    model_out: *mut *mut csdf_model,
+) -> csdf_status {
+    guard(|| {
+        out(model_out, "model_out")?;
+        let d = &handle(dataset, "dataset")?.data;
+        let ckpt = path(checkpoint_path, "checkpoint_path")?;
+        let o = if options.is_null() {
+            csdf_train_options_default()
+        } else {
+            *options
+        };
+        let mut arch = if o.arch.is_null() {
+            ArchConfig::paper()
+        } else {
+            ArchConfig::named(text(o.arch, "options.arch")?)?
+        };
+        arch.activation = match o.activation {
+            0 => Activation::Sine,
+            1 => Activation::Relu,
+            other => {
+                return Err(Error::invalid(
+                    "options.activation",
+                    format!("must be 0 (sine) or 1 (relu), got {other}"),
+                ))
+            }
+        };
+        let opts = TrainOptions {
+            arch,
+            epochs: o.epochs,
+            lr_net: o.lr_net,
+            lr_codes: o.lr_codes,
+            halve_every: o.halve_every,
+            sigma: o.sigma,
+            device: device_choice(o.device)?,
+            threads: (o.threads > 0).then_some(o.threads),
+            seed: o.seed,
+            checkpoint_every: o.checkpoint_every,
+            ..TrainOptions::default()
+        };
+        let model = train(d, &opts, &ckpt, None, &CProgress::new(progress, user_data))?;
+        *model_out = Box::into_raw(Box::new(csdf_model { model }));
+        Ok(())
+    })
+}

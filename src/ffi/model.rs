@@ -1,0 +1,362 @@
+//! Models and codes: load, describe, read and write codes, draw new codes, interpolate, fit.
+
+use super::{
+    csdf_progress_fn, csdf_status, guard, handle, handle_mut, out, path, slice, slice_mut,
+    CProgress,
+};
+use crate::error::Error;
+use crate::model::{Activation, Model};
+use crate::synth::{draw_codes, fit_code, interpolate_codes, CodeSource, FitOptions};
+use crate::train::DeviceChoice;
+use crate::units::VoxelSize;
+use std::ffi::{c_char, c_void};
+use tch::Tensor;
+
+/// A trained model (network, one code per training sequence, metadata). Created by
+/// `csdf_model_load` or `csdf_train`, released by `csdf_model_free`. A `const csdf_model *`
+/// may be used by several threads at once.
+pub struct csdf_model {
+    pub(crate) model: Model,
+}
+
+// SAFETY: tch marks tensors Send but not Sync because libtorch does not make every
+// operation on one tensor thread-safe. Through a `const csdf_model *` the C API only reads
+// the model's tensors (forward passes under no_grad, detached views, copies), which
+// libtorch supports from several threads at once (reference counts are atomic); the one
+// writer, `csdf_model_set_code`, takes a non-const handle. tests/c/test_api.c runs two
+// threads inferring from one model.
+unsafe impl Sync for csdf_model {}
+
+/// Where a model runs.
+pub type csdf_device = i32;
+/// CUDA when available, else CPU.
+pub const CSDF_DEVICE_AUTO: csdf_device = 0;
+pub const CSDF_DEVICE_CPU: csdf_device = 1;
+/// CUDA device 0; an error when CUDA is not available.
+pub const CSDF_DEVICE_CUDA: csdf_device = 2;
+
+pub(crate) fn device_choice(d: csdf_device) -> crate::Result<DeviceChoice> {
+    match d {
+        CSDF_DEVICE_AUTO => Ok(DeviceChoice::Auto),
+        CSDF_DEVICE_CPU => Ok(DeviceChoice::Cpu),
+        CSDF_DEVICE_CUDA => Ok(DeviceChoice::Cuda),
+        other => Err(Error::invalid(
+            "device",
+            format!("unknown device {other} (0 auto, 1 cpu, 2 cuda)"),
+        )),
+    }
+}
+
+/// Architecture and training summary of a model.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct csdf_model_info {
+    /// Values per code (192 in the paper).
+    pub code_size: usize,
+    /// Training sequences (learned codes).
+    pub sequences: usize,
+    /// Trainable network parameters (216,137 for the paper network).
+    pub parameters: usize,
+    /// Linear layers and hidden width.
+    pub layers: usize,
+    pub width: usize,
+    /// 0: sine (SIREN), 1: ReLU.
+    pub activation: i32,
+    /// Frequency of the sine activation.
+    pub omega: f64,
+    /// Mean and standard deviation of the learned code entries.
+    pub code_mean: f64,
+    pub code_sd: f64,
+    /// 1 when the model learns a rotation per sequence.
+    pub learned_rotation: i32,
+}
+
+/// One training sequence of a model: how model units map to micrometres.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct csdf_sequence_info {
+    /// Position (x, y, z) in um of the model origin in the source image.
+    pub centre_um: [f64; 3],
+    /// Micrometres per model unit.
+    pub scale_um: f64,
+    /// Voxel size (x, y, z) in um of the source image (0 when unknown).
+    pub voxel_um: [f64; 3],
+    /// Seconds between frames of the source (NaN when unknown).
+    pub frame_interval_s: f64,
+    /// Frames used in training.
+    pub frames: usize,
+}
+
+/// Loads a cellsdf model (`.safetensors`, including converted reference models) onto
+/// `device`. On success `*model_out` is a new handle to free with `csdf_model_free`.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_load(
+    path_utf8: *const c_char,
+    device: csdf_device,
+    model_out: *mut *mut csdf_model,
+) -> csdf_status {
+    guard(|| {
+        out(model_out, "model_out")?;
+        let p = path(path_utf8, "path")?;
+        let dev = device_choice(device)?.resolve()?;
+        let (model, _) = Model::load(&p, dev)?;
+        *model_out = Box::into_raw(Box::new(csdf_model { model }));
+        Ok(())
+    })
+}
+
+/// Releases a model; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_free(model: *mut csdf_model) {
+    if !model.is_null() {
+        drop(Box::from_raw(model));
+    }
+}
+
+/// Fills `*info_out` with the model's architecture and code statistics.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_info_get(
+    model: *const csdf_model,
+    info_out: *mut csdf_model_info,
+) -> csdf_status {
+    guard(|| {
+        out(info_out, "info_out")?;
+        let m = &handle(model, "model")?.model;
+        let c = &m.meta.config;
+        *info_out = csdf_model_info {
+            code_size: c.code_size,
+            sequences: m.codes.size()[0] as usize,
+            parameters: m.decoder.parameter_count() as usize,
+            layers: c.layers,
+            width: c.width,
+            activation: match c.activation {
+                Activation::Sine => 0,
+                Activation::Relu => 1,
+            },
+            omega: c.omega,
+            code_mean: m.meta.code_stats.mean,
+            code_sd: m.meta.code_stats.sd,
+            learned_rotation: c.learned_rotation as i32,
+        };
+        Ok(())
+    })
+}
+
+/// Fills `*info_out` with training sequence `index`'s normalisation and calibration.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_sequence_info(
+    model: *const csdf_model,
+    index: usize,
+    info_out: *mut csdf_sequence_info,
+) -> csdf_status {
+    guard(|| {
+        out(info_out, "info_out")?;
+        let m = &handle(model, "model")?.model;
+        let s = m.meta.sequences.get(index).ok_or_else(|| {
+            Error::invalid(
+                "index",
+                format!(
+                    "sequence {index} is out of range: the model has {}",
+                    m.meta.sequences.len()
+                ),
+            )
+        })?;
+        let n = s.normalisation.unwrap_or(crate::dataset::Normalisation {
+            centre_um: [0.0; 3],
+            scale_um: 1.0,
+        });
+        let v = s.voxel_um.unwrap_or(VoxelSize {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        });
+        *info_out = csdf_sequence_info {
+            centre_um: n.centre_um,
+            scale_um: n.scale_um,
+            voxel_um: [v.x, v.y, v.z],
+            frame_interval_s: s.frame_interval_s.unwrap_or(f64::NAN),
+            frames: s.frame_t.len(),
+        };
+        Ok(())
+    })
+}
+
+fn code_size(m: &Model) -> usize {
+    m.meta.config.code_size
+}
+
+fn check_len(len: usize, want: usize, name: &str) -> crate::Result<()> {
+    if len != want {
+        return Err(Error::invalid(
+            name,
+            format!("holds {len} values; {want} are needed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Copies the learned code of training sequence `index` into `code_out` (`len` must be the
+/// model's code size).
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_get_code(
+    model: *const csdf_model,
+    index: usize,
+    code_out: *mut f32,
+    len: usize,
+) -> csdf_status {
+    guard(|| {
+        let m = &handle(model, "model")?.model;
+        check_len(len, code_size(m), "len")?;
+        let dst = slice_mut(code_out, len, "code_out")?;
+        let code = m.code(index)?;
+        let v: Vec<f32> =
+            Vec::<f32>::try_from(code.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
+                .map_err(|e| Error::Torch(e.to_string()))?;
+        dst.copy_from_slice(&v);
+        Ok(())
+    })
+}
+
+/// Replaces the learned code of training sequence `index` with `len` values from `code`.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_set_code(
+    model: *mut csdf_model,
+    index: usize,
+    code: *const f32,
+    len: usize,
+) -> csdf_status {
+    guard(|| {
+        let m = &mut handle_mut(model, "model")?.model;
+        check_len(len, code_size(m), "len")?;
+        let src = slice(code, len, "code")?;
+        if src.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid("code", "holds NaN or infinite values"));
+        }
+        let _ = m.code(index)?; // range check
+        let t = Tensor::from_slice(src).to_device(m.codes.device());
+        tch::no_grad(|| m.codes.get(index as i64).copy_(&t));
+        Ok(())
+    })
+}
+
+/// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major): with
+/// `around_learned` 0, z ~ N(0, sigma^2) (sigma <= 0: the learned codes' standard
+/// deviation); with `around_learned` 1, a learned code chosen at random plus N(0, sigma^2)
+/// noise (the paper uses 0.01). Code k depends only on (`seed`, k).
+#[no_mangle]
+pub unsafe extern "C" fn csdf_codes_sample(
+    model: *const csdf_model,
+    count: usize,
+    sigma: f64,
+    around_learned: i32,
+    seed: u64,
+    codes_out: *mut f32,
+    len: usize,
+) -> csdf_status {
+    guard(|| {
+        let m = &handle(model, "model")?.model;
+        check_len(len, count * code_size(m), "len")?;
+        let dst = slice_mut(codes_out, len, "codes_out")?;
+        if !sigma.is_finite() {
+            return Err(Error::invalid("sigma", "must be a finite number"));
+        }
+        let source = match around_learned {
+            0 => CodeSource::Random {
+                sigma: (sigma > 0.0).then_some(sigma),
+            },
+            1 if sigma >= 0.0 => CodeSource::AroundLearned { sigma },
+            1 => {
+                return Err(Error::invalid(
+                    "sigma",
+                    "noise around learned codes must be >= 0",
+                ))
+            }
+            other => {
+                return Err(Error::invalid(
+                    "around_learned",
+                    format!("must be 0 or 1, got {other}"),
+                ))
+            }
+        };
+        for (k, c) in draw_codes(m, source, count, seed)?.iter().enumerate() {
+            dst[k * c.values.len()..(k + 1) * c.values.len()].copy_from_slice(&c.values);
+        }
+        Ok(())
+    })
+}
+
+/// Writes `steps` codes on the line from training sequence `from`'s code to `to`'s
+/// (endpoints included) into `codes_out` (`steps` x code size floats).
+#[no_mangle]
+pub unsafe extern "C" fn csdf_codes_interpolate(
+    model: *const csdf_model,
+    from: usize,
+    to: usize,
+    steps: usize,
+    codes_out: *mut f32,
+    len: usize,
+) -> csdf_status {
+    guard(|| {
+        let m = &handle(model, "model")?.model;
+        check_len(len, steps * code_size(m), "len")?;
+        let dst = slice_mut(codes_out, len, "codes_out")?;
+        let c = code_size(m);
+        for (k, t) in interpolate_codes(m, from, to, steps)?.iter().enumerate() {
+            let v: Vec<f32> =
+                Vec::<f32>::try_from(t.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
+                    .map_err(|e| Error::Torch(e.to_string()))?;
+            dst[k * c..(k + 1) * c].copy_from_slice(&v);
+        }
+        Ok(())
+    })
+}
+
+/// Fits a code to the mask hyperstack at `masks_path` (one cell; sparse frames and few z
+/// slices are fine) with the network frozen, `iterations` steps (0: 300), and writes it to
+/// `code_out` (code size floats). `voxel_um` (x, y, z) may be NULL when the file is
+/// calibrated.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_fit_code(
+    model: *const csdf_model,
+    masks_path: *const c_char,
+    voxel_um: *const f64,
+    iterations: usize,
+    progress: csdf_progress_fn,
+    user_data: *mut c_void,
+    code_out: *mut f32,
+    len: usize,
+) -> csdf_status {
+    guard(|| {
+        let m = &handle(model, "model")?.model;
+        check_len(len, code_size(m), "len")?;
+        let dst = slice_mut(code_out, len, "code_out")?;
+        let p = path(masks_path, "masks_path")?;
+        let mut opts = FitOptions::default();
+        if iterations > 0 {
+            opts.iterations = iterations;
+        }
+        if !voxel_um.is_null() {
+            let v = slice(voxel_um, 3, "voxel_um")?;
+            let v = VoxelSize {
+                x: v[0],
+                y: v[1],
+                z: v[2],
+            };
+            v.validate("voxel_um")?;
+            opts.voxel_um = Some(v);
+        }
+        let fitted = fit_code(m, &p, &opts, &CProgress::new(progress, user_data))?;
+        dst.copy_from_slice(&fitted.code);
+        Ok(())
+    })
+}
+
+// The header promises that const handles may be shared between threads.
+const _: fn() = || {
+    fn shared<T: Sync + Send>() {}
+    shared::<csdf_model>();
+    shared::<super::grid::csdf_grid>();
+    shared::<super::mesh::csdf_mesh>();
+    shared::<super::stack::csdf_stack>();
+    shared::<super::dataset::csdf_dataset>();
+};

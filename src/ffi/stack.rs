@@ -1,0 +1,167 @@
+//! Hyperstack TIFF files, so that a C tool needs no other image library.
+
+use super::{csdf_status, guard, handle, out, path, slice};
+use crate::error::Error;
+use crate::io::{read_hyperstack, write_hyperstack, AnyStack, Hyperstack, Sample};
+use crate::units::{Calibration, VoxelSize};
+use ndarray::Array4;
+use std::ffi::{c_char, c_void};
+
+/// An image read from a TIFF. Created by `csdf_stack_read`, released by `csdf_stack_free`;
+/// `const` use is thread-safe.
+pub struct csdf_stack {
+    pub(crate) stack: AnyStack,
+}
+
+/// Pixel types.
+pub type csdf_dtype = i32;
+pub const CSDF_DTYPE_U8: csdf_dtype = 0;
+pub const CSDF_DTYPE_U16: csdf_dtype = 1;
+pub const CSDF_DTYPE_U32: csdf_dtype = 2;
+pub const CSDF_DTYPE_F32: csdf_dtype = 3;
+/// Read only.
+pub const CSDF_DTYPE_I8: csdf_dtype = 4;
+pub const CSDF_DTYPE_I16: csdf_dtype = 5;
+pub const CSDF_DTYPE_I32: csdf_dtype = 6;
+pub const CSDF_DTYPE_F64: csdf_dtype = 7;
+
+/// Borrowed view of a stack: valid until the stack is freed; do not write through it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct csdf_stack_view {
+    pub dtype: csdf_dtype,
+    /// frames * nz * ny * nx pixels of `dtype`, C order [t][z][y][x].
+    pub data: *const c_void,
+    pub frames: usize,
+    pub nz: usize,
+    pub ny: usize,
+    pub nx: usize,
+    /// Voxel size (x, y, z) in um; all 0 when the file has no calibration.
+    pub voxel_um: [f64; 3],
+    /// Seconds between frames; NaN when unknown.
+    pub frame_interval_s: f64,
+}
+
+/// Reads an ImageJ hyperstack or multi-page TIFF (uncompressed, LZW or Deflate).
+#[no_mangle]
+pub unsafe extern "C" fn csdf_stack_read(
+    path_utf8: *const c_char,
+    stack_out: *mut *mut csdf_stack,
+) -> csdf_status {
+    guard(|| {
+        out(stack_out, "stack_out")?;
+        let stack = read_hyperstack(&path(path_utf8, "path")?)?;
+        *stack_out = Box::into_raw(Box::new(csdf_stack { stack }));
+        Ok(())
+    })
+}
+
+/// Fills `*view_out` with a borrowed view of the stack's pixels and calibration.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_stack_view_get(
+    stack: *const csdf_stack,
+    view_out: *mut csdf_stack_view,
+) -> csdf_status {
+    guard(|| {
+        out(view_out, "view_out")?;
+        let s = &handle(stack, "stack")?.stack;
+        let (dtype, data): (csdf_dtype, *const c_void) = match s {
+            AnyStack::U8(h) => (CSDF_DTYPE_U8, h.data.as_ptr() as _),
+            AnyStack::U16(h) => (CSDF_DTYPE_U16, h.data.as_ptr() as _),
+            AnyStack::U32(h) => (CSDF_DTYPE_U32, h.data.as_ptr() as _),
+            AnyStack::F32(h) => (CSDF_DTYPE_F32, h.data.as_ptr() as _),
+            AnyStack::I8(h) => (CSDF_DTYPE_I8, h.data.as_ptr() as _),
+            AnyStack::I16(h) => (CSDF_DTYPE_I16, h.data.as_ptr() as _),
+            AnyStack::I32(h) => (CSDF_DTYPE_I32, h.data.as_ptr() as _),
+            AnyStack::F64(h) => (CSDF_DTYPE_F64, h.data.as_ptr() as _),
+        };
+        let (frames, nz, ny, nx) = s.dims();
+        let c = s.calibration();
+        let v = c.voxel_um.unwrap_or(VoxelSize {
+            x: 0.0,
+            y: 0.0,
+            z: 0.0,
+        });
+        *view_out = csdf_stack_view {
+            dtype,
+            data,
+            frames,
+            nz,
+            ny,
+            nx,
+            voxel_um: [v.x, v.y, v.z],
+            frame_interval_s: c.frame_interval_s.unwrap_or(f64::NAN),
+        };
+        Ok(())
+    })
+}
+
+/// Releases a stack; NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_stack_free(stack: *mut csdf_stack) {
+    if !stack.is_null() {
+        drop(Box::from_raw(stack));
+    }
+}
+
+unsafe fn write_typed<T: Sample>(
+    p: &std::path::Path,
+    data: *const c_void,
+    dims: (usize, usize, usize, usize),
+    calibration: Calibration,
+) -> crate::Result<()> {
+    let n = dims.0 * dims.1 * dims.2 * dims.3;
+    let s = slice(data as *const T, n, "data")?;
+    let a = Array4::from_shape_vec(dims, s.to_vec()).expect("length checked");
+    write_hyperstack(p, &Hyperstack::new(a, calibration))
+}
+
+/// Writes `data` (frames * nz * ny * nx pixels of `dtype`: U8, U16, U32 or F32; C order
+/// [t][z][y][x]) as an ImageJ hyperstack that Fiji and napari open with its calibration:
+/// `voxel_um` (x, y, z) um (NULL: uncalibrated), `frame_interval_s` (<= 0 or NaN: none).
+/// The file appears only when complete.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_stack_write(
+    path_utf8: *const c_char,
+    dtype: csdf_dtype,
+    data: *const c_void,
+    frames: usize,
+    nz: usize,
+    ny: usize,
+    nx: usize,
+    voxel_um: *const f64,
+    frame_interval_s: f64,
+) -> csdf_status {
+    guard(|| {
+        let p = path(path_utf8, "path")?;
+        frames
+            .checked_mul(nz)
+            .and_then(|v| v.checked_mul(ny))
+            .and_then(|v| v.checked_mul(nx))
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                Error::invalid("frames, nz, ny, nx", "not a valid non-empty stack size")
+            })?;
+        let voxel = if voxel_um.is_null() {
+            None
+        } else {
+            Some(super::mesh::voxel_arg(voxel_um)?)
+        };
+        let calibration = Calibration {
+            voxel_um: voxel,
+            frame_interval_s: (frame_interval_s > 0.0 && frame_interval_s.is_finite())
+                .then_some(frame_interval_s),
+        };
+        let dims = (frames, nz, ny, nx);
+        match dtype {
+            CSDF_DTYPE_U8 => write_typed::<u8>(&p, data, dims, calibration),
+            CSDF_DTYPE_U16 => write_typed::<u16>(&p, data, dims, calibration),
+            CSDF_DTYPE_U32 => write_typed::<u32>(&p, data, dims, calibration),
+            CSDF_DTYPE_F32 => write_typed::<f32>(&p, data, dims, calibration),
+            other => Err(Error::invalid(
+                "dtype",
+                format!("cannot write pixel type {other}; use 0 (u8), 1 (u16), 2 (u32) or 3 (f32)"),
+            )),
+        }
+    })
+}

@@ -1,0 +1,405 @@
+/*
+ * Tests of the C API in C, run by `make test` (built with AddressSanitizer): NULL and
+ * invalid arguments give the right status and a message, panics become a status,
+ * cancellation leaves no partial file, and the whole workflow (write masks, prepare,
+ * train, infer dense and adaptive, mesh, describe, files) works, also from two threads
+ * sharing one const model. Usage: test_api WORKDIR (left with tiny.safetensors for the
+ * C example).
+ */
+#include "cellsdf.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+
+static int failures = 0;
+static char path_buf[4096];
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);   \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fprintf(stderr, "\n");                                            \
+            failures++;                                                       \
+        }                                                                     \
+    } while (0)
+
+static const char *last_error(void) {
+    static char buf[2048];
+    csdf_last_error_message(buf, sizeof buf);
+    return buf;
+}
+
+/* A call must fail with `want` and leave a message naming `needle`. */
+#define EXPECT_STATUS(call, want, needle)                                                   \
+    do {                                                                                    \
+        csdf_status s_ = (call);                                                            \
+        CHECK(s_ == (want), "%s returned %d (%s), expected %d", #call, s_, last_error(), want); \
+        CHECK(strstr(last_error(), (needle)) != NULL, "%s: message '%s' lacks '%s'", #call,  \
+              last_error(), needle);                                                        \
+    } while (0)
+
+#define OK(call)                                                                          \
+    do {                                                                                  \
+        csdf_status s_ = (call);                                                          \
+        if (s_ != CSDF_STATUS_OK) {                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s: %s\n", __FILE__, __LINE__, #call, last_error()); \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+static const char *in_dir(const char *dir, const char *name) {
+    snprintf(path_buf, sizeof path_buf, "%s/%s", dir, name);
+    return path_buf;
+}
+
+static int exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Files in `dir` whose name contains ".part" (unfinished atomic writes). */
+static int partial_files(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    if (!d) return 0;
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".part")) n++;
+    closedir(d);
+    return n;
+}
+
+static int32_t cancel_after(void *user, float fraction, const char *stage) {
+    int *calls = (int *)user;
+    (void)fraction;
+    CHECK(stage != NULL, "stage is NULL");
+    return ++*calls > 2;
+}
+
+static int32_t count_reports(void *user, float fraction, const char *stage) {
+    (void)stage;
+    CHECK(fraction >= 0.0f && fraction <= 1.0f, "fraction %f", fraction);
+    ++*(int *)user;
+    return 0;
+}
+
+static void test_bad_arguments(const char *dir) {
+    csdf_model *model = NULL;
+    csdf_grid *grid = NULL;
+    csdf_mesh *mesh = NULL;
+    csdf_stack *stack = NULL;
+    csdf_dataset *data = NULL;
+    csdf_model_info info;
+    csdf_descriptors d;
+    double v[3] = {0.5, 0.5, 0.5};
+    double bad_v[3] = {0.5, -1.0, 0.5};
+    uint8_t mask[8] = {0};
+    float code[4] = {0};
+    double t = 0.0;
+    size_t size[3] = {8, 8, 8};
+    double stat, p;
+
+    EXPECT_STATUS(csdf_model_load(NULL, CSDF_DEVICE_CPU, &model), CSDF_STATUS_INVALID_ARGUMENT, "path");
+    EXPECT_STATUS(csdf_model_load("x.safetensors", CSDF_DEVICE_CPU, NULL), CSDF_STATUS_INVALID_ARGUMENT, "model_out");
+    EXPECT_STATUS(csdf_model_load("x.safetensors", 7, &model), CSDF_STATUS_INVALID_ARGUMENT, "device");
+    EXPECT_STATUS(csdf_model_load(in_dir(dir, "missing.safetensors"), CSDF_DEVICE_CPU, &model), CSDF_STATUS_IO, "missing.safetensors");
+    CHECK(model == NULL, "model written on failure");
+    /* A file that is not a checkpoint. */
+    FILE *f = fopen(in_dir(dir, "junk.safetensors"), "wb");
+    fputs("not a model at all", f);
+    fclose(f);
+    EXPECT_STATUS(csdf_model_load(in_dir(dir, "junk.safetensors"), CSDF_DEVICE_CPU, &model), CSDF_STATUS_FORMAT, "junk.safetensors");
+    EXPECT_STATUS(csdf_model_info_get(NULL, &info), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_model_sequence_info(NULL, 0, NULL), CSDF_STATUS_INVALID_ARGUMENT, "info_out");
+    EXPECT_STATUS(csdf_model_get_code(NULL, 0, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_model_set_code(NULL, 0, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_codes_sample(NULL, 1, 0.1, 0, 1, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_codes_interpolate(NULL, 0, 1, 2, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_fit_code(NULL, "m.tif", NULL, 0, NULL, NULL, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_infer(NULL, code, 4, &t, 1, size, v, 0, CSDF_EVAL_DENSE, NULL, NULL, &grid), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_grid_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
+    EXPECT_STATUS(csdf_grid_mask(NULL, mask, 8), CSDF_STATUS_INVALID_ARGUMENT, "grid");
+    EXPECT_STATUS(csdf_grid_write_tiff(NULL, "x.tif", CSDF_GRID_MASK, 0), CSDF_STATUS_INVALID_ARGUMENT, "grid");
+    EXPECT_STATUS(csdf_mesh_from_grid(NULL, 0, 0, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "grid");
+    EXPECT_STATUS(csdf_mesh_from_sdf(NULL, 2, 2, 2, v, 0, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "data");
+    EXPECT_STATUS(csdf_mesh_from_mask(mask, 2, 2, 2, bad_v, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "voxel_um");
+    EXPECT_STATUS(csdf_mesh_from_mask(mask, 2, 0, 2, v, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "nz, ny, nx");
+    EXPECT_STATUS(csdf_mesh_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
+    EXPECT_STATUS(csdf_mesh_write(NULL, "x.ply", CSDF_MESH_PLY_BINARY), CSDF_STATUS_INVALID_ARGUMENT, "mesh");
+    EXPECT_STATUS(csdf_describe_mask(mask, 2, 2, 2, v, NULL), CSDF_STATUS_INVALID_ARGUMENT, "out_descriptors");
+    EXPECT_STATUS(csdf_describe_mask(mask, 2, 2, 2, v, &d), CSDF_STATUS_INVALID_ARGUMENT, "empty");
+    EXPECT_STATUS(csdf_describe_mesh(NULL, &d), CSDF_STATUS_INVALID_ARGUMENT, "mesh");
+    EXPECT_STATUS(csdf_jaccard(mask, NULL, 8, &stat, &p), CSDF_STATUS_INVALID_ARGUMENT, "b");
+    EXPECT_STATUS(csdf_ks_2samp(NULL, 3, &t, 1, &stat, &p, NULL), CSDF_STATUS_INVALID_ARGUMENT, "a");
+    EXPECT_STATUS(csdf_ks_2samp(&t, 0, &t, 1, &stat, &p, NULL), CSDF_STATUS_INVALID_ARGUMENT, "first sample");
+    EXPECT_STATUS(csdf_stack_read(NULL, &stack), CSDF_STATUS_INVALID_ARGUMENT, "path");
+    EXPECT_STATUS(csdf_stack_read(in_dir(dir, "junk.safetensors"), &stack), CSDF_STATUS_FORMAT, "junk.safetensors");
+    EXPECT_STATUS(csdf_stack_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
+    EXPECT_STATUS(csdf_stack_write("x.tif", 9, mask, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "dtype");
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, NULL, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "data");
+    EXPECT_STATUS(csdf_dataset_open(in_dir(dir, "nothing"), &data), CSDF_STATUS_IO, "nothing");
+    EXPECT_STATUS(csdf_dataset_prepare(NULL, 0, "out", NULL, NULL, NULL, &data), CSDF_STATUS_INVALID_ARGUMENT, "n_inputs");
+    EXPECT_STATUS(csdf_dataset_size(NULL, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "sequences_out");
+    EXPECT_STATUS(csdf_train(NULL, NULL, "m.safetensors", NULL, NULL, &model), CSDF_STATUS_INVALID_ARGUMENT, "dataset");
+    /* _free accepts NULL. */
+    csdf_model_free(NULL);
+    csdf_grid_free(NULL);
+    csdf_mesh_free(NULL);
+    csdf_stack_free(NULL);
+    csdf_dataset_free(NULL);
+    /* A panic becomes a status with a message, and the process goes on. */
+    EXPECT_STATUS(csdf_test_panic(), CSDF_STATUS_PANIC, "panic");
+    /* The error buffer protocol: full length back, truncated copy. */
+    char small[8];
+    size_t n = csdf_last_error_message(NULL, 0);
+    CHECK(n > 8, "length %zu", n);
+    CHECK(csdf_last_error_message(small, sizeof small) == n, "same length");
+    CHECK(strlen(small) == 7, "truncated to 7 + NUL: '%s'", small);
+}
+
+/* Two growing spheres (frames x 24^3, 0.5 um) written as uint8 hyperstacks. */
+static void write_masks(const char *dir) {
+    const size_t T = 3, N = 24;
+    uint8_t *m = calloc(T * N * N * N, 1);
+    double v[3] = {0.5, 0.5, 0.5};
+    for (int s = 0; s < 2; s++) {
+        for (size_t t = 0; t < T; t++)
+            for (size_t z = 0; z < N; z++)
+                for (size_t y = 0; y < N; y++)
+                    for (size_t x = 0; x < N; x++) {
+                        double r = 3.0 + 0.5 * t + 0.5 * s;
+                        double dx = (x - 11.5) * 0.5, dy = (y - 11.7) * 0.5, dz = (z - 11.4) * 0.5 * (1 + 0.2 * s);
+                        m[((t * N + z) * N + y) * N + x] = dx * dx + dy * dy + dz * dz <= r * r;
+                    }
+        char name[64];
+        snprintf(name, sizeof name, "masks/cell_%d.tif", s);
+        OK(csdf_stack_write(in_dir(dir, name), CSDF_DTYPE_U8, m, T, N, N, N, v, 60.0));
+    }
+    free(m);
+}
+
+struct worker {
+    const csdf_model *model;
+    const float *code;
+    size_t code_len;
+    double sum;
+    csdf_status status;
+};
+
+static void *infer_worker(void *arg) {
+    struct worker *w = arg;
+    double times[2] = {-1.0, 1.0};
+    size_t size[3] = {20, 20, 20};
+    csdf_grid *g = NULL;
+    w->status = csdf_infer(w->model, w->code, w->code_len, times, 2, size, NULL, 0, CSDF_EVAL_DENSE, NULL, NULL, &g);
+    if (w->status == CSDF_STATUS_OK) {
+        csdf_grid_view v;
+        csdf_grid_view_get(g, &v);
+        w->sum = 0;
+        for (size_t i = 0; i < v.frames * v.nz * v.ny * v.nx; i++) w->sum += v.data[i];
+    }
+    csdf_grid_free(g);
+    return NULL;
+}
+
+static void test_workflow(const char *dir) {
+    char masks[4096], dsdir[4096], ckpt[4096];
+    snprintf(masks, sizeof masks, "%s/masks", dir);
+    mkdir(masks, 0755);
+    write_masks(dir);
+
+    /* The masks read back with their calibration. */
+    csdf_stack *stack = NULL;
+    csdf_stack_view sv;
+    OK(csdf_stack_read(in_dir(dir, "masks/cell_0.tif"), &stack));
+    OK(csdf_stack_view_get(stack, &sv));
+    CHECK(sv.dtype == CSDF_DTYPE_U8 && sv.frames == 3 && sv.nz == 24 && sv.nx == 24, "dims");
+    CHECK(fabs(sv.voxel_um[2] - 0.5) < 1e-9 && fabs(sv.frame_interval_s - 60.0) < 1e-9, "calibration");
+    csdf_stack_free(stack);
+
+    /* Prepare. */
+    const char *inputs[1] = {masks};
+    struct csdf_prepare_options po = csdf_prepare_options_default();
+    po.grid = 24;
+    po.samples_per_frame = 2048;
+    snprintf(dsdir, sizeof dsdir, "%s/dataset", dir);
+    csdf_dataset *data = NULL;
+    int reports = 0;
+    OK(csdf_dataset_prepare(inputs, 1, dsdir, &po, count_reports, &reports, &data));
+    CHECK(reports > 0, "no progress reports");
+    size_t nseq, nframes;
+    OK(csdf_dataset_size(data, &nseq, &nframes));
+    CHECK(nseq == 2 && nframes == 6, "sequences %zu frames %zu", nseq, nframes);
+
+    /* Training cancelled by the callback leaves no checkpoint and no partial file. */
+    struct csdf_train_options to = csdf_train_options_default();
+    to.arch = "small";
+    to.epochs = 40;
+    to.lr_net = 1e-3;
+    to.halve_every = 20;
+    to.device = CSDF_DEVICE_CPU;
+    to.threads = 2;
+    to.seed = 1;
+    to.checkpoint_every = 0;
+    snprintf(ckpt, sizeof ckpt, "%s/cancelled.safetensors", dir);
+    csdf_model *model = NULL;
+    int calls = 0;
+    EXPECT_STATUS(csdf_train(data, &to, ckpt, cancel_after, &calls, &model), CSDF_STATUS_CANCELLED, "cancelled");
+    CHECK(model == NULL && !exists(ckpt) && partial_files(dir) == 0, "cancelled training left output");
+    EXPECT_STATUS(csdf_train(data, &to, NULL, NULL, NULL, &model), CSDF_STATUS_INVALID_ARGUMENT, "checkpoint_path");
+    to.activation = 5;
+    EXPECT_STATUS(csdf_train(data, &to, ckpt, NULL, NULL, &model), CSDF_STATUS_INVALID_ARGUMENT, "activation");
+    to.activation = 0;
+
+    /* Train for real. */
+    snprintf(ckpt, sizeof ckpt, "%s/tiny.safetensors", dir);
+    OK(csdf_train(data, &to, ckpt, NULL, NULL, &model));
+    csdf_dataset_free(data);
+    csdf_model_free(model);
+    OK(csdf_model_load(ckpt, CSDF_DEVICE_CPU, &model));
+    csdf_model_info info;
+    OK(csdf_model_info_get(model, &info));
+    CHECK(info.sequences == 2 && info.code_size > 0 && info.activation == 0, "info");
+    csdf_sequence_info si;
+    OK(csdf_model_sequence_info(model, 1, &si));
+    CHECK(si.frames == 3 && si.scale_um > 0 && fabs(si.voxel_um[0] - 0.5) < 1e-9, "sequence info");
+    EXPECT_STATUS(csdf_model_sequence_info(model, 2, &si), CSDF_STATUS_INVALID_ARGUMENT, "out of range");
+
+    /* Codes. */
+    size_t c = info.code_size;
+    float *code = malloc(c * sizeof(float)), *codes = malloc(3 * c * sizeof(float));
+    OK(csdf_model_get_code(model, 0, code, c));
+    EXPECT_STATUS(csdf_model_get_code(model, 0, code, c + 1), CSDF_STATUS_INVALID_ARGUMENT, "len");
+    OK(csdf_codes_interpolate(model, 0, 1, 3, codes, 3 * c));
+    CHECK(memcmp(codes, code, c * sizeof(float)) == 0, "interpolation starts at code 0");
+    OK(csdf_codes_sample(model, 3, 0.0, 0, 7, codes, 3 * c));
+    float again[3 * 64];
+    if (c <= 64) {
+        OK(csdf_codes_sample(model, 3, 0.0, 0, 7, again, 3 * c));
+        CHECK(memcmp(codes, again, 3 * c * sizeof(float)) == 0, "seeded codes repeat");
+    }
+    EXPECT_STATUS(csdf_codes_sample(model, 1, 0.01, 3, 7, codes, c), CSDF_STATUS_INVALID_ARGUMENT, "around_learned");
+
+    /* Inference: dense and adaptive masks agree; NaN times and huge grids are refused. */
+    double times[3] = {-1.0, 0.0, 1.0};
+    size_t size[3] = {32, 32, 32};
+    double voxel[3] = {0.4, 0.4, 0.4};
+    csdf_grid *dense = NULL, *adaptive = NULL;
+    OK(csdf_infer(model, code, c, times, 3, size, voxel, 0, CSDF_EVAL_DENSE, NULL, NULL, &dense));
+    OK(csdf_infer(model, code, c, times, 3, size, voxel, 0, CSDF_EVAL_ADAPTIVE, NULL, NULL, &adaptive));
+    csdf_grid_view gv;
+    OK(csdf_grid_view_get(dense, &gv));
+    CHECK(gv.frames == 3 && gv.nz == 32 && gv.ny == 32 && gv.nx == 32 && fabs(gv.voxel_um[1] - 0.4) < 1e-9, "grid view");
+    size_t nvox = gv.frames * gv.nz * gv.ny * gv.nx;
+    uint8_t *ma = malloc(nvox), *mb = malloc(nvox);
+    OK(csdf_grid_mask(dense, ma, nvox));
+    OK(csdf_grid_mask(adaptive, mb, nvox));
+    double ji, dice;
+    OK(csdf_jaccard(ma, mb, nvox, &ji, &dice));
+    CHECK(ji > 0.999, "dense vs adaptive JI %f", ji);
+    size_t inside = 0;
+    for (size_t i = 0; i < nvox; i++) inside += ma[i];
+    CHECK(inside > 100 && inside < nvox / 2, "cell occupies %zu voxels", inside);
+    double bad_t = NAN;
+    EXPECT_STATUS(csdf_infer(model, code, c, &bad_t, 1, size, voxel, 0, 0, NULL, NULL, &dense), CSDF_STATUS_INVALID_ARGUMENT, "times");
+    size_t huge[3] = {4096, 4096, 4096};
+    csdf_grid *none = NULL;
+    EXPECT_STATUS(csdf_infer(model, code, c, times, 3, huge, voxel, 0, 0, NULL, NULL, &none), CSDF_STATUS_INVALID_ARGUMENT, "GB");
+    EXPECT_STATUS(csdf_infer(model, code, c - 1, times, 3, size, voxel, 0, 0, NULL, NULL, &none), CSDF_STATUS_INVALID_ARGUMENT, "code_len");
+    calls = 0;
+    EXPECT_STATUS(csdf_infer(model, code, c, times, 3, size, voxel, 0, 0, cancel_after, &calls, &none), CSDF_STATUS_CANCELLED, "cancelled");
+    CHECK(none == NULL, "grid written on cancel");
+
+    /* Files: the grid as a TIFF reads back equal. */
+    OK(csdf_grid_write_tiff(dense, in_dir(dir, "sdf.tif"), CSDF_GRID_SDF, 30.0));
+    OK(csdf_stack_read(in_dir(dir, "sdf.tif"), &stack));
+    OK(csdf_stack_view_get(stack, &sv));
+    CHECK(sv.dtype == CSDF_DTYPE_F32 && memcmp(sv.data, gv.data, nvox * 4) == 0, "SDF TIFF round trip");
+    CHECK(fabs(sv.frame_interval_s - 30.0) < 1e-9, "frame interval");
+    csdf_stack_free(stack);
+
+    /* Meshes and descriptors: the mesh of the SDF and of the mask describe the same cell. */
+    csdf_mesh *mesh = NULL, *mmesh = NULL;
+    OK(csdf_mesh_from_grid(dense, 1, 0.0f, &mesh));
+    EXPECT_STATUS(csdf_mesh_from_grid(dense, 3, 0.0f, &mmesh), CSDF_STATUS_INVALID_ARGUMENT, "frame");
+    csdf_mesh_view mv;
+    OK(csdf_mesh_view_get(mesh, &mv));
+    CHECK(mv.n_vertices > 100 && mv.n_faces > 100, "mesh size");
+    for (size_t i = 0; i < mv.n_faces * 3; i++)
+        if (mv.faces[i] >= mv.n_vertices) { CHECK(0, "face index out of range"); break; }
+    csdf_descriptors dm, dk, dmm;
+    OK(csdf_describe_mesh(mesh, &dm));
+    OK(csdf_describe_mask(ma + 32 * 32 * 32, 32, 32, 32, voxel, &dk));
+    OK(csdf_mesh_from_mask(ma + 32 * 32 * 32, 32, 32, 32, voxel, &mmesh));
+    OK(csdf_describe_mesh(mmesh, &dmm));
+    /* The mask's mesh is closed (padded) and matches the mask's own description (specks of a
+       voxel or two vanish in the smoothing, so it may have fewer pieces than the voxels). */
+    CHECK(dmm.genus >= 0 && dmm.components >= 1 && dmm.components <= dk.components, "mask mesh: genus %lld, %zu vs %zu components",
+          (long long)dmm.genus, dmm.components, dk.components);
+    CHECK(fabs(dmm.surface_um2 / dk.surface_um2 - 1.0) < 1e-6, "mask mesh area %f vs %f", dmm.surface_um2, dk.surface_um2);
+    /* The SDF's own mesh encloses about the voxel volume; its area exceeds the smoothed
+       mask's a little (the mask smoothing rounds off the tiny model's bumps). */
+    CHECK(fabs(dm.volume_um3 / dk.voxel_volume_um3 - 1.0) < 0.05, "mesh volume %f vs voxels %f", dm.volume_um3, dk.voxel_volume_um3);
+    CHECK(dm.surface_um2 > 0.95 * dk.surface_um2 && dm.surface_um2 < 1.2 * dk.surface_um2, "areas %f vs %f", dm.surface_um2, dk.surface_um2);
+    OK(csdf_mesh_write(mesh, in_dir(dir, "frame1.ply"), CSDF_MESH_PLY_BINARY));
+    OK(csdf_mesh_write(mmesh, in_dir(dir, "frame1_mask.stl"), CSDF_MESH_STL));
+    EXPECT_STATUS(csdf_mesh_write(mesh, in_dir(dir, "no/such/dir/x.ply"), CSDF_MESH_OBJ), CSDF_STATUS_IO, "x.ply");
+    CHECK(partial_files(dir) == 0, "partial files left");
+
+    /* KS test: identical samples. */
+    double a[5] = {1, 2, 3, 4, 5}, stat, p;
+    int exact;
+    OK(csdf_ks_2samp(a, 5, a, 5, &stat, &p, &exact));
+    CHECK(stat == 0 && p == 1 && exact == 1, "KS");
+
+    /* Two threads share one const model and agree with each other. */
+    struct worker w[2] = {{model, code, c, 0, -1}, {model, code, c, 0, -1}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, infer_worker, &w[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    struct worker single = {model, code, c, 0, -1};
+    infer_worker(&single);
+    CHECK(w[0].status == 0 && w[1].status == 0, "threads failed");
+    CHECK(w[0].sum == single.sum && w[1].sum == single.sum, "threads differ: %f %f %f", w[0].sum, w[1].sum, single.sum);
+
+    /* Setting a code changes what is rendered. */
+    OK(csdf_model_get_code(model, 1, codes, c));
+    OK(csdf_model_set_code(model, 0, codes, c));
+    OK(csdf_model_get_code(model, 0, code, c));
+    CHECK(memcmp(code, codes, c * sizeof(float)) == 0, "set_code");
+
+    free(ma);
+    free(mb);
+    free(code);
+    free(codes);
+    csdf_mesh_free(mesh);
+    csdf_mesh_free(mmesh);
+    csdf_grid_free(dense);
+    csdf_grid_free(adaptive);
+    csdf_model_free(model);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s WORKDIR\n", argv[0]);
+        return 2;
+    }
+    mkdir(argv[1], 0755);
+    CHECK(csdf_abi_version() >> 16 == CSDF_ABI_MAJOR, "ABI major");
+    CHECK(strlen(csdf_version()) > 0, "version");
+    CHECK(strcmp(csdf_status_name(CSDF_STATUS_CANCELLED), "cancelled") == 0, "status name");
+    test_bad_arguments(argv[1]);
+    test_workflow(argv[1]);
+    if (failures) {
+        fprintf(stderr, "%d C API check(s) failed\n", failures);
+        return 1;
+    }
+    printf("C API tests passed (libcellsdf %s)\n", csdf_version());
+    return 0;
+}
