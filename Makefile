@@ -21,7 +21,7 @@ export PIP_NO_CACHE_DIR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test
+.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install
 
 all: build
 
@@ -48,10 +48,12 @@ torch-check: venv
 
 ## test-deps: Debian packages the tests use (ImageJ 1, a JDK) and the Python references.
 test-deps: $(VENV)/.test-deps
-	@if [ ! -f /usr/share/java/ij.jar ] || ! command -v javac >/dev/null; then \
-	  echo "== installing ImageJ 1 (libij-java) and a JDK from Debian"; \
+	@if [ ! -f /usr/share/java/ij.jar ] || ! command -v javac >/dev/null || [ ! -f /usr/share/java/jna.jar ] \
+	    || [ ! -f /usr/share/java/junit4.jar ] || ! command -v xvfb-run >/dev/null; then \
+	  echo "== installing ImageJ 1, a JDK, JNA, JUnit 4 and Xvfb from Debian"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libij-java default-jdk-headless; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libij-java \
+	    default-jdk-headless libjna-java libjna-jni junit4 xvfb xauth; \
 	fi
 
 build: torch-check
@@ -91,7 +93,7 @@ clippy: torch-check
 cargo-test: torch-check test-deps
 	cargo test --release
 
-test: test-deps torch-check fmt-check clippy header-check cargo-test c-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-test fiji-test
 
 CBINDGEN := $(CARGO_HOME)/bin/cbindgen
 CC ?= cc
@@ -128,6 +130,52 @@ c-test: torch-check
 	target/c/header_check
 	@nm -D --defined-only target/release/libcellsdf.so | awk '{print $$3}' | grep -v '^csdf_' \
 	  && { echo "libcellsdf.so exports symbols other than csdf_*"; exit 1; } || true
+
+JAVA_CP := /usr/share/java/ij.jar:/usr/share/java/jna.jar
+JNI_DIR := $(firstword $(wildcard /usr/lib/*/jni) /usr/lib/jni)
+JAVA_RUN := -Djna.nosys=false -Djava.library.path=$(JNI_DIR) -Djna.library.path=$(CURDIR)/target/release
+FIJI_JAR := target/fiji/Cell_SDF.jar
+
+## fiji-plugin: the Java binding and the ImageJ 1 plugin as one jar (Java 8 bytecode; JNA
+## comes from Fiji): target/fiji/Cell_SDF.jar.
+fiji-plugin: test-deps
+	rm -rf target/java && mkdir -p target/java/classes target/fiji
+	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP) -d target/java/classes \
+	  $$(find bindings/java/src plugins/fiji/src -name '*.java')
+	cp plugins/fiji/plugins.config target/java/classes/
+	jar cf $(FIJI_JAR) -C target/java/classes .
+
+## fiji-test: JUnit tests of the plugin classes (headless) and the macro test under Xvfb,
+## with the tiny model the C API tests train.
+fiji-test: fiji-plugin c-test
+	mkdir -p target/java/test
+	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(FIJI_JAR):/usr/share/java/junit4.jar \
+	  -d target/java/test plugins/fiji/test/cellsdf/fiji/PluginTest.java
+	java -Djava.awt.headless=true $(JAVA_RUN) -Dcellsdf.test.model=target/c/work/tiny.safetensors \
+	  -cp $(JAVA_CP):$(FIJI_JAR):target/java/test:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar \
+	  org.junit.runner.JUnitCore cellsdf.fiji.PluginTest
+	rm -rf target/java/ij && mkdir -p target/java/ij/plugins target/java/macro-out
+	cp $(FIJI_JAR) target/java/ij/plugins/
+	xvfb-run -a java $(JAVA_RUN) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP) ij.ImageJ \
+	  -batch $(CURDIR)/plugins/fiji/test/macro_test.ijm "$(CURDIR)/target/c/work/tiny.safetensors|$(CURDIR)/target/java/macro-out"
+	$(PY) plugins/fiji/test/check_macro_output.py target/java/macro-out
+
+## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app): the plugin jar
+## in plugins/, libcellsdf.so and libtorch's libraries in lib/linux64/, the bundled models.
+FIJI ?= target/Fiji.app
+fiji-install: fiji-plugin build
+	mkdir -p $(FIJI)/plugins $(FIJI)/lib/linux64 $(FIJI)/models
+	cp $(FIJI_JAR) $(FIJI)/plugins/
+	cp target/release/libcellsdf.so $(FIJI)/lib/linux64/libcellsdf.so
+	ln -sf libcellsdf.so $(FIJI)/lib/linux64/libcellsdf.so.0
+	cp -L $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so* $(FIJI)/lib/linux64/
+	-cp models/*.safetensors $(FIJI)/models/
+	@echo "== Fiji install folder: $(FIJI) (copy its contents into your Fiji.app)"
+
+## models: the bundled default models, models/{dividing,filopodial}.safetensors with their
+## reconstruction JI and evaluation reports (about 45 minutes on 2 cores).
+models: build
+	scripts/make_models.sh models out/models-work
 
 ## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,
 ## marching cubes vs scikit-image (prints the ratios).

@@ -1,0 +1,62 @@
+package org.cellsdf;
+
+import com.sun.jna.Native;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Entry point of the Java binding: loads libcellsdf through JNA (from jna.library.path,
+ * java.library.path or the system), checks its ABI major version, and turns failed
+ * statuses into {@link CellSdfException}s carrying the library's message.
+ */
+public final class CellSdf {
+    private static CellSdfLibrary lib;
+
+    private CellSdf() {}
+
+    /** The loaded library; throws UnsatisfiedLinkError with a hint when it is missing. */
+    public static synchronized CellSdfLibrary lib() {
+        if (lib == null) {
+            CellSdfLibrary l;
+            try {
+                l = Native.load("cellsdf", CellSdfLibrary.class);
+            } catch (UnsatisfiedLinkError e) {
+                throw new UnsatisfiedLinkError("libcellsdf.so not found: put it (and libtorch) in "
+                    + "Fiji.app/lib/linux64 or on jna.library.path (" + e.getMessage() + ")");
+            }
+            int major = l.csdf_abi_version() >>> 16;
+            if (major != CellSdfLibrary.CSDF_ABI_MAJOR) {
+                throw new UnsatisfiedLinkError("libcellsdf ABI " + major + " is not the "
+                    + CellSdfLibrary.CSDF_ABI_MAJOR + " this binding was built for");
+            }
+            lib = l;
+        }
+        return lib;
+    }
+
+    /** Library version, e.g. "0.1.0". */
+    public static String version() {
+        return lib().csdf_version();
+    }
+
+    /** Throws a {@link CellSdfException} with the library's message unless {@code status}
+     * is OK. */
+    public static void check(int status) {
+        if (status == CellSdfLibrary.CSDF_STATUS_OK) {
+            return;
+        }
+        CellSdfLibrary l = lib();
+        long n = l.csdf_last_error_message(null, 0);
+        byte[] buf = new byte[(int) n + 1];
+        l.csdf_last_error_message(buf, buf.length);
+        String msg = new String(buf, 0, (int) n, StandardCharsets.UTF_8);
+        throw new CellSdfException(status, l.csdf_status_name(status) + ": " + msg);
+    }
+
+    /** Shape descriptors of a mask ({@code [z][y][x]} bytes, non-zero inside), um units. */
+    public static CellSdfLibrary.Descriptors describeMask(byte[] mask, int nz, int ny, int nx,
+            double[] voxelUmXyz) {
+        CellSdfLibrary.Descriptors d = new CellSdfLibrary.Descriptors();
+        check(lib().csdf_describe_mask(mask, nz, ny, nx, voxelUmXyz, d));
+        return d;
+    }
+}

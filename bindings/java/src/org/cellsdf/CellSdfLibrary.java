@@ -1,0 +1,147 @@
+package org.cellsdf;
+
+import com.sun.jna.Callback;
+import com.sun.jna.Library;
+import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.PointerByReference;
+
+/**
+ * JNA mirror of include/cellsdf.h (the C API of libcellsdf). Sizes are size_t, mapped to
+ * long (64-bit platforms only). Prefer the object layer ({@link Model}, {@link Grid},
+ * {@link Mesh}), which checks statuses and frees handles.
+ */
+public interface CellSdfLibrary extends Library {
+    int CSDF_STATUS_OK = 0;
+    int CSDF_STATUS_INVALID_ARGUMENT = 1;
+    int CSDF_STATUS_IO = 2;
+    int CSDF_STATUS_FORMAT = 3;
+    int CSDF_STATUS_CANCELLED = 4;
+    int CSDF_STATUS_TORCH = 5;
+    int CSDF_STATUS_PANIC = 6;
+    int CSDF_ABI_MAJOR = 0;
+
+    int CSDF_DEVICE_AUTO = 0;
+    int CSDF_DEVICE_CPU = 1;
+    int CSDF_DEVICE_CUDA = 2;
+    int CSDF_EVAL_DENSE = 0;
+    int CSDF_EVAL_ADAPTIVE = 1;
+    int CSDF_GRID_MASK = 0;
+    int CSDF_GRID_SDF = 1;
+    int CSDF_MESH_PLY_BINARY = 0;
+    int CSDF_MESH_PLY_ASCII = 1;
+    int CSDF_MESH_OBJ = 2;
+    int CSDF_MESH_STL = 3;
+    int CSDF_DTYPE_U8 = 0;
+    int CSDF_DTYPE_U16 = 1;
+    int CSDF_DTYPE_U32 = 2;
+    int CSDF_DTYPE_F32 = 3;
+
+    /** Progress: return 0 to go on, non-zero to cancel. May run on a library thread. */
+    interface ProgressFn extends Callback {
+        int invoke(Pointer userData, float fraction, String stage);
+    }
+
+    @Structure.FieldOrder({"code_size", "sequences", "parameters", "layers", "width", "activation",
+        "omega", "code_mean", "code_sd", "learned_rotation"})
+    class ModelInfo extends Structure {
+        public long code_size, sequences, parameters, layers, width;
+        public int activation;
+        public double omega, code_mean, code_sd;
+        public int learned_rotation;
+    }
+
+    @Structure.FieldOrder({"data", "frames", "nz", "ny", "nx", "voxel_um"})
+    class GridView extends Structure {
+        public Pointer data;
+        public long frames, nz, ny, nx;
+        public double[] voxel_um = new double[3];
+    }
+
+    @Structure.FieldOrder({"vertices", "normals", "n_vertices", "faces", "n_faces"})
+    class MeshView extends Structure {
+        public Pointer vertices, normals;
+        public long n_vertices;
+        public Pointer faces;
+        public long n_faces;
+    }
+
+    @Structure.FieldOrder({"volume_um3", "voxel_volume_um3", "surface_um2", "sphericity",
+        "inverse_sphericity", "components", "euler", "genus", "extent_um", "centroid_um"})
+    class Descriptors extends Structure {
+        public double volume_um3, voxel_volume_um3, surface_um2, sphericity, inverse_sphericity;
+        public long components, euler, genus;
+        public double[] extent_um = new double[3];
+        public double[] centroid_um = new double[3];
+    }
+
+    @Structure.FieldOrder({"grid", "samples_per_frame", "near_fraction", "voxel_um",
+        "follow_divisions", "min_length", "keep_border", "seed"})
+    class PrepareOptions extends Structure {
+        public long grid, samples_per_frame;
+        public double near_fraction;
+        public double[] voxel_um = new double[3];
+        public int follow_divisions;
+        public long min_length;
+        public int keep_border;
+        public long seed;
+        public static class ByValue extends PrepareOptions implements Structure.ByValue {}
+    }
+
+    @Structure.FieldOrder({"epochs", "lr_net", "lr_codes", "halve_every", "sigma", "arch",
+        "activation", "device", "threads", "seed", "checkpoint_every"})
+    class TrainOptions extends Structure {
+        public long epochs;
+        public double lr_net, lr_codes;
+        public long halve_every;
+        public double sigma;
+        public String arch;
+        public int activation, device;
+        public long threads, seed, checkpoint_every;
+        public static class ByValue extends TrainOptions implements Structure.ByValue {}
+    }
+
+    String csdf_version();
+    int csdf_abi_version();
+    long csdf_last_error_message(byte[] buf, long len);
+    String csdf_status_name(int status);
+
+    int csdf_model_load(String path, int device, PointerByReference modelOut);
+    void csdf_model_free(Pointer model);
+    int csdf_model_info_get(Pointer model, ModelInfo info);
+    int csdf_model_get_code(Pointer model, long index, float[] code, long len);
+    int csdf_codes_sample(Pointer model, long count, double sigma, int aroundLearned, long seed,
+        float[] codes, long len);
+    int csdf_infer(Pointer model, float[] code, long codeLen, double[] times, long nTimes,
+        long[] sizeXyz, double[] voxelUm, double scaleUm, int mode, ProgressFn progress,
+        Pointer user, PointerByReference gridOut);
+    int csdf_grid_view_get(Pointer grid, GridView view);
+    int csdf_grid_mask(Pointer grid, byte[] mask, long len);
+    void csdf_grid_free(Pointer grid);
+
+    PrepareOptions.ByValue csdf_prepare_options_default();
+    int csdf_dataset_prepare(String[] inputs, long n, String outDir, PrepareOptions options,
+        ProgressFn progress, Pointer user, PointerByReference datasetOut);
+    void csdf_dataset_free(Pointer dataset);
+    TrainOptions.ByValue csdf_train_options_default();
+    int csdf_train(Pointer dataset, TrainOptions options, String checkpoint, ProgressFn progress,
+        Pointer user, PointerByReference modelOut);
+
+    int csdf_mesh_from_grid(Pointer grid, long frame, float level, PointerByReference meshOut);
+    int csdf_mesh_from_mask(byte[] data, long nz, long ny, long nx, double[] voxelUm,
+        PointerByReference meshOut);
+    int csdf_mesh_view_get(Pointer mesh, MeshView view);
+    int csdf_mesh_write(Pointer mesh, String path, int format);
+    void csdf_mesh_free(Pointer mesh);
+
+    int csdf_describe_mask(byte[] data, long nz, long ny, long nx, double[] voxelUm,
+        Descriptors out);
+    int csdf_describe_mesh(Pointer mesh, Descriptors out);
+    int csdf_jaccard(byte[] a, byte[] b, long len, double[] jaccard, double[] dice);
+    int csdf_ks_2samp(double[] a, long na, double[] b, long nb, double[] statistic,
+        double[] p, IntByReference exact);
+
+    int csdf_stack_write(String path, int dtype, Pointer data, long frames, long nz, long ny,
+        long nx, double[] voxelUm, double frameIntervalS);
+}

@@ -1,0 +1,54 @@
+package org.cellsdf;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+
+/** A triangle mesh in um (owns a csdf_mesh handle). */
+public final class Mesh implements AutoCloseable {
+    private Pointer handle;
+    private final CellSdfLibrary.MeshView view = new CellSdfLibrary.MeshView();
+
+    Mesh(Pointer handle) {
+        this.handle = handle;
+        CellSdf.check(CellSdf.lib().csdf_mesh_view_get(handle, view));
+    }
+
+    /** Closed surface of a mask ([z][y][x], non-zero inside) with voxel size (x, y, z) um. */
+    public static Mesh ofMask(byte[] mask, int nz, int ny, int nx, double[] voxelUmXyz) {
+        PointerByReference out = new PointerByReference();
+        CellSdf.check(CellSdf.lib().csdf_mesh_from_mask(mask, nz, ny, nx, voxelUmXyz, out));
+        return new Mesh(out.getValue());
+    }
+
+    public int vertexCount() { return (int) view.n_vertices; }
+    public int faceCount() { return (int) view.n_faces; }
+
+    /** Vertices (x, y, z) um, flattened (a copy). */
+    public float[] vertices() {
+        return view.vertices.getFloatArray(0, 3 * vertexCount());
+    }
+
+    /** Triangles as vertex indices, flattened (a copy). */
+    public int[] faces() {
+        return view.faces.getIntArray(0, 3 * faceCount());
+    }
+
+    public CellSdfLibrary.Descriptors describe() {
+        CellSdfLibrary.Descriptors d = new CellSdfLibrary.Descriptors();
+        CellSdf.check(CellSdf.lib().csdf_describe_mesh(handle, d));
+        return d;
+    }
+
+    /** Writes the mesh; format CSDF_MESH_PLY_BINARY, _PLY_ASCII, _OBJ or _STL. */
+    public void write(String path, int format) {
+        CellSdf.check(CellSdf.lib().csdf_mesh_write(handle, path, format));
+    }
+
+    @Override
+    public synchronized void close() {
+        if (handle != null) {
+            CellSdf.lib().csdf_mesh_free(handle);
+            handle = null;
+        }
+    }
+}

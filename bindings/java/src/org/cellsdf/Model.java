@@ -1,0 +1,108 @@
+package org.cellsdf;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+
+/** A trained cellsdf model (owns a csdf_model handle; close it, or use try-with-resources).
+ * Inference from several threads on one model is allowed. */
+public final class Model implements AutoCloseable {
+    private Pointer handle;
+    private final CellSdfLibrary.ModelInfo info = new CellSdfLibrary.ModelInfo();
+
+    private Model(Pointer handle) {
+        this.handle = handle;
+        CellSdf.check(CellSdf.lib().csdf_model_info_get(handle, info));
+    }
+
+    /** Loads a .safetensors model; device: CSDF_DEVICE_AUTO, _CPU or _CUDA. */
+    public static Model load(String path, int device) {
+        PointerByReference out = new PointerByReference();
+        CellSdf.check(CellSdf.lib().csdf_model_load(path, device, out));
+        return new Model(out.getValue());
+    }
+
+    /** Prepares label images (hyperstack files, folders or CTC folders) into
+     * {@code datasetDir} and trains a model written to {@code checkpoint}. {@code arch} is
+     * "paper", "small" or a JSON config path. */
+    public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
+            int epochs, double lrNet, long seed, Progress progress) {
+        CellSdfLibrary lib = CellSdf.lib();
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        PointerByReference ds = new PointerByReference();
+        CellSdfLibrary.PrepareOptions po = lib.csdf_prepare_options_default();
+        CellSdf.check(lib.csdf_dataset_prepare(inputs, inputs.length, datasetDir, po, cb, null, ds));
+        try {
+            CellSdfLibrary.TrainOptions to = lib.csdf_train_options_default();
+            to.arch = arch;
+            to.epochs = epochs;
+            to.lr_net = lrNet;
+            to.seed = seed;
+            to.device = CellSdfLibrary.CSDF_DEVICE_AUTO;
+            PointerByReference m = new PointerByReference();
+            CellSdf.check(lib.csdf_train(ds.getValue(), to, checkpoint, cb, null, m));
+            return new Model(m.getValue());
+        } finally {
+            lib.csdf_dataset_free(ds.getValue());
+        }
+    }
+
+    Pointer handle() {
+        if (handle == null) {
+            throw new IllegalStateException("the model is closed");
+        }
+        return handle;
+    }
+
+    public int codeSize() {
+        return (int) info.code_size;
+    }
+
+    public int sequences() {
+        return (int) info.sequences;
+    }
+
+    public long parameters() {
+        return info.parameters;
+    }
+
+    /** Learned code of training sequence i. */
+    public float[] learnedCode(int i) {
+        float[] c = new float[codeSize()];
+        CellSdf.check(CellSdf.lib().csdf_model_get_code(handle(), i, c, c.length));
+        return c;
+    }
+
+    /** {@code count} new codes: N(0, sigma^2) (sigma <= 0: the learned codes' sd), or with
+     * {@code aroundLearned} a learned code plus N(0, sigma^2) noise. Seeded. */
+    public float[][] sampleCodes(int count, double sigma, boolean aroundLearned, long seed) {
+        int c = codeSize();
+        float[] flat = new float[count * c];
+        CellSdf.check(CellSdf.lib().csdf_codes_sample(handle(), count, sigma, aroundLearned ? 1 : 0,
+            seed, flat, flat.length));
+        float[][] out = new float[count][c];
+        for (int k = 0; k < count; k++) {
+            System.arraycopy(flat, k * c, out[k], 0, c);
+        }
+        return out;
+    }
+
+    /** SDF grid of {@code code} at model times in [-1, 1], {@code sizeXyz} voxels of
+     * {@code voxelUmXyz} um (null: the cell fills the grid), adaptive or dense. */
+    public Grid infer(float[] code, double[] times, long[] sizeXyz, double[] voxelUmXyz,
+            boolean adaptive, Progress progress) {
+        PointerByReference out = new PointerByReference();
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        CellSdf.check(CellSdf.lib().csdf_infer(handle(), code, code.length, times, times.length,
+            sizeXyz, voxelUmXyz, 0.0, adaptive ? CellSdfLibrary.CSDF_EVAL_ADAPTIVE
+                : CellSdfLibrary.CSDF_EVAL_DENSE, cb, null, out));
+        return new Grid(out.getValue());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (handle != null) {
+            CellSdf.lib().csdf_model_free(handle);
+            handle = null;
+        }
+    }
+}

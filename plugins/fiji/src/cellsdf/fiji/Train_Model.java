@@ -1,0 +1,112 @@
+package cellsdf.fiji;
+
+import com.sun.jna.Memory;
+import ij.IJ;
+import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.GenericDialog;
+import ij.plugin.PlugIn;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import org.cellsdf.CellSdf;
+import org.cellsdf.CellSdfLibrary;
+import org.cellsdf.Model;
+import org.cellsdf.Progress;
+
+/** Plugins > Cell SDF > Train Model...: trains a model on the current label hyperstack (ids
+ * persisting over time) or on a folder (label hyperstacks or a Cell Tracking Challenge
+ * folder); progress in the status bar, Esc cancels. */
+public class Train_Model implements PlugIn {
+    /** Training options; {@code source} is "current image" or a folder path. */
+    public static class Options {
+        public String source = "current image";
+        public String model = "";
+        public String arch = "small";
+        public int epochs = 100;
+        public double lrNet = 1e-3;
+        public long seed = 0;
+    }
+
+    @Override
+    public void run(String arg) {
+        Options o = new Options();
+        GenericDialog gd = new GenericDialog("Train Model");
+        gd.addStringField("source", o.source, 30);
+        gd.addStringField("model", IJ.getDirectory("home") + "cellsdf-model.safetensors", 30);
+        gd.addChoice("architecture", new String[] {"small", "paper"}, o.arch);
+        gd.addNumericField("epochs", o.epochs, 0);
+        gd.addNumericField("learning_rate", o.lrNet, 5);
+        gd.addNumericField("seed", o.seed, 0);
+        gd.showDialog();
+        if (gd.wasCanceled()) {
+            return;
+        }
+        o.source = gd.getNextString();
+        o.model = gd.getNextString();
+        o.arch = gd.getNextChoice();
+        o.epochs = (int) gd.getNextNumber();
+        o.lrNet = gd.getNextNumber();
+        o.seed = (long) gd.getNextNumber();
+        try {
+            ImagePlus imp = "current image".equals(o.source) ? WindowManager.getCurrentImage() : null;
+            try (Model m = train(imp, o, Synthesize_Cells.ijProgress())) {
+                IJ.log("Cell SDF: trained a model on " + m.sequences() + " sequences: " + o.model);
+            }
+        } catch (RuntimeException | IOException e) {
+            Images.error("Train Model", e);
+        }
+    }
+
+    /** Trains on {@code imp} (written to a temporary hyperstack) or on the folder named by
+     * {@code o.source}; the model is saved to {@code o.model}. */
+    public static Model train(ImagePlus imp, Options o, Progress progress) throws IOException {
+        File work = Files.createTempDirectory("cellsdf-train").toFile();
+        try {
+            String input;
+            if (imp != null) {
+                input = new File(work, "labels.tif").getPath();
+                writeLabels(imp, input);
+            } else if (new File(o.source).exists()) {
+                input = o.source;
+            } else {
+                throw new IllegalArgumentException("no image is open and the source " + o.source + " does not exist");
+            }
+            return Model.train(new String[] {input}, new File(work, "dataset").getPath(), o.model,
+                o.arch, o.epochs, o.lrNet, o.seed, progress);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /** Writes an 8/16-bit label hyperstack through the C API, with its calibration. */
+    static void writeLabels(ImagePlus imp, String path) {
+        int nx = imp.getWidth(), ny = imp.getHeight(), nz = imp.getNSlices(), nt = imp.getNFrames();
+        boolean wide = imp.getBitDepth() == 16;
+        Memory mem = new Memory((long) nt * nz * ny * nx * (wide ? 2 : 1));
+        long i = 0;
+        for (int t = 0; t < nt; t++) {
+            for (int v : Images.frameLabels(imp, t)) {
+                if (wide) {
+                    mem.setShort(2 * i, (short) v);
+                } else {
+                    mem.setByte(i, (byte) v);
+                }
+                i++;
+            }
+        }
+        double fi = imp.getCalibration().frameInterval;
+        CellSdf.check(CellSdf.lib().csdf_stack_write(path, wide ? CellSdfLibrary.CSDF_DTYPE_U16
+            : CellSdfLibrary.CSDF_DTYPE_U8, mem, nt, nz, ny, nx, Images.voxelUm(imp), fi));
+    }
+
+    static void deleteTree(File f) {
+        File[] kids = f.listFiles();
+        if (kids != null) {
+            for (File k : kids) {
+                deleteTree(k);
+            }
+        }
+        f.delete();
+    }
+}

@@ -1,0 +1,11 @@
+// End-to-end: the menu commands by name, as a recorded Fiji macro would call them.
+// Argument: "MODEL_PATH|OUTPUT_DIR".
+args = split(getArgument(), "|");
+model = args[0];
+out = args[1];
+run("Synthesize Cells...", "model=[" + model + "] bundled_class=dividing sequences=1 frames=3 size_x=32 size_y=30 size_z=24 voxel_size=0.4 sigma=0 frame_interval=60 seed=2");
+saveAs("Tiff", out + "/synth.tif");
+run("Shape Descriptors");
+saveAs("Results", out + "/descriptors.csv");
+run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
+print("macro done");
