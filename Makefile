@@ -21,7 +21,7 @@ export PIP_NO_CACHE_DIR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install
+.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -93,7 +93,7 @@ clippy: torch-check
 cargo-test: torch-check test-deps
 	cargo test --release
 
-test: test-deps torch-check fmt-check clippy header-check cargo-test c-test fiji-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-test fiji-test napari-test
 
 CBINDGEN := $(CARGO_HOME)/bin/cbindgen
 CC ?= cc
@@ -171,6 +171,36 @@ fiji-install: fiji-plugin build
 	cp -L $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so* $(FIJI)/lib/linux64/
 	-cp models/*.safetensors $(FIJI)/models/
 	@echo "== Fiji install folder: $(FIJI) (copy its contents into your Fiji.app)"
+
+## napari-deps: napari (PyQt5), npe2, pytest-qt into .venv, the Qt/X libraries napari needs
+## under Xvfb, and the binding and plugin as editable installs.
+napari-deps: $(VENV)/.napari-deps
+$(VENV)/.napari-deps: requirements-napari.txt | venv
+	@if ! dpkg -s libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libgl1-mesa-dri >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends xvfb xauth \
+	    libgl1-mesa-dri libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libxcb-image0 libxcb-render-util0 \
+	    libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libfontconfig1 libdbus-1-3; \
+	fi
+	$(PY) -m pip install -q -r requirements-napari.txt
+	$(PY) -m pip install -q --no-deps -e bindings/python -e plugins/napari
+	touch $@
+
+## python-package: a wheel of the binding with libcellsdf.so inside (target/wheels).
+python-package: build
+	cp target/release/libcellsdf.so bindings/python/cellsdf/libcellsdf.so
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation bindings/python -w target/wheels
+	rm bindings/python/cellsdf/libcellsdf.so
+	$(PY) -c "import zipfile, glob; n = zipfile.ZipFile(sorted(glob.glob('target/wheels/cellsdf-*.whl'))[-1]).namelist(); assert 'cellsdf/libcellsdf.so' in n, n; print('wheel ships', [x for x in n if x.endswith('.so')])"
+
+## napari-test: the Python binding and the plugin's Qt-free tests, the manifest check, then
+## the GUI tests with a real napari viewer under Xvfb (screenshot in target/napari-screenshots).
+napari-test: napari-deps c-test python-package
+	$(VENV)/bin/npe2 validate napari-cellsdf
+	CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
+	  bindings/python/tests plugins/napari/tests/test_compute.py
+	CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1280x1024x24" \
+	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
 
 ## models: the bundled default models, models/{dividing,filopodial}.safetensors with their
 ## reconstruction JI and evaluation reports (about 45 minutes on 2 cores).

@@ -37,8 +37,9 @@ fn main() {
     }
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcellsdf.so.{ABI_MAJOR}");
-        // Relocatable installs (Fiji.app/lib/linux64): libtorch beside libcellsdf.so.
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-rpath,$ORIGIN");
+        // Relocatable installs: libtorch beside libcellsdf.so (Fiji.app/lib/linux64), or the
+        // torch wheel next to the cellsdf Python package (site-packages/torch/lib).
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-rpath,$ORIGIN:$ORIGIN/../torch/lib");
         // Export the C API only: dependencies' #[no_mangle] functions (tch's stream
         // callbacks, bzip2's error hook) stay internal.
         // They come from archives (rlibs, static C libraries); our own objects are not.

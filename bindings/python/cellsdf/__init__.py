@@ -1,3 +1,15 @@
-"""cellsdf Python package. For now: the converter of reference-implementation checkpoints
-(`python -m cellsdf.convert_reference`). The ctypes binding over libcellsdf follows with the
-C API."""
+"""cellsdf: Python binding over libcellsdf (ctypes). Arrays are numpy, (t, z, y, x) in C
+order; voxel sizes (x, y, z) in micrometres. Also the converter of reference-implementation
+checkpoints (`python -m cellsdf.convert_reference`, needs torch and scipy), which does not
+need the library: the binding loads libcellsdf on first use of one of its names."""
+
+__all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "describe_labels",
+           "describe_mask", "jaccard", "ks_2samp", "read_stack", "version", "write_stack"]
+
+
+def __getattr__(name):
+    if name in __all__:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'cellsdf' has no attribute {name!r}")

@@ -1,0 +1,346 @@
+"""Pythonic layer over libcellsdf: numpy arrays in and out, exceptions with the library's
+message, progress callbacks that can cancel, handles freed by close() / `with` / the
+garbage collector.
+
+Arrays are (t, z, y, x) or (z, y, x) in C order; voxel sizes are (x, y, z) micrometres.
+Arrays returned by this module are copies owned by numpy unless a name says "view"."""
+import ctypes
+import weakref
+from ctypes import byref, c_char_p, c_double, c_float, c_int32, c_size_t, c_uint8, c_void_p
+
+import numpy as np
+
+from . import _lib
+from ._lib import LIB
+
+
+class CellSdfError(RuntimeError):
+    """A failed libcellsdf call; `status` is one of the _lib.STATUS_* codes."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class Cancelled(CellSdfError):
+    """The progress callback cancelled the call; nothing was half-written."""
+
+
+def _check(status):
+    if status == _lib.STATUS_OK:
+        return
+    n = LIB.csdf_last_error_message(None, 0)
+    buf = ctypes.create_string_buffer(n + 1)
+    LIB.csdf_last_error_message(buf, n + 1)
+    msg = buf.value.decode("utf-8", "replace")
+    cls = Cancelled if status == _lib.STATUS_CANCELLED else CellSdfError
+    raise cls(status, f"{LIB.csdf_status_name(status).decode()}: {msg}")
+
+
+def version():
+    return LIB.csdf_version().decode()
+
+
+def _progress(callback):
+    """ctypes callback for `callback(fraction, stage) -> bool` (False cancels). Keep the
+    returned object referenced while the call runs."""
+    if callback is None:
+        return _lib.PROGRESS_FN()
+
+    def trampoline(_user, fraction, stage):
+        try:
+            return 0 if callback(float(fraction), stage.decode()) is not False else 1
+        except Exception:  # an exception in the callback cancels the call
+            return 1
+
+    return _lib.PROGRESS_FN(trampoline)
+
+
+def _f64(values, n=None):
+    a = np.ascontiguousarray(values, dtype=np.float64)
+    if n is not None and a.size != n:
+        raise ValueError(f"expected {n} values, got {a.size}")
+    return a, a.ctypes.data_as(_lib.F64P)
+
+
+class _Handle:
+    _free = None
+
+    def __init__(self, ptr):
+        self._ptr = ptr
+        self._finalizer = weakref.finalize(self, type(self)._free, ptr)
+
+    @property
+    def ptr(self):
+        if not self._finalizer.alive:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._ptr
+
+    def close(self):
+        self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Model(_Handle):
+    """A trained model. Inference from several threads on one model is allowed."""
+
+    _free = LIB.csdf_model_free
+
+    def __init__(self, ptr):
+        super().__init__(ptr)
+        self.info = _lib.ModelInfo()
+        _check(LIB.csdf_model_info_get(ptr, byref(self.info)))
+
+    @classmethod
+    def load(cls, path, device="auto"):
+        dev = {"auto": _lib.DEVICE_AUTO, "cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}[device]
+        out = c_void_p()
+        _check(LIB.csdf_model_load(str(path).encode(), dev, byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def train(cls, inputs, dataset_dir, checkpoint, arch="small", epochs=100, lr_net=1e-3,
+              seed=0, grid=64, samples_per_frame=16384, voxel_um=None, device="auto",
+              progress=None):
+        """Prepares label images (hyperstack paths, folders or CTC folders) into
+        `dataset_dir` and trains a model saved to `checkpoint`."""
+        cb = _progress(progress)
+        po = LIB.csdf_prepare_options_default()
+        po.grid, po.samples_per_frame = grid, samples_per_frame
+        if voxel_um is not None:
+            po.voxel_um = (c_double * 3)(*voxel_um)
+        paths = (c_char_p * len(inputs))(*[str(p).encode() for p in inputs])
+        ds = c_void_p()
+        _check(LIB.csdf_dataset_prepare(paths, len(inputs), str(dataset_dir).encode(), byref(po),
+                                        cb, None, byref(ds)))
+        try:
+            to = LIB.csdf_train_options_default()
+            to.arch = arch.encode()
+            to.epochs, to.lr_net, to.seed = epochs, lr_net, seed
+            to.device = {"auto": 0, "cpu": 1, "cuda": 2}[device]
+            out = c_void_p()
+            _check(LIB.csdf_train(ds, byref(to), str(checkpoint).encode(), cb, None, byref(out)))
+            return cls(out.value)
+        finally:
+            LIB.csdf_dataset_free(ds)
+
+    @property
+    def code_size(self):
+        return self.info.code_size
+
+    @property
+    def sequences(self):
+        return self.info.sequences
+
+    def learned_code(self, i):
+        c = np.empty(self.code_size, np.float32)
+        _check(LIB.csdf_model_get_code(self.ptr, i, c.ctypes.data_as(_lib.F32P), c.size))
+        return c
+
+    def sample_codes(self, count, sigma=0.0, around_learned=False, seed=0):
+        """(count, code_size) new codes: N(0, sigma^2) (sigma <= 0: the learned codes' sd),
+        or learned codes plus N(0, sigma^2) noise."""
+        c = np.empty((count, self.code_size), np.float32)
+        _check(LIB.csdf_codes_sample(self.ptr, count, sigma, int(around_learned), seed,
+                                     c.ctypes.data_as(_lib.F32P), c.size))
+        return c
+
+    def interpolate(self, i, j, steps):
+        c = np.empty((steps, self.code_size), np.float32)
+        _check(LIB.csdf_codes_interpolate(self.ptr, i, j, steps, c.ctypes.data_as(_lib.F32P), c.size))
+        return c
+
+    def infer(self, code, times, size_xyz, voxel_um=None, adaptive=True, scale_um=0.0,
+              progress=None):
+        """SDF grid of `code` at model times in [-1, 1] on `size_xyz` voxels of `voxel_um`
+        (x, y, z) um (None: the cell fills the grid)."""
+        code = np.ascontiguousarray(code, np.float32)
+        t, tp = _f64(times)
+        size = (c_size_t * 3)(*[int(s) for s in size_xyz])
+        vp = None
+        if voxel_um is not None:
+            v, vp = _f64(voxel_um if np.ndim(voxel_um) else [voxel_um] * 3, 3)
+        cb = _progress(progress)
+        out = c_void_p()
+        _check(LIB.csdf_infer(self.ptr, code.ctypes.data_as(_lib.F32P), code.size, tp, t.size,
+                              size, vp, scale_um,
+                              _lib.EVAL_ADAPTIVE if adaptive else _lib.EVAL_DENSE, cb, None,
+                              byref(out)))
+        return Grid(out.value)
+
+
+class Grid(_Handle):
+    """An SDF sequence in um (negative inside), shape (t, z, y, x)."""
+
+    _free = LIB.csdf_grid_free
+
+    def __init__(self, ptr):
+        super().__init__(ptr)
+        self._view = _lib.GridView()
+        _check(LIB.csdf_grid_view_get(ptr, byref(self._view)))
+
+    @property
+    def shape(self):
+        v = self._view
+        return (v.frames, v.nz, v.ny, v.nx)
+
+    @property
+    def voxel_um(self):
+        return tuple(self._view.voxel_um)
+
+    def sdf_view(self):
+        """The grid's own memory as a read-only array; valid while the grid is open."""
+        n = int(np.prod(self.shape))
+        self.ptr  # raises when closed
+        a = np.ctypeslib.as_array(self._view.data, shape=(n,)).reshape(self.shape)
+        a.flags.writeable = False
+        return a
+
+    def sdf(self):
+        return self.sdf_view().copy()
+
+    def masks(self):
+        return (self.sdf_view() <= 0).astype(np.uint8)
+
+    def mesh(self, frame, level=0.0):
+        out = c_void_p()
+        _check(LIB.csdf_mesh_from_grid(self.ptr, frame, level, byref(out)))
+        return Mesh(out.value)
+
+
+class Mesh(_Handle):
+    """A triangle mesh in um: vertices (n, 3) as (x, y, z), faces (m, 3)."""
+
+    _free = LIB.csdf_mesh_free
+
+    def __init__(self, ptr):
+        super().__init__(ptr)
+        v = _lib.MeshView()
+        _check(LIB.csdf_mesh_view_get(ptr, byref(v)))
+        self.vertices = np.ctypeslib.as_array(v.vertices, shape=(v.n_vertices * 3,)).reshape(-1, 3).copy() \
+            if v.n_vertices else np.zeros((0, 3), np.float32)
+        self.normals = np.ctypeslib.as_array(v.normals, shape=(v.n_vertices * 3,)).reshape(-1, 3).copy() \
+            if v.n_vertices else np.zeros((0, 3), np.float32)
+        self.faces = np.ctypeslib.as_array(v.faces, shape=(v.n_faces * 3,)).reshape(-1, 3).copy() \
+            if v.n_faces else np.zeros((0, 3), np.uint32)
+
+    @classmethod
+    def from_mask(cls, mask, voxel_um):
+        m = np.ascontiguousarray(mask != 0, np.uint8)
+        _, vp = _f64(voxel_um, 3)
+        out = c_void_p()
+        _check(LIB.csdf_mesh_from_mask(m.ctypes.data_as(_lib.U8P), *m.shape, vp, byref(out)))
+        return cls(out.value)
+
+    def describe(self):
+        d = _lib.Descriptors()
+        _check(LIB.csdf_describe_mesh(self.ptr, byref(d)))
+        return _descriptors(d)
+
+    def write(self, path, fmt="ply"):
+        _check(LIB.csdf_mesh_write(self.ptr, str(path).encode(), _lib.MESH_FORMATS[fmt]))
+
+
+def _descriptors(d):
+    out = {k: getattr(d, k) for k, _ in _lib.Descriptors._fields_}
+    out["extent_um"] = tuple(d.extent_um)
+    out["centroid_um"] = tuple(d.centroid_um)
+    return out
+
+
+def describe_mask(mask, voxel_um):
+    """Descriptors (dict, um units) of the non-zero voxels of a (z, y, x) mask."""
+    m = np.ascontiguousarray(mask != 0, np.uint8)
+    if m.ndim != 3:
+        raise ValueError(f"mask must be 3D (z, y, x), got shape {m.shape}")
+    _, vp = _f64(voxel_um, 3)
+    d = _lib.Descriptors()
+    _check(LIB.csdf_describe_mask(m.ctypes.data_as(_lib.U8P), *m.shape, vp, byref(d)))
+    return _descriptors(d)
+
+
+def describe_labels(labels, voxel_um, progress=None):
+    """One row (dict with frame, label and descriptors) per label and frame of a (t, z, y, x)
+    or (z, y, x) label array."""
+    lab = np.asarray(labels)
+    if lab.ndim == 3:
+        lab = lab[None]
+    if lab.ndim != 4:
+        raise ValueError(f"labels must be (t, z, y, x) or (z, y, x), got shape {lab.shape}")
+    rows = []
+    for t in range(lab.shape[0]):
+        for label in np.unique(lab[t]):
+            if label == 0:
+                continue
+            rows.append({"frame": t, "label": int(label), **describe_mask(lab[t] == label, voxel_um)})
+        if progress is not None and progress((t + 1) / lab.shape[0], "describing") is False:
+            raise Cancelled(_lib.STATUS_CANCELLED, "cancelled")
+    return rows
+
+
+def jaccard(a, b):
+    """(Jaccard, Dice) of two masks of one shape."""
+    a = np.ascontiguousarray(np.asarray(a) != 0, np.uint8)
+    b = np.ascontiguousarray(np.asarray(b) != 0, np.uint8)
+    if a.shape != b.shape:
+        raise ValueError(f"mask shapes differ: {a.shape} vs {b.shape}")
+    j, d = c_double(), c_double()
+    _check(LIB.csdf_jaccard(a.ctypes.data_as(_lib.U8P), b.ctypes.data_as(_lib.U8P), a.size,
+                            byref(j), byref(d)))
+    return j.value, d.value
+
+
+def ks_2samp(a, b):
+    """(statistic, p-value, exact) of the two-sided two-sample KS test."""
+    x, xp = _f64(a)
+    y, yp = _f64(b)
+    s, p, e = c_double(), c_double(), c_int32()
+    _check(LIB.csdf_ks_2samp(xp, x.size, yp, y.size, byref(s), byref(p), byref(e)))
+    return s.value, p.value, bool(e.value)
+
+
+def read_stack(path):
+    """(array (t, z, y, x), voxel_um (x, y, z) or None, frame_interval_s or None)."""
+    h = c_void_p()
+    _check(LIB.csdf_stack_read(str(path).encode(), byref(h)))
+    try:
+        v = _lib.StackView()
+        _check(LIB.csdf_stack_view_get(h, byref(v)))
+        dtype = np.dtype(_lib.DTYPES[v.dtype])
+        shape = (v.frames, v.nz, v.ny, v.nx)
+        n = int(np.prod(shape))
+        buf = (ctypes.c_char * (n * dtype.itemsize)).from_address(v.data)
+        arr = np.frombuffer(buf, dtype=dtype, count=n).reshape(shape).copy()
+        voxel = tuple(v.voxel_um) if any(v.voxel_um) else None
+        fi = None if np.isnan(v.frame_interval_s) else v.frame_interval_s
+        return arr, voxel, fi
+    finally:
+        LIB.csdf_stack_free(h)
+
+
+def write_stack(path, data, voxel_um=None, frame_interval_s=None):
+    """Writes a (t, z, y, x) or (z, y, x) uint8/uint16/uint32/float32 array as a calibrated
+    ImageJ hyperstack (atomically)."""
+    a = np.asarray(data)
+    if a.ndim == 3:
+        a = a[None]
+    codes = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.uint32): 2,
+             np.dtype(np.float32): 3}
+    if a.ndim != 4 or a.dtype not in codes:
+        raise ValueError(f"need a 3D/4D uint8, uint16, uint32 or float32 array, got {a.dtype} {a.shape}")
+    a = np.ascontiguousarray(a)
+    vp = None
+    if voxel_um is not None:
+        _, vp = _f64(voxel_um, 3)
+    _check(LIB.csdf_stack_write(str(path).encode(), codes[a.dtype], a.ctypes.data_as(c_void_p),
+                                *a.shape, vp, frame_interval_s or 0.0))
+
+
+__all__ = ["CellSdfError", "Cancelled", "Model", "Grid", "Mesh", "describe_mask",
+           "describe_labels", "jaccard", "ks_2samp", "read_stack", "write_stack", "version"]
+_ = (c_float, c_size_t, c_uint8)

@@ -1,0 +1,15 @@
+"""Sample data: generated cells from the bundled models."""
+from ._compute import bundled_model, napari_scale, synthesize
+
+
+def _generated(kind):
+    masks, voxel, _ = synthesize(bundled_model(kind), count=1, frames=10, size_xyz=(64, 64, 64), seed=0)[0]
+    return [(masks, {"name": f"generated {kind} cell", "scale": napari_scale(voxel)}, "labels")]
+
+
+def generated_dividing():
+    return _generated("dividing")
+
+
+def generated_filopodial():
+    return _generated("filopodial")

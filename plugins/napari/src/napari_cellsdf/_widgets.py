@@ -1,0 +1,194 @@
+"""The three dock widgets. Long work runs in a napari thread worker; progress arrives
+through a Qt signal (queued to the GUI thread); Cancel makes the next progress callback
+return False, which cancels the library call cleanly."""
+import threading
+from pathlib import Path
+
+from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpinBox, Label,
+                              ProgressBar, PushButton, SpinBox, Table, create_widget)
+from napari.layers import Labels
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QObject, Signal
+
+import cellsdf
+
+from . import _compute
+
+#: Models trained in this session (name -> path), offered by the synthesis widget.
+TRAINED_MODELS = {}
+
+
+class _Relay(QObject):
+    progressed = Signal(float, str)
+
+
+class _Job(Container):
+    """Run/Cancel buttons, progress bar and status line shared by the widgets."""
+
+    def __init__(self, widgets, run_text):
+        self._run_btn = PushButton(text=run_text)
+        self._cancel_btn = PushButton(text="Cancel", enabled=False)
+        self._bar = ProgressBar(min=0, max=1000, value=0)
+        self.status = Label(value="")
+        super().__init__(widgets=[*widgets, self._run_btn, self._cancel_btn, self._bar, self.status])
+        self._relay = _Relay()
+        self._relay.progressed.connect(self._show_progress)
+        self._cancel = threading.Event()
+        self.worker = None
+        self._run_btn.changed.connect(self.run)
+        self._cancel_btn.changed.connect(self.cancel)
+
+    def _show_progress(self, fraction, stage):
+        self._bar.value = int(1000 * max(0.0, min(1.0, fraction)))
+        self.status.value = stage
+
+    def progress(self, fraction, stage):
+        """Called from the worker thread by the library."""
+        self._relay.progressed.emit(fraction, stage)
+        return not self._cancel.is_set()
+
+    def cancel(self):
+        self._cancel.set()
+        self.status.value = "cancelling..."
+
+    def start(self, fn, on_done, *args, **kwargs):
+        self._cancel.clear()
+        self._run_btn.enabled, self._cancel_btn.enabled = False, True
+        # Errors are shown in the status line (errored), not re-raised in the GUI thread.
+        self.worker = create_worker(fn, *args, _ignore_errors=True, **kwargs)
+        self.worker.returned.connect(on_done)
+        self.worker.errored.connect(self._failed)
+        self.worker.finished.connect(self._finished)
+        self.worker.start()
+
+    def _failed(self, e):
+        self.status.value = "cancelled" if isinstance(e, cellsdf.Cancelled) else f"error: {e}"
+
+    def _finished(self):
+        self._run_btn.enabled, self._cancel_btn.enabled = True, False
+
+
+def _model_choices(_widget=None):
+    return ["bundled: dividing", "bundled: filopodial", *TRAINED_MODELS, "file"]
+
+
+class SynthesizeWidget(_Job):
+    """Synthesize cells: new sequences from a model as 4D Labels layers (t, z, y, x) scaled
+    in um, optionally with a Surface layer of the first frame."""
+
+    def __init__(self, napari_viewer):
+        self.viewer = napari_viewer
+        self.model = ComboBox(label="model", choices=_model_choices)
+        self.model_file = FileEdit(label="model file", filter="*.safetensors")
+        self.count = SpinBox(label="sequences", value=1, min=1, max=100)
+        self.frames = SpinBox(label="frames", value=10, min=1, max=1000)
+        self.size_x = SpinBox(label="size x", value=64, min=2, max=1024)
+        self.size_y = SpinBox(label="size y", value=64, min=2, max=1024)
+        self.size_z = SpinBox(label="size z", value=64, min=2, max=1024)
+        self.voxel = FloatSpinBox(label="voxel (um, 0 fills)", value=0.0, min=0.0, max=100.0, step=0.01)
+        self.sigma = FloatSpinBox(label="sigma (0 = learned)", value=0.0, min=0.0, max=10.0, step=0.01)
+        self.around = CheckBox(label="around learned codes", value=False)
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.surface = CheckBox(label="surface of frame 1", value=False)
+        super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
+                          self.size_y, self.size_z, self.voxel, self.sigma, self.around,
+                          self.seed, self.surface], "Synthesize")
+
+    def model_path(self):
+        choice = self.model.value
+        if choice.startswith("bundled: "):
+            return _compute.bundled_model(choice.split(": ")[1])
+        if choice in TRAINED_MODELS:
+            return TRAINED_MODELS[choice]
+        return Path(self.model_file.value)
+
+    def run(self):
+        try:
+            path = self.model_path()
+        except (FileNotFoundError, ValueError) as e:
+            self.status.value = f"error: {e}"
+            return
+        self.start(_compute.synthesize, self._add_layers, path, count=self.count.value,
+                   frames=self.frames.value,
+                   size_xyz=(self.size_x.value, self.size_y.value, self.size_z.value),
+                   voxel_um=self.voxel.value, sigma=self.sigma.value,
+                   around_learned=self.around.value, seed=self.seed.value,
+                   progress=self.progress)
+
+    def _add_layers(self, sequences):
+        for k, (masks, voxel, _code) in enumerate(sequences):
+            name = f"synth seed {self.seed.value} #{k}"
+            self.viewer.add_labels(masks, name=name, scale=_compute.napari_scale(voxel))
+            if self.surface.value and masks[0].any():
+                self.viewer.add_surface(_compute.frame_surface(masks[0], voxel), name=f"{name} surface")
+        self.status.value = f"added {len(sequences)} sequence(s)"
+
+
+class TrainWidget(_Job):
+    """Train from labels: a 4D Labels layer whose ids persist over time (one sequence per
+    id); the model is saved and offered in the synthesis widget."""
+
+    def __init__(self, napari_viewer):
+        self.viewer = napari_viewer
+        self.layer = create_widget(annotation=Labels, label="labels")
+        self.out = FileEdit(label="save model as", mode="w", filter="*.safetensors",
+                            value=str(Path.home() / "cellsdf-model.safetensors"))
+        self.arch = ComboBox(label="architecture", choices=["small", "paper"], value="small")
+        self.epochs = SpinBox(label="epochs", value=100, min=1, max=100000)
+        self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-6, max=1.0, step=1e-4)
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        super().__init__([self.layer, self.out, self.arch, self.epochs, self.lr, self.seed], "Train")
+        napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
+        napari_viewer.layers.events.removed.connect(lambda e: self.layer.reset_choices())
+
+    def run(self):
+        layer = self.layer.value
+        if layer is None:
+            self.status.value = "error: choose a Labels layer"
+            return
+        s = layer.scale
+        voxel = (s[-1], s[-2], s[-3])
+        self.start(_compute.train_from_labels, self._trained, layer.data, voxel, Path(self.out.value),
+                   arch=self.arch.value, epochs=self.epochs.value, lr_net=self.lr.value,
+                   seed=self.seed.value, progress=self.progress)
+
+    def _trained(self, path):
+        TRAINED_MODELS[f"trained: {path.name}"] = path
+        self.status.value = f"saved {path}"
+
+
+class DescriptorsWidget(Container):
+    """Shape descriptors: per-cell, per-frame table of a Labels layer, saved as CSV."""
+
+    def __init__(self, napari_viewer):
+        self.viewer = napari_viewer
+        self.layer = create_widget(annotation=Labels, label="labels")
+        self.compute_btn = PushButton(text="Compute")
+        self.table = Table(value=[])
+        self.csv = FileEdit(label="CSV", mode="w", filter="*.csv")
+        self.save_btn = PushButton(text="Save CSV")
+        self.status = Label(value="")
+        super().__init__(widgets=[self.layer, self.compute_btn, self.table, self.csv, self.save_btn, self.status])
+        self.rows = []
+        self.compute_btn.changed.connect(self.compute)
+        self.save_btn.changed.connect(self.save)
+        napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
+
+    def compute(self):
+        layer = self.layer.value
+        if layer is None:
+            self.status.value = "error: choose a Labels layer"
+            return
+        s = layer.scale
+        try:
+            self.rows = _compute.describe(layer.data, (s[-1], s[-2], s[-3]))
+        except (cellsdf.CellSdfError, ValueError) as e:
+            self.status.value = f"error: {e}"
+            return
+        cols = ["frame", "label", "volume_um3", "surface_um2", "sphericity", "components", "genus"]
+        self.table.value = {"data": [[r[c] for c in cols] for r in self.rows], "columns": cols}
+        self.status.value = f"{len(self.rows)} cells x frames"
+
+    def save(self):
+        _compute.write_table(self.rows, self.csv.value)
+        self.status.value = f"saved {self.csv.value}"

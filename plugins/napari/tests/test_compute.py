@@ -1,0 +1,68 @@
+"""Qt-free tests of the plugin's compute functions, reader, writer and sample data."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import cellsdf
+from napari_cellsdf import _compute, _io, _sample
+
+MODEL = os.environ.get("CELLSDF_TEST_MODEL", "target/c/work/tiny.safetensors")
+
+
+def two_cells():
+    t, z, y, x = np.mgrid[:3, :20, :24, :26]
+    a = ((x - 8.3) ** 2 + (y - 11.6) ** 2 + (z - 9.8) ** 2) * 0.04 <= (0.7 + 0.1 * t) ** 2
+    b = ((x - 19.1) ** 2 + (y - 12.2) ** 2 + (z - 10.3) ** 2) * 0.04 <= (0.7 + 0.1 * t) ** 2
+    return (a * 1 + b * 2).astype(np.uint16)
+
+
+def test_synthesize_gives_scaled_nonempty_masks():
+    out = _compute.synthesize(MODEL, count=2, frames=3, size_xyz=(24, 20, 16), voxel_um=0.5, seed=1)
+    assert len(out) == 2
+    masks, voxel, code = out[0]
+    assert masks.shape == (3, 16, 20, 24) and masks.dtype == np.uint8 and masks.sum() > 10
+    assert _compute.napari_scale(voxel) == (1.0, 0.5, 0.5, 0.5)
+    with pytest.raises(cellsdf.Cancelled):
+        _compute.synthesize(MODEL, frames=3, size_xyz=(16, 16, 16), progress=lambda f, s: False)
+
+
+def test_describe_and_table(tmp_path):
+    rows = _compute.describe(two_cells(), (0.2, 0.2, 0.2))
+    assert [(r["frame"], r["label"]) for r in rows] == [(t, l) for t in range(3) for l in (1, 2)]
+    direct = cellsdf.describe_mask(two_cells()[2] == 1, (0.2, 0.2, 0.2))
+    assert rows[4]["surface_um2"] == pytest.approx(direct["surface_um2"])
+    _compute.write_table(rows, tmp_path / "t.csv")
+    assert len((tmp_path / "t.csv").read_text().splitlines()) == 7
+
+
+def test_train_from_labels(tmp_path):
+    path = _compute.train_from_labels(two_cells(), (0.2, 0.2, 0.2), tmp_path / "m.safetensors", epochs=5)
+    with cellsdf.Model.load(path) as m:
+        assert m.sequences == 2
+    with pytest.raises(ValueError, match="4D"):
+        _compute.train_from_labels(two_cells()[0], (0.2, 0.2, 0.2), tmp_path / "x.safetensors")
+
+
+def test_reader_writer_and_surface(tmp_path):
+    p = tmp_path / "cells.tif"
+    _io.write_labels(str(p), two_cells(), {"scale": (30.0, 0.5, 0.2, 0.2)})
+    (data, meta, kind), = _io.get_reader(str(p))(str(p))
+    assert kind == "labels" and data.shape == (3, 20, 24, 26)
+    assert meta["scale"] == pytest.approx((30.0, 0.5, 0.2, 0.2))
+    verts, faces = _compute.frame_surface(two_cells()[0] == 1, (0.2, 0.2, 0.2))
+    assert verts.shape[1] == 3 and faces.max() < len(verts)
+    m = cellsdf.Mesh.from_mask(two_cells()[0] == 1, (0.2, 0.2, 0.2))
+    m.write(tmp_path / "c.ply")
+    ((v2, f2), meta2, kind2), = _io.read(str(tmp_path / "c.ply"))
+    assert kind2 == "surface" and np.allclose(v2, verts) and (f2 == faces).all()
+
+
+def test_sample_data_uses_the_bundled_model(tmp_path, monkeypatch):
+    shutil.copy(MODEL, tmp_path / "dividing.safetensors")
+    monkeypatch.setenv("CELLSDF_MODELS", str(tmp_path))
+    (data, meta, kind), = _sample.generated_dividing()
+    assert kind == "labels" and data.ndim == 4 and data.any()
+    with pytest.raises(FileNotFoundError, match="filopodial"):
+        _sample.generated_filopodial()
