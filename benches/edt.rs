@@ -5,29 +5,16 @@
 
 use cellsdf::io::NpyWriter;
 use cellsdf::sdf::distance;
-use ndarray::Array3;
-use std::process::Command;
 use std::time::Instant;
+
+#[path = "support/mod.rs"]
+mod support;
 
 fn main() {
     let n = 256;
     let spacing = [0.5, 0.25, 0.25]; // z, y, x um
                                      // A blobby cell-like mask: a union of overlapping ellipsoids filling about 20 %.
-    let blobs = [
-        ([128.0, 120.0, 110.0], [60.0, 80.0, 70.0]),
-        ([100.0, 170.0, 160.0], [40.0, 50.0, 60.0]),
-        ([160.0, 90.0, 170.0], [35.0, 45.0, 40.0]),
-    ];
-    let mask = Array3::from_shape_fn((n, n, n), |(z, y, x)| {
-        blobs.iter().any(|(c, r)| {
-            let d = [
-                (z as f64 - c[0]) / r[0],
-                (y as f64 - c[1]) / r[1],
-                (x as f64 - c[2]) / r[2],
-            ];
-            d[0] * d[0] + d[1] * d[1] + d[2] * d[2] <= 1.0
-        })
-    });
+    let mask = support::blob_mask(n);
     let repeats = 3;
     let mut best = f64::INFINITY;
     let mut result = None;
@@ -48,20 +35,13 @@ fn main() {
     w.write(&d.iter().map(|&v| v as f32).collect::<Vec<_>>())
         .unwrap();
     w.finish().unwrap();
-    let py = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/edt_reference.py");
-    let out = Command::new(py)
-        .args([script, mp.to_str().unwrap(), op.to_str().unwrap()])
-        .args(spacing.iter().map(|s| s.to_string()))
-        .arg(repeats.to_string())
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut args = vec![
+        mp.to_str().unwrap().to_string(),
+        op.to_str().unwrap().to_string(),
+    ];
+    args.extend(spacing.iter().map(|s| s.to_string()));
+    args.push(repeats.to_string());
+    let r = support::reference("edt_reference.py", &args);
     let (t_edt, t_scipy) = (r["edt_s"].as_f64().unwrap(), r["scipy_s"].as_f64().unwrap());
     println!(
         "EDT of a {n}^3 mask, spacing (z, y, x) = {spacing:?} um, {} threads, best of {repeats}:",

@@ -277,6 +277,14 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: String,
     },
+    /// Write a model without its training state (optimiser moments): the file to ship.
+    Export {
+        /// Trained model or checkpoint (.safetensors).
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Show the version and the libtorch this build uses.
     Info,
 }
@@ -324,6 +332,18 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             device,
         } => shape_commands::evaluate(&model, &data, &out, count, seed, &device, cli.quiet),
+        Command::Export { model, out } => {
+            let (m, extra) = Model::load(&model, tch::Device::Cpu)?;
+            m.save(&out, &[])?;
+            println!(
+                "wrote {} ({} network parameters, {} codes; dropped {} training tensors)",
+                out.display(),
+                m.decoder.parameter_count(),
+                m.codes.size()[0],
+                extra.len()
+            );
+            Ok(())
+        }
         Command::Info => {
             let info = cellsdf::torch_info::torch_info();
             println!("cellsdf {}", env!("CARGO_PKG_VERSION"));
@@ -416,7 +436,7 @@ fn run(cli: Cli) -> Result<()> {
             around_learned,
             seed,
         } => {
-            let model = load_model(&render.model, &render.device)?;
+            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
             let source = match around_learned {
                 Some(s) => CodeSource::AroundLearned { sigma: s },
                 None => CodeSource::Random { sigma },
@@ -446,7 +466,7 @@ fn run(cli: Cli) -> Result<()> {
             render_jobs(&render, &model, jobs, cli.quiet, "synth")
         }
         Command::Reconstruct { render, sequence } => {
-            let model = load_model(&render.model, &render.device)?;
+            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
             let code = model.code(sequence)?;
             let (scale, _) = training_scale_and_interval(&model, render.frames);
             let scale = model
@@ -471,7 +491,7 @@ fn run(cli: Cli) -> Result<()> {
             to,
             steps,
         } => {
-            let model = load_model(&render.model, &render.device)?;
+            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
             let (scale, _) = training_scale_and_interval(&model, render.frames);
             let jobs = interpolate_codes(&model, from, to, steps)?
                 .into_iter()
@@ -680,9 +700,10 @@ fn run(cli: Cli) -> Result<()> {
 /// Options shared by the commands that render sequences.
 #[derive(clap::Args)]
 struct RenderArgs {
-    /// Trained model (.safetensors).
-    #[arg(long)]
-    model: PathBuf,
+    /// Trained model (.safetensors), or `dividing` / `filopodial` for a bundled default
+    /// model (models/ of the installation, or $CELLSDF_MODELS).
+    #[arg(long, default_value = "dividing")]
+    model: String,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
@@ -810,6 +831,41 @@ fn render_jobs(
         voxels
     );
     Ok(())
+}
+
+/// A model argument: a file, or the name of a bundled default model.
+fn resolve_model(arg: &str) -> Result<PathBuf> {
+    let path = PathBuf::from(arg);
+    if path.exists() || !["dividing", "filopodial"].contains(&arg) {
+        return Ok(path);
+    }
+    bundled_model(arg)
+}
+
+/// Bundled default model `<class>.safetensors`: in $CELLSDF_MODELS, else `models/` two
+/// levels above the executable (target/release/cellsdf in a checkout), else the source tree.
+fn bundled_model(class: &str) -> Result<PathBuf> {
+    let file = format!("{class}.safetensors");
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(d) = std::env::var_os("CELLSDF_MODELS") {
+        dirs.push(PathBuf::from(d));
+    }
+    if let Some(up) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent()?.parent()?.parent().map(|p| p.to_path_buf()))
+    {
+        dirs.push(up.join("models"));
+    }
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
+    dirs.iter()
+        .map(|d| d.join(&file))
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            Error::invalid(
+                "model",
+                format!("no bundled {file} found in {dirs:?}: run `make models`, set CELLSDF_MODELS, or give a model file"),
+            )
+        })
 }
 
 fn load_model(path: &Path, device: &str) -> Result<Model> {

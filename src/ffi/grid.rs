@@ -89,18 +89,7 @@ pub unsafe extern "C" fn csdf_infer(
                 format!("{s:?} voxels: each size must be 1 to 4096"),
             ));
         }
-        let voxel = if voxel_um.is_null() {
-            None
-        } else {
-            let v = slice(voxel_um, 3, "voxel_um")?;
-            let v = VoxelSize {
-                x: v[0],
-                y: v[1],
-                z: v[2],
-            };
-            v.validate("voxel_um")?;
-            Some(v)
-        };
+        let voxel = super::optional_voxel_arg(voxel_um)?;
         let mode = match mode {
             CSDF_EVAL_DENSE => Evaluation::Dense,
             CSDF_EVAL_ADAPTIVE => Evaluation::adaptive(),

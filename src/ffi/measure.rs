@@ -1,7 +1,7 @@
 //! Descriptors, overlap and the KS test.
 
-use super::mesh::{csdf_mesh, volume_arg, voxel_arg};
-use super::{csdf_status, guard, handle, out, slice};
+use super::mesh::{csdf_mesh, volume_arg};
+use super::{csdf_status, guard, handle, out, slice, voxel_arg};
 use crate::describe::{describe_mask, describe_mesh, ks_2samp, overlap_by, ShapeDescriptors};
 use crate::error::Error;
 

@@ -1,10 +1,9 @@
 //! Meshes: from a grid frame, from a caller's SDF or mask buffer; views and files.
 
 use super::grid::csdf_grid;
-use super::{csdf_status, guard, handle, out, path, slice};
+use super::{csdf_status, guard, handle, out, path, slice, voxel_arg};
 use crate::error::Error;
 use crate::mesh::{mesh_mask, mesh_sdf, write_mesh, Mesh, MeshFormat};
-use crate::units::VoxelSize;
 use ndarray::{ArrayView3, Axis};
 use std::ffi::c_char;
 
@@ -35,17 +34,6 @@ pub const CSDF_MESH_PLY_BINARY: csdf_mesh_format = 0;
 pub const CSDF_MESH_PLY_ASCII: csdf_mesh_format = 1;
 pub const CSDF_MESH_OBJ: csdf_mesh_format = 2;
 pub const CSDF_MESH_STL: csdf_mesh_format = 3;
-
-pub(crate) unsafe fn voxel_arg(voxel_um: *const f64) -> crate::Result<VoxelSize> {
-    let v = slice(voxel_um, 3, "voxel_um")?;
-    let v = VoxelSize {
-        x: v[0],
-        y: v[1],
-        z: v[2],
-    };
-    v.validate("voxel_um")?;
-    Ok(v)
-}
 
 pub(crate) unsafe fn volume_arg<'a, T>(
     data: *const T,

@@ -145,6 +145,37 @@ pub(crate) unsafe fn slice_mut<'a, T>(
     Ok(std::slice::from_raw_parts_mut(ptr, len))
 }
 
+/// The voxel size (x, y, z) um at `voxel_um` (3 doubles), validated.
+pub(crate) unsafe fn voxel_arg(voxel_um: *const f64) -> crate::Result<crate::VoxelSize> {
+    let v = slice(voxel_um, 3, "voxel_um")?;
+    let v = crate::VoxelSize {
+        x: v[0],
+        y: v[1],
+        z: v[2],
+    };
+    v.validate("voxel_um")?;
+    Ok(v)
+}
+
+/// Like [`voxel_arg`], with NULL meaning "not given".
+pub(crate) unsafe fn optional_voxel_arg(
+    voxel_um: *const f64,
+) -> crate::Result<Option<crate::VoxelSize>> {
+    if voxel_um.is_null() {
+        Ok(None)
+    } else {
+        voxel_arg(voxel_um).map(Some)
+    }
+}
+
+/// Copies a float tensor (any device) into `dst`, which must have its length.
+pub(crate) fn copy_tensor(t: &tch::Tensor, dst: &mut [f32]) -> crate::Result<()> {
+    let v: Vec<f32> = Vec::<f32>::try_from(t.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
+        .map_err(|e| Error::Torch(e.to_string()))?;
+    dst.copy_from_slice(&v);
+    Ok(())
+}
+
 /// Checks an out-pointer before any work is done.
 pub(crate) fn out<T>(ptr: *mut T, name: &str) -> crate::Result<()> {
     if ptr.is_null() {

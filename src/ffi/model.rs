@@ -208,11 +208,7 @@ pub unsafe extern "C" fn csdf_model_get_code(
         let m = &handle(model, "model")?.model;
         check_len(len, code_size(m), "len")?;
         let dst = slice_mut(code_out, len, "code_out")?;
-        let code = m.code(index)?;
-        let v: Vec<f32> =
-            Vec::<f32>::try_from(code.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
-                .map_err(|e| Error::Torch(e.to_string()))?;
-        dst.copy_from_slice(&v);
+        super::copy_tensor(&m.code(index)?, dst)?;
         Ok(())
     })
 }
@@ -302,10 +298,7 @@ pub unsafe extern "C" fn csdf_codes_interpolate(
         let dst = slice_mut(codes_out, len, "codes_out")?;
         let c = code_size(m);
         for (k, t) in interpolate_codes(m, from, to, steps)?.iter().enumerate() {
-            let v: Vec<f32> =
-                Vec::<f32>::try_from(t.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
-                    .map_err(|e| Error::Torch(e.to_string()))?;
-            dst[k * c..(k + 1) * c].copy_from_slice(&v);
+            super::copy_tensor(t, &mut dst[k * c..(k + 1) * c])?;
         }
         Ok(())
     })
@@ -335,16 +328,7 @@ pub unsafe extern "C" fn csdf_fit_code(
         if iterations > 0 {
             opts.iterations = iterations;
         }
-        if !voxel_um.is_null() {
-            let v = slice(voxel_um, 3, "voxel_um")?;
-            let v = VoxelSize {
-                x: v[0],
-                y: v[1],
-                z: v[2],
-            };
-            v.validate("voxel_um")?;
-            opts.voxel_um = Some(v);
-        }
+        opts.voxel_um = super::optional_voxel_arg(voxel_um)?;
         let fitted = fit_code(m, &p, &opts, &CProgress::new(progress, user_data))?;
         dst.copy_from_slice(&fitted.code);
         Ok(())

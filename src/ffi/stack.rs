@@ -142,11 +142,7 @@ pub unsafe extern "C" fn csdf_stack_write(
             .ok_or_else(|| {
                 Error::invalid("frames, nz, ny, nx", "not a valid non-empty stack size")
             })?;
-        let voxel = if voxel_um.is_null() {
-            None
-        } else {
-            Some(super::mesh::voxel_arg(voxel_um)?)
-        };
+        let voxel = super::optional_voxel_arg(voxel_um)?;
         let calibration = Calibration {
             voxel_um: voxel,
             frame_interval_s: (frame_interval_s > 0.0 && frame_interval_s.is_finite())

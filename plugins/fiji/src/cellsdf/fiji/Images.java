@@ -86,6 +86,12 @@ final class Images {
                 st.addSlice(null, plane);
             }
         }
+        return hyperstack(title, st, nz, frames, voxelUm, frameIntervalS);
+    }
+
+    /** A (t, z) hyperstack of {@code st}'s planes, calibrated in um and seconds. */
+    static ImagePlus hyperstack(String title, ImageStack st, int nz, int frames, double[] voxelUm,
+            double frameIntervalS) {
         ImagePlus imp = new ImagePlus(title, st);
         imp.setDimensions(1, nz, frames);
         imp.setOpenAsHyperStack(frames > 1 || nz > 1);

@@ -117,17 +117,8 @@ public class Synthesize_Cells implements PlugIn {
                 st.addSlice(null, p);
             }
         }
-        ImagePlus imp = new ImagePlus(title, st);
-        imp.setDimensions(1, g.nz(), g.frames());
-        imp.setOpenAsHyperStack(true);
-        ij.measure.Calibration c = imp.getCalibration();
-        c.setUnit("micron");
-        double[] v = g.voxelUm();
-        c.pixelWidth = v[0];
-        c.pixelHeight = v[1];
-        c.pixelDepth = v[2];
-        c.frameInterval = frameIntervalS;
-        c.setValueUnit("um");
+        ImagePlus imp = Images.hyperstack(title, st, g.nz(), g.frames(), g.voxelUm(), frameIntervalS);
+        imp.getCalibration().setValueUnit("um");
         return imp;
     }
 }
