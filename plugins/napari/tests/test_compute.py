@@ -41,6 +41,12 @@ def test_train_from_labels(tmp_path):
     path = _compute.train_from_labels(two_cells(), (0.2, 0.2, 0.2), tmp_path / "m.safetensors", epochs=5)
     with cellsdf.Model.load(path) as m:
         assert m.sequences == 2
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    cellsdf.write_stack(folder / "cells.tif", two_cells(), (0.2, 0.2, 0.2))
+    path = _compute.train_from_folder(folder, tmp_path / "f.safetensors", epochs=3)
+    with cellsdf.Model.load(path) as m:
+        assert m.sequences == 2
     with pytest.raises(ValueError, match="4D"):
         _compute.train_from_labels(two_cells()[0], (0.2, 0.2, 0.2), tmp_path / "x.safetensors")
 

@@ -71,3 +71,18 @@ def test_descriptor_widget_table(make_napari_viewer, tmp_path):
     w.csv.value = str(tmp_path / "d.csv")
     w.save()
     assert (tmp_path / "d.csv").read_text().count("\n") == 3
+
+
+def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    t, z, y, x = np.mgrid[:3, :16, :18, :20]
+    cell = (((x - 10) ** 2 + (y - 9) ** 2 + (z - 8) ** 2) <= (4 + t) ** 2).astype(np.uint8)
+    viewer.add_labels(cell, scale=(1, 0.25, 0.25, 0.25), name="cell")
+    w = _widgets.TrainWidget(viewer)
+    w.layer.reset_choices()
+    w.out.value = str(tmp_path / "trained.safetensors")
+    w.epochs.value = 3
+    w.run()
+    qtbot.waitUntil(lambda: w._run_btn.enabled, timeout=120_000)
+    assert (tmp_path / "trained.safetensors").exists(), w.status.value
+    assert "trained: trained.safetensors" in _widgets._model_choices()
