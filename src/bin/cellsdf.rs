@@ -334,6 +334,9 @@ fn run(cli: Cli) -> Result<()> {
         } => shape_commands::evaluate(&model, &data, &out, count, seed, &device, cli.quiet),
         Command::Export { model, out } => {
             let (m, extra) = Model::load(&model, tch::Device::Cpu)?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
             m.save(&out, &[])?;
             println!(
                 "wrote {} ({} network parameters, {} codes; dropped {} training tensors)",

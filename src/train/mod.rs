@@ -149,6 +149,11 @@ pub fn train(
     progress: &dyn Progress,
 ) -> Result<Model> {
     opts.validate()?;
+    // The checkpoint's folder is created up front, so that a run does not fail at its
+    // first checkpoint after minutes of work.
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
     if let Some(t) = opts.threads {
         tch::set_num_threads(t.max(1) as i32);
     }
