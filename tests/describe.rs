@@ -245,6 +245,25 @@ fn mesh_files_read_back_independently() {
         );
     }
     assert!(MeshFormat::parse("vrml").is_err());
+    // Read back by cellsdf itself (PLY, OBJ, STL) and described from the files.
+    for p in &paths {
+        let back = cellsdf::mesh::read_mesh(std::path::Path::new(p)).unwrap();
+        assert_eq!(back.faces.len(), mesh.faces.len(), "{p}");
+        assert!((back.volume() / mesh.volume() - 1.0).abs() < 1e-6, "{p}");
+        assert!(back.topology().is_watertight(), "{p}: welded and closed");
+    }
+    let table = dir.path().join("meshes.csv");
+    let mut args = vec!["describe"];
+    args.extend(refs.iter().copied());
+    args.extend(["--out", table.to_str().unwrap()]);
+    cli(&args);
+    let vols = cellsdf::describe::read_column(&table, "volume_um3").unwrap();
+    assert_eq!(vols.len(), 4);
+    for v in vols {
+        assert!((v / mesh.volume() - 1.0).abs() < 1e-6);
+    }
+    std::fs::write(dir.path().join("bad.stl"), b"solid ascii").unwrap();
+    assert!(cellsdf::mesh::read_mesh(&dir.path().join("bad.stl")).is_err());
 }
 
 /// Runs the cellsdf CLI and returns its stdout; panics with stderr on failure.

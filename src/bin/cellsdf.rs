@@ -237,7 +237,8 @@ enum Command {
     },
     /// Shape descriptors (um) of every cell in every frame, as a CSV table.
     Describe {
-        /// Mask or label hyperstack TIFFs, or folders of them.
+        /// Mask or label hyperstack TIFFs, folders of them, or mesh files (.ply, .obj,
+        /// .stl; um).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
         #[arg(long)]

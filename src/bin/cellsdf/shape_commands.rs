@@ -3,11 +3,11 @@
 use super::{load_model, with_progress};
 use cellsdf::dataset::Dataset;
 use cellsdf::describe::{
-    describe_stack, evaluate_model, mean_sd, write_report, write_table, DescriptorSet,
-    EvaluateOptions, Row,
+    describe_mesh, describe_stack, evaluate_model, mean_sd, write_report, write_table,
+    DescriptorSet, EvaluateOptions, Row,
 };
 use cellsdf::io::{read_hyperstack, AnyStack};
-use cellsdf::mesh::{mesh_mask, mesh_sdf, write_mesh, MeshFormat};
+use cellsdf::mesh::{mesh_mask, mesh_sdf, read_mesh, write_mesh, MeshFormat};
 use cellsdf::units::parse_voxel_size;
 use cellsdf::{Error, Result, VoxelSize};
 use ndarray::Axis;
@@ -105,7 +105,14 @@ fn voxel_of(cal: &Option<VoxelSize>, given: Option<&str>, path: &Path) -> Result
     }
 }
 
-/// TIFF files named by `inputs` (files, or every .tif/.tiff in a folder, sorted).
+fn is_mesh(p: &Path) -> bool {
+    p.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| ["ply", "obj", "stl"].contains(&e.as_str()))
+}
+
+/// Files named by `inputs`: TIFFs or meshes as given, and every .tif/.tiff in a folder
+/// (sorted).
 fn tiff_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for p in inputs {
@@ -152,6 +159,15 @@ fn describe_inputs(
     with_progress(quiet, "describe", false, |report| {
         for (i, f) in files.iter().enumerate() {
             let name = f.display().to_string();
+            if is_mesh(f) {
+                rows.push(Row {
+                    source: name,
+                    frame: 0,
+                    label: 1,
+                    shape: describe_mesh(&read_mesh(f)?)?,
+                });
+                continue;
+            }
             let stack = read_hyperstack(f)?;
             interval = interval.or(stack.calibration().frame_interval_s);
             let labels = stack.into_labels(&name)?;
