@@ -1,6 +1,7 @@
 //! `cellsdf`: the command-line front end of the cellsdf library, for scripted and cluster use.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::describe::mean_sd;
 use cellsdf::model::{Activation, ArchConfig, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
@@ -423,11 +424,12 @@ fn run(cli: Cli) -> Result<()> {
             );
             if evaluate {
                 let ji = reconstruction_ji(&model, &dataset)?;
+                let (m, sd) = mean_sd(&ji);
                 println!(
                     "reconstruction Jaccard index over {} frames: {:.3} +- {:.3} (min {:.3})",
                     ji.len(),
-                    mean(&ji),
-                    sd(&ji),
+                    m,
+                    sd,
                     ji.iter().cloned().fold(f64::INFINITY, f64::min)
                 );
             }
@@ -688,12 +690,9 @@ fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .flat_map(|s| s.frames.iter().map(|f| (f.volume_um3, f.surface_um2)))
                 .unzip();
+            let ((mv, sv), (ma, sa)) = (mean_sd(&v), mean_sd(&a));
             println!(
-                "volume {:.1} +- {:.1} um^3, surface {:.1} +- {:.1} um^2 (analytic, all frames)",
-                mean(&v),
-                sd(&v),
-                mean(&a),
-                sd(&a)
+                "volume {mv:.1} +- {sv:.1} um^3, surface {ma:.1} +- {sa:.1} um^2 (analytic, all frames)"
             );
             println!("manifest: {}", out.join("manifest.json").display());
             Ok(())
@@ -920,13 +919,4 @@ fn cancel_on_ctrl_c() -> Arc<AtomicBool> {
     // A second handler cannot be installed; then Ctrl-C simply kills the process.
     let _ = ctrlc::set_handler(move || f.store(true, Ordering::Relaxed));
     flag
-}
-
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
-}
-
-fn sd(v: &[f64]) -> f64 {
-    let m = mean(v);
-    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64).sqrt()
 }

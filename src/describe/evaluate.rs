@@ -124,9 +124,7 @@ pub fn evaluate_model(
             i += 1;
         }
     }
-    crate::io::write_atomic(&dir.join("reconstruction_ji.csv"), |w| {
-        std::io::Write::write_all(w, ji_csv.as_bytes()).map_err(|e| Error::io(dir, e))
-    })?;
+    crate::io::write_bytes_atomic(&dir.join("reconstruction_ji.csv"), ji_csv.as_bytes())?;
     let (m, sd) = mean_sd(&ji);
     let preamble = format!(
         "Model: {} training sequences, {} parameters.\n\n## Reconstruction\n\n\

@@ -67,7 +67,8 @@ fn header(svg: &mut String, title: &str) {
     );
 }
 
-fn escape(s: &str) -> String {
+/// `s` with the XML/HTML special characters &, <, > escaped.
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

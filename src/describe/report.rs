@@ -2,12 +2,11 @@
 //! cells side by side, like the paper's Table 1 and Fig. 3, as CSV, SVG, Markdown and HTML.
 
 use super::ks::{ks_2samp, KsTest};
-use super::plots::{box_plot, qq_plot};
+use super::plots::{box_plot, escape, qq_plot};
 use super::table::{read_column, Row};
 use crate::error::{Error, Result};
-use crate::io::write_atomic;
+use crate::io::write_bytes_atomic;
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::Path;
 
 /// Descriptors compared: (CSV column, name, unit).
@@ -108,9 +107,9 @@ pub fn write_report(
         });
         let groups: [(&str, &[f64]); 2] = [("original", a), ("generated", b)];
         let svg = box_plot(name, unit, &groups);
-        write_text(&dir.join(format!("box_{column}.svg")), &svg)?;
+        write_bytes_atomic(&dir.join(format!("box_{column}.svg")), svg.as_bytes())?;
         let svg = qq_plot(&format!("{name}: QQ plot"), unit, a, b);
-        write_text(&dir.join(format!("qq_{column}.svg")), &svg)?;
+        write_bytes_atomic(&dir.join(format!("qq_{column}.svg")), svg.as_bytes())?;
     }
     let mut csv = String::from(
         "descriptor,original_mean,original_sd,original_n,generated_mean,generated_sd,generated_n,ks_statistic,ks_p_value,ks_exact\n",
@@ -119,7 +118,7 @@ pub fn write_report(
         "# {title}\n\n{preamble}\n## Descriptors (mean ± sd per cell and frame)\n\n\
         | descriptor | original | generated | KS D | KS p |\n|---|---|---|---|---|\n"
     );
-    for c in &out {
+    for (c, (_, name, unit)) in out.iter().zip(COMPARED) {
         let _ = writeln!(
             csv,
             "{},{},{},{},{},{},{},{},{},{}",
@@ -134,7 +133,6 @@ pub fn write_report(
             c.ks.p_value,
             c.ks.exact
         );
-        let (_, name, unit) = COMPARED.iter().find(|d| d.0 == c.column).unwrap();
         let _ = writeln!(
             md,
             "| {name} ({unit}) | {:.3} ± {:.3} (n = {}) | {:.3} ± {:.3} (n = {}) | {:.3} | {:.3e}{} |",
@@ -154,25 +152,18 @@ pub fn write_report(
             "**{name}**\n\n![box](box_{column}.svg) ![qq](qq_{column}.svg)\n"
         );
     }
-    write_text(&dir.join("summary.csv"), &csv)?;
-    write_text(&dir.join("report.md"), &md)?;
-    write_text(&dir.join("index.html"), &markdown_page(title, &md))?;
+    write_bytes_atomic(&dir.join("summary.csv"), csv.as_bytes())?;
+    write_bytes_atomic(&dir.join("report.md"), md.as_bytes())?;
+    write_bytes_atomic(
+        &dir.join("index.html"),
+        markdown_page(title, &md).as_bytes(),
+    )?;
     Ok(out)
-}
-
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    write_atomic(path, |w| {
-        w.write_all(text.as_bytes()).map_err(|e| Error::io(path, e))
-    })
 }
 
 /// A minimal HTML rendering of the report's Markdown (headings, tables, images, paragraphs).
 fn markdown_page(title: &str, md: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let esc = escape;
     let mut html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}img{{margin:4px}}</style></head><body>\n",
         esc(title)

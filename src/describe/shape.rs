@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::mesh::{mesh_mask, Mesh};
 use crate::units::VoxelSize;
-use crate::volume::{label_components, Connectivity};
+use crate::volume::{bounding_box, label_components, Connectivity};
 use ndarray::{s, ArrayView3};
 use serde::Serialize;
 
@@ -41,40 +41,27 @@ pub fn sphericity(v: f64, a: f64) -> f64 {
 }
 
 /// Describes the voxels where `mask` ([z, y, x]) is true. The surface is the mesh of the
-/// smoothed mask ([`mesh_mask`]), computed on the bounding box only. Errors when the mask is
-/// empty.
+/// smoothed mask ([`mesh_mask`]); components are counted on the bounding box. Errors when
+/// the mask is empty.
 pub fn describe_mask(mask: ArrayView3<bool>, voxel: VoxelSize) -> Result<ShapeDescriptors> {
     voxel.validate("voxel size")?;
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    let mut count = 0usize;
-    let mut sum = [0f64; 3];
-    for ((z, y, x), &m) in mask.indexed_iter() {
-        if m {
-            count += 1;
-            for (i, c) in [z, y, x].into_iter().enumerate() {
-                lo[i] = lo[i].min(c);
-                hi[i] = hi[i].max(c);
-            }
-            sum[0] += x as f64;
-            sum[1] += y as f64;
-            sum[2] += z as f64;
-        }
-    }
-    if count == 0 {
+    let Some((lo, hi)) = bounding_box(mask) else {
         return Err(Error::invalid(
             "mask",
             "the mask is empty: nothing to describe",
         ));
+    };
+    let mut count = 0usize;
+    let mut sum = [0f64; 3];
+    for ((z, y, x), _) in mask.indexed_iter().filter(|(_, &m)| m) {
+        count += 1;
+        sum[0] += x as f64;
+        sum[1] += y as f64;
+        sum[2] += z as f64;
     }
     let crop = mask.slice(s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
     let (_, components) = label_components(crop, Connectivity::Full);
-    let mut mesh = mesh_mask(crop, voxel)?;
-    mesh.translate([
-        lo[2] as f64 * voxel.x,
-        lo[1] as f64 * voxel.y,
-        lo[0] as f64 * voxel.z,
-    ]);
+    let mesh = mesh_mask(mask, voxel)?;
     let size = [voxel.x, voxel.y, voxel.z];
     let mut d = surface_descriptors(&mesh);
     d.voxel_volume_um3 = count as f64 * voxel.volume_um3();

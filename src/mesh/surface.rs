@@ -3,7 +3,7 @@
 use super::{marching_cubes, Mesh};
 use crate::error::Result;
 use crate::units::VoxelSize;
-use crate::volume::gaussian;
+use crate::volume::{bounding_box, gaussian};
 use ndarray::{s, Array3, ArrayView3};
 
 /// Standard deviation of the Gaussian that turns a mask into a smooth field before meshing,
@@ -39,15 +39,22 @@ pub fn mask_field(mask: ArrayView3<bool>, voxel: VoxelSize) -> (Array3<f32>, [us
 }
 
 /// Closed mesh of a binary mask ([z, y, x]) with voxel size `voxel`: the 0.5 level of the
-/// smoothed mask (see [`mask_field`]), in the mask's own coordinates.
+/// smoothed mask (see [`mask_field`]), in the mask's own coordinates. Only the mask's
+/// bounding box is smoothed and meshed (the padding keeps the result that of the whole
+/// volume), so one cell of a large label frame costs what its size costs. An empty mask
+/// gives an empty mesh.
 pub fn mesh_mask(mask: ArrayView3<bool>, voxel: VoxelSize) -> Result<Mesh> {
     voxel.validate("voxel size")?;
-    let (field, pad) = mask_field(mask, voxel);
+    let Some((lo, hi)) = bounding_box(mask) else {
+        return Ok(Mesh::default());
+    };
+    let crop = mask.slice(s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
+    let (field, pad) = mask_field(crop, voxel);
     let mut mesh = marching_cubes(field.view(), [voxel.z, voxel.y, voxel.x], 0.0)?;
     mesh.translate([
-        -(pad[2] as f64) * voxel.x,
-        -(pad[1] as f64) * voxel.y,
-        -(pad[0] as f64) * voxel.z,
+        (lo[2] as f64 - pad[2] as f64) * voxel.x,
+        (lo[1] as f64 - pad[1] as f64) * voxel.y,
+        (lo[0] as f64 - pad[0] as f64) * voxel.z,
     ]);
     Ok(mesh)
 }

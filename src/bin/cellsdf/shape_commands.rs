@@ -51,7 +51,7 @@ pub fn mesh(
             ));
             Ok(())
         };
-        if let AnyStack::F32(h) = &stack {
+        if let AnyStack::F32(h) = stack {
             for (t, frame) in h.data.axis_iter(Axis(0)).enumerate() {
                 let m = mesh_sdf(frame, voxel, level.unwrap_or(0.0))?;
                 save(m, format!("{stem}_t{t:03}"))?;
@@ -64,7 +64,7 @@ pub fn mesh(
                     "--level applies to float32 SDF stacks; masks are meshed at their boundary",
                 ));
             }
-            let labels = stack.clone().into_labels(&input.display().to_string())?;
+            let labels = stack.into_labels(&input.display().to_string())?;
             let binary = labels.data.iter().all(|&v| v <= 1);
             for (t, frame) in labels.data.axis_iter(Axis(0)).enumerate() {
                 let mut ids: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
