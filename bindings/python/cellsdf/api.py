@@ -213,6 +213,13 @@ class Grid(_Handle):
         return Mesh(out.value)
 
 
+def _rows3(ptr, rows, dtype):
+    """A (rows, 3) copy of the C array at `ptr` (empty when rows is 0)."""
+    if rows == 0:
+        return np.zeros((0, 3), dtype)
+    return np.ctypeslib.as_array(ptr, shape=(rows * 3,)).reshape(rows, 3).copy()
+
+
 class Mesh(_Handle):
     """A triangle mesh in um: vertices (n, 3) as (x, y, z), faces (m, 3)."""
 
@@ -222,12 +229,9 @@ class Mesh(_Handle):
         super().__init__(ptr)
         v = _lib.MeshView()
         _check(LIB.csdf_mesh_view_get(ptr, byref(v)))
-        self.vertices = np.ctypeslib.as_array(v.vertices, shape=(v.n_vertices * 3,)).reshape(-1, 3).copy() \
-            if v.n_vertices else np.zeros((0, 3), np.float32)
-        self.normals = np.ctypeslib.as_array(v.normals, shape=(v.n_vertices * 3,)).reshape(-1, 3).copy() \
-            if v.n_vertices else np.zeros((0, 3), np.float32)
-        self.faces = np.ctypeslib.as_array(v.faces, shape=(v.n_faces * 3,)).reshape(-1, 3).copy() \
-            if v.n_faces else np.zeros((0, 3), np.uint32)
+        self.vertices = _rows3(v.vertices, v.n_vertices, np.float32)
+        self.normals = _rows3(v.normals, v.n_vertices, np.float32)
+        self.faces = _rows3(v.faces, v.n_faces, np.uint32)
 
     @classmethod
     def from_mask(cls, mask, voxel_um):
