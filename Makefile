@@ -162,14 +162,15 @@ fiji-test: fiji-plugin c-test
 
 ## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app): the plugin jar
 ## in plugins/, libcellsdf.so and libtorch's libraries in lib/linux64/, the bundled models.
+## Files already there that cellsdf did not install stop it (FORCE=1 replaces them).
 FIJI ?= target/Fiji.app
 fiji-install: fiji-plugin build
-	mkdir -p $(FIJI)/plugins $(FIJI)/lib/linux64 $(FIJI)/models
-	cp $(FIJI_JAR) $(FIJI)/plugins/
-	cp target/release/libcellsdf.so $(FIJI)/lib/linux64/libcellsdf.so
-	ln -sf libcellsdf.so $(FIJI)/lib/linux64/libcellsdf.so.0
-	cp -L $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so* $(FIJI)/lib/linux64/
-	-cp models/*.safetensors $(FIJI)/models/
+	@mkdir -p target/fiji/lib && rm -f target/fiji/lib/* && cp target/release/libcellsdf.so target/fiji/lib/ \
+	  && cp target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0
+	scripts/install_files.sh $(FIJI)/plugins $(FIJI_JAR)
+	scripts/install_files.sh $(FIJI)/lib/linux64 target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0 \
+	  $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so*
+	scripts/install_files.sh $(FIJI)/models $$(ls models/*.safetensors 2>/dev/null)
 	@echo "== Fiji install folder: $(FIJI) (copy its contents into your Fiji.app)"
 
 ## napari-deps: napari (PyQt5), npe2, pytest-qt into .venv, the Qt/X libraries napari needs

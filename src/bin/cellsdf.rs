@@ -2,6 +2,7 @@
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
+use cellsdf::io::{claim_file, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
@@ -34,6 +35,11 @@ struct Cli {
     /// No progress bars.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Replace existing files of the output's names even when cellsdf did not write them
+    /// (by default only files recorded in the folder's .cellsdf-outputs index are replaced;
+    /// other files are never touched).
+    #[arg(long, global = true)]
+    overwrite: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,7 +78,8 @@ enum Command {
         /// Label/mask hyperstack TIFFs, folders of them, or CTC folders (man_track.txt).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
-        /// Output dataset directory (replaced if it holds a dataset).
+        /// Output dataset folder: new, empty, or holding a previous dataset and nothing else
+        /// (then replaced atomically); anything else is refused.
         #[arg(long)]
         out: PathBuf,
         /// Stored SDF grid size N (N^3 per frame); 0 stores none.
@@ -306,7 +313,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// The global flags, for helpers that need them after `cli.command` was taken apart.
+#[derive(Clone, Copy)]
+struct Flags {
+    quiet: bool,
+    overwrite: bool,
+}
+
+/// Whether `a` and `b` name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
 fn run(cli: Cli) -> Result<()> {
+    let flags = Flags {
+        quiet: cli.quiet,
+        overwrite: cli.overwrite,
+    };
     match cli.command {
         Command::Mesh {
             input,
@@ -314,18 +340,34 @@ fn run(cli: Cli) -> Result<()> {
             format,
             voxel_um,
             out,
-        } => shape_commands::mesh(&input, level, &format, voxel_um.as_deref(), &out, cli.quiet),
+        } => shape_commands::mesh(
+            &input,
+            level,
+            &format,
+            voxel_um.as_deref(),
+            &mut OutputDir::create(&out, cli.overwrite)?,
+            cli.quiet,
+        ),
         Command::Describe {
             inputs,
             out,
             voxel_um,
-        } => shape_commands::describe(&inputs, &out, voxel_um.as_deref(), cli.quiet),
+        } => {
+            claim_file(&out, cli.overwrite)?;
+            shape_commands::describe(&inputs, &out, voxel_um.as_deref(), cli.quiet)
+        }
         Command::Compare {
             original,
             generated,
             out,
             voxel_um,
-        } => shape_commands::compare(&original, &generated, &out, voxel_um.as_deref(), cli.quiet),
+        } => shape_commands::compare(
+            &original,
+            &generated,
+            &mut OutputDir::create(&out, cli.overwrite)?,
+            voxel_um.as_deref(),
+            cli.quiet,
+        ),
         Command::Evaluate {
             model,
             data,
@@ -333,12 +375,18 @@ fn run(cli: Cli) -> Result<()> {
             count,
             seed,
             device,
-        } => shape_commands::evaluate(&model, &data, &out, count, seed, &device, cli.quiet),
+        } => shape_commands::evaluate(
+            &model,
+            &data,
+            &mut OutputDir::create(&out, cli.overwrite)?,
+            count,
+            seed,
+            &device,
+            cli.quiet,
+        ),
         Command::Export { model, out } => {
             let (m, extra) = Model::load(&model, tch::Device::Cpu)?;
-            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
+            claim_file(&out, cli.overwrite)?;
             m.save(&out, &[])?;
             println!(
                 "wrote {} ({} network parameters, {} codes; dropped {} training tensors)",
@@ -411,17 +459,33 @@ fn run(cli: Cli) -> Result<()> {
                 ..TrainOptions::default()
             };
             let dataset = Dataset::open(&data)?;
+            // Continuing a checkpoint into itself updates the file the user named to resume.
+            if !resume.as_deref().is_some_and(|r| same_file(r, &out)) {
+                claim_file(&out, cli.overwrite)?;
+            }
+            let done_before = match &resume {
+                Some(p) => Model::read_meta(p)?.training.map_or(0, |t| t.epochs_done),
+                None => 0,
+            };
             let model = with_progress(cli.quiet, "train", true, |report| {
                 train(&dataset, &opts, &out, resume.as_deref(), report)
             })?;
             let rec = model.meta.training.as_ref().expect("trained");
-            println!(
-                "trained {} epochs in {:.0} s: final loss {:.5}; model written to {}",
-                rec.epochs_done,
-                rec.seconds,
-                rec.loss_history.last().copied().unwrap_or(f64::NAN),
-                out.display()
-            );
+            if done_before >= epochs {
+                println!(
+                    "nothing to train: the checkpoint already holds {done_before} epochs and --epochs is {epochs}; \
+                     model written unchanged to {} (raise --epochs to continue)",
+                    out.display()
+                );
+            } else {
+                println!(
+                    "trained {} epochs in {:.0} s: final loss {:.5}; model written to {}",
+                    rec.epochs_done,
+                    rec.seconds,
+                    rec.loss_history.last().copied().unwrap_or(f64::NAN),
+                    out.display()
+                );
+            }
             if evaluate {
                 let ji = reconstruction_ji(&model, &dataset)?;
                 let (m, sd) = mean_sd(&ji);
@@ -469,7 +533,7 @@ fn run(cli: Cli) -> Result<()> {
                     )
                 })
                 .collect();
-            render_jobs(&render, &model, jobs, cli.quiet, "synth")
+            render_jobs(&render, &model, jobs, flags, "synth")
         }
         Command::Reconstruct { render, sequence } => {
             let model = load_model(&resolve_model(&render.model)?, &render.device)?;
@@ -489,7 +553,7 @@ fn run(cli: Cli) -> Result<()> {
                 None,
                 scale,
             )];
-            render_jobs(&render, &model, jobs, cli.quiet, "reconstruct")
+            render_jobs(&render, &model, jobs, flags, "reconstruct")
         }
         Command::Interpolate {
             render,
@@ -504,7 +568,7 @@ fn run(cli: Cli) -> Result<()> {
                 .enumerate()
                 .map(|(k, c)| (format!("morph_{k:03}"), c, None, None, None, scale))
                 .collect();
-            render_jobs(&render, &model, jobs, cli.quiet, "interpolate")
+            render_jobs(&render, &model, jobs, flags, "interpolate")
         }
         Command::Fit {
             model,
@@ -518,6 +582,10 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let m = load_model(&model, &device)?;
+            claim_file(&out, cli.overwrite)?;
+            if let Some(r) = &render {
+                claim_file(r, cli.overwrite)?;
+            }
             let opts = FitOptions {
                 iterations,
                 voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
@@ -538,8 +606,11 @@ fn run(cli: Cli) -> Result<()> {
                 "frame_t": fitted.frame_t,
                 "loss": fitted.loss,
             });
-            std::fs::write(&out, serde_json::to_vec_pretty(&json).expect("json"))
-                .map_err(|e| Error::io(&out, e))?;
+            let bytes = serde_json::to_vec_pretty(&json)
+                .map_err(|e| Error::format(&out, format!("cannot encode the code: {e}")))?;
+            cellsdf::io::write_atomic(&out, |w| {
+                std::io::Write::write_all(w, &bytes).map_err(|e| Error::io(&out, e))
+            })?;
             println!(
                 "fitted a code to {} frames of {} (L1 {:.5} model units); wrote {}",
                 fitted.frame_t.len(),
@@ -668,8 +739,9 @@ fn run(cli: Cli) -> Result<()> {
             };
             opts.frame_interval_s = frame_interval.unwrap_or(kind.default_frame_interval_s());
             opts.seed = seed;
+            let mut dir = OutputDir::create(&out, cli.overwrite)?;
             let manifest = with_progress(cli.quiet, "phantoms", false, |report| {
-                phantom::generate(&opts, &out, report)
+                phantom::generate_into(&opts, &mut dir, report)
             })?;
             let [nx, ny, nz] = opts.size_xyz;
             println!(
@@ -763,12 +835,20 @@ fn render_jobs(
     args: &RenderArgs,
     model: &Model,
     jobs: Vec<Job>,
-    quiet: bool,
+    flags: Flags,
     what: &str,
 ) -> Result<()> {
     let opts = args.options()?;
-    std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, e))?;
-    let bar = progress_bar(quiet, what);
+    let mut out = OutputDir::create(&args.out, flags.overwrite)?;
+    let mut names: Vec<String> = vec!["manifest.json".into()];
+    for (name, ..) in &jobs {
+        names.push(format!("{name}.tif"));
+        if opts.write_sdf {
+            names.push(format!("{name}_sdf.tif"));
+        }
+    }
+    out.claim(&names)?;
+    let bar = progress_bar(flags.quiet, what);
     let stop = cancel_on_ctrl_c();
     let mut records = Vec::new();
     let n = jobs.len();
@@ -818,9 +898,13 @@ fn render_jobs(
         "evaluation": if args.dense { "dense" } else { "adaptive" },
         "sequences": records,
     });
-    let path = args.out.join("manifest.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).expect("json"))
-        .map_err(|e| Error::io(&path, e))?;
+    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| {
+        Error::format(
+            out.path("manifest.json"),
+            format!("cannot encode the manifest: {e}"),
+        )
+    })?;
+    out.write_bytes("manifest.json", &bytes)?;
     let (points, voxels, secs) = records.iter().fold((0u64, 0u64, 0.0), |a, r| {
         (a.0 + r.points_evaluated, a.1 + r.voxels, a.2 + r.seconds)
     });

@@ -5,9 +5,11 @@
 mod format;
 mod plan;
 mod prepare;
+mod replace;
 mod source;
 
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 pub use plan::{PlannedFrame, Skipped};
 pub use prepare::{expand_inputs, prepare, PrepareOptions};
+pub use replace::DATASET_FILES;
 pub use source::{parse_man_track, Source, Track};

@@ -4,6 +4,7 @@
 
 use super::format::{DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 use super::plan::{plan, scan, PlanOptions, PlannedSequence};
+use super::replace::{commit, inspect_target};
 use super::source::Source;
 use crate::error::{Error, Result};
 use crate::io::NpyWriter;
@@ -118,8 +119,10 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Prepares a dataset from `inputs` into the directory `out` (replacing a previous dataset
-/// there). Returns its description; skipped cells and frames are listed in it.
+/// Prepares a dataset from `inputs` into the directory `out`. `out` may be new, empty, or
+/// hold a previous dataset and nothing else, which is then replaced atomically; any other
+/// content is refused before work starts (see [`super::replace`]). Returns the dataset's
+/// description; skipped cells and frames are listed in it.
 pub fn prepare(
     inputs: &[PathBuf],
     out: &Path,
@@ -133,20 +136,8 @@ pub fn prepare(
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    if out.exists()
-        && !out.join("dataset.json").exists()
-        && std::fs::read_dir(out)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(Error::invalid(
-            "out",
-            format!(
-                "{} exists and is not a cellsdf dataset; choose another path",
-                out.display()
-            ),
-        ));
-    }
+    // Refuse before any work when the folder holds anything but a previous dataset.
+    inspect_target(out)?;
     let name = out
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -229,13 +220,10 @@ pub fn prepare(
     };
     let json = serde_json::to_vec_pretty(&meta)
         .map_err(|e| Error::format(out, format!("cannot encode dataset.json: {e}")))?;
-    std::fs::write(tmp.path().join("dataset.json"), json)
-        .map_err(|e| Error::io(tmp.path().join("dataset.json"), e))?;
-    if out.exists() {
-        std::fs::remove_dir_all(out).map_err(|e| Error::io(out, e))?;
-    }
-    let kept = tmp.keep();
-    std::fs::rename(&kept, out).map_err(|e| Error::io(out, e))?;
+    crate::io::write_bytes_atomic(&tmp.path().join("dataset.json"), &json)?;
+    // The temporary folder is removed on any error below; after a successful commit it no
+    // longer exists under its name.
+    commit(tmp.path(), out)?;
     Ok(meta)
 }
 

@@ -2,11 +2,12 @@
 //! every training frame, and the descriptor report of new sequences against the training
 //! sequences, both on the dataset's own grid.
 
-use super::report::{mean_sd, write_report, DescriptorSet};
+use super::report::{mean_sd, report_files, write_report, DescriptorSet};
 use super::shape::describe_mask;
 use super::table::{write_table, Row};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
+use crate::io::OutputDir;
 use crate::model::Model;
 use crate::progress::{check, Progress};
 use crate::synth::{
@@ -14,7 +15,6 @@ use crate::synth::{
 };
 use crate::train::reconstruction_ji;
 use crate::units::VoxelSize;
-use std::path::Path;
 use tch::Tensor;
 
 /// What to generate for the comparison.
@@ -41,12 +41,13 @@ pub struct EvaluationSummary {
 }
 
 /// Evaluates `model` on `data` and writes the report (plus `original.csv`,
-/// `generated.csv`, `reconstruction_ji.csv`) into `dir`.
+/// `generated.csv`, `reconstruction_ji.csv`) into `out`; every file is claimed before the
+/// work starts.
 pub fn evaluate_model(
     model: &Model,
     data: &Dataset,
     options: EvaluateOptions,
-    dir: &Path,
+    out: &mut OutputDir,
     progress: &dyn Progress,
 ) -> Result<EvaluationSummary> {
     let n = data.meta.grid;
@@ -59,6 +60,10 @@ pub fn evaluate_model(
     if options.count == 0 {
         return Err(Error::invalid("count", "generate at least one sequence"));
     }
+    let mut files = report_files();
+    files.extend(["original.csv", "generated.csv", "reconstruction_ji.csv"].map(String::from));
+    out.claim(&files)?;
+    let dir = out.dir().to_path_buf();
     check(progress, 0.0, "reconstruction")?;
     let ji = reconstruction_ji(model, data)?;
     check(progress, 0.3, "describing training sequences")?;
@@ -113,7 +118,6 @@ pub fn evaluate_model(
             "describing new sequences",
         )?;
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     write_table(&original, None, &dir.join("original.csv"))?;
     write_table(&generated, None, &dir.join("generated.csv"))?;
     let mut ji_csv = String::from("sequence,frame,jaccard\n");
@@ -140,7 +144,7 @@ pub fn evaluate_model(
         options.seed
     );
     write_report(
-        dir,
+        out,
         "cellsdf evaluation",
         &preamble,
         &DescriptorSet::from_rows(&original),

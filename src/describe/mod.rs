@@ -13,6 +13,8 @@ pub use evaluate::{evaluate_model, EvaluateOptions, EvaluationSummary};
 pub use ks::{ks_2samp, KsTest, MAX_EXACT_N};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};
 pub use plots::{box_plot, qq_plot, quantile};
-pub use report::{mean_sd, write_report, ComparedDescriptor, DescriptorSet, COMPARED};
+pub use report::{
+    mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet, COMPARED,
+};
 pub use shape::{describe_mask, describe_mesh, sphericity, ShapeDescriptors};
 pub use table::{describe_stack, read_column, write_table, Row, COLUMNS};

@@ -5,7 +5,7 @@ use super::ks::{ks_2samp, KsTest};
 use super::plots::{box_plot, escape, qq_plot};
 use super::table::{read_column, Row};
 use crate::error::{Error, Result};
-use crate::io::write_bytes_atomic;
+use crate::io::{write_bytes_atomic, OutputDir};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -74,11 +74,22 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
-/// Writes the report into `dir` (created if needed): `summary.csv`, `box_*.svg`, `qq_*.svg`,
-/// `report.md` and `index.html`. `preamble` is Markdown placed before the table (the
-/// evaluation adds its reconstruction figures there). Errors when a set is empty.
+/// The files [`write_report`] writes.
+pub fn report_files() -> Vec<String> {
+    let mut names: Vec<String> = COMPARED
+        .iter()
+        .flat_map(|(c, _, _)| [format!("box_{c}.svg"), format!("qq_{c}.svg")])
+        .collect();
+    names.extend(["summary.csv", "report.md", "index.html"].map(String::from));
+    names
+}
+
+/// Writes the report into `out` ([`report_files`], claimed first): `summary.csv`,
+/// `box_*.svg`, `qq_*.svg`, `report.md` and `index.html`. `preamble` is Markdown placed
+/// before the table (the evaluation adds its reconstruction figures there). Errors when a
+/// set is empty.
 pub fn write_report(
-    dir: &Path,
+    out_dir: &mut OutputDir,
     title: &str,
     preamble: &str,
     original: &DescriptorSet,
@@ -92,7 +103,8 @@ pub fn write_report(
             ));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    out_dir.claim(&report_files())?;
+    let dir = out_dir.dir().to_path_buf();
     let mut out = Vec::new();
     for (k, (column, name, unit)) in COMPARED.iter().enumerate() {
         let (a, b) = (&original.columns[k], &generated.columns[k]);

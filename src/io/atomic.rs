@@ -1,4 +1,5 @@
-//! Atomic file output: write into a temporary file beside the target, then rename.
+//! Atomic file output: write into a temporary file beside the target, flush it to disk,
+//! rename it over the target, then flush the folder so that the rename itself survives a crash.
 
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -37,6 +38,20 @@ pub fn write_atomic(
     tmp_path
         .persist(path)
         .map_err(|e| Error::io(path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Flushes a folder's entries (a rename or a new file in it) to disk. On systems without
+/// directory handles this does nothing.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }
 

@@ -8,13 +8,15 @@
 mod atomic;
 mod imagej;
 mod npy;
+mod output_dir;
 mod stack;
 mod tiff_read;
 mod tiff_write;
 
-pub use atomic::write_atomic;
 pub(crate) use atomic::write_bytes_atomic;
+pub use atomic::{sync_dir, write_atomic};
 pub use npy::{NpyArray, NpyWriter};
+pub use output_dir::{claim_file, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{read_hyperstack, read_hyperstack_with_limits, ReadLimits};
 pub use tiff_write::write_hyperstack;

@@ -18,6 +18,10 @@ use tch::{Device, Kind, Tensor};
 pub const MODEL_FORMAT: &str = "cellsdf-model";
 pub const MODEL_VERSION: u32 = 1;
 
+/// Largest safetensors header accepted (bytes); cellsdf's own are a few kilobytes plus
+/// the sequence descriptions.
+const MAX_HEADER: u64 = 64 << 20;
+
 /// What the model knows of one training sequence (absent for imported reference models).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedSequence {
@@ -178,6 +182,41 @@ impl Model {
         let bytes = safetensors::serialize(views, Some(info))
             .map_err(|e| Error::format(path, format!("cannot encode: {e}")))?;
         crate::io::write_bytes_atomic(path, &bytes)
+    }
+
+    /// The description of the checkpoint at `path`, read from its header only (the tensors
+    /// are not read). Errors name the file.
+    pub fn read_meta(path: &Path) -> Result<ModelMeta> {
+        use std::io::Read;
+        let bad = |m: String| Error::format(path, m);
+        let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let size = f.metadata().map_err(|e| Error::io(path, e))?.len();
+        let mut len = [0u8; 8];
+        f.read_exact(&mut len)
+            .map_err(|_| bad("not a cellsdf model: shorter than a safetensors header".into()))?;
+        let n = u64::from_le_bytes(len);
+        if n > MAX_HEADER || n > size.saturating_sub(8) {
+            return Err(bad(format!(
+                "not a cellsdf model: header of {n} bytes in a file of {size} bytes"
+            )));
+        }
+        let mut header = vec![0u8; n as usize];
+        f.read_exact(&mut header).map_err(|e| Error::io(path, e))?;
+        let v: serde_json::Value = serde_json::from_slice(&header)
+            .map_err(|e| bad(format!("not a cellsdf model: unreadable header: {e}")))?;
+        let info = v.get("__metadata__");
+        let field = |k: &str| info.and_then(|i| i.get(k)).and_then(|x| x.as_str());
+        if field("format") != Some(MODEL_FORMAT) {
+            return Err(bad("not a cellsdf model: no cellsdf-model metadata".into()));
+        }
+        if field("version") != Some(MODEL_VERSION.to_string().as_str()) {
+            return Err(bad(format!(
+                "model format version {:?} is not supported (expected {MODEL_VERSION})",
+                field("version")
+            )));
+        }
+        serde_json::from_str(field("model").unwrap_or(""))
+            .map_err(|e| bad(format!("invalid model description: {e}")))
     }
 
     /// Loads a checkpoint onto `device`. Returns the model and the other tensors the file

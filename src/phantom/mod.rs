@@ -21,7 +21,9 @@ mod tube;
 pub use body::Measures;
 pub use dividing::DividingCell;
 pub use filopodial::{FilopodialCell, Filopodium};
-pub use output::{generate, sphericity as sphericity_of, FrameRecord, Manifest, SequenceRecord};
+pub use output::{
+    generate, generate_into, sphericity as sphericity_of, FrameRecord, Manifest, SequenceRecord,
+};
 pub use raster::rasterize;
 pub use shape::CellShape;
 

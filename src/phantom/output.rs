@@ -4,7 +4,7 @@
 
 use super::{rasterize, tau_of, CellModel, PhantomOptions};
 use crate::error::{Error, Result};
-use crate::io::{write_atomic, write_hyperstack, Hyperstack};
+use crate::io::{write_atomic, write_hyperstack, Hyperstack, OutputDir};
 use crate::progress::{check, Progress};
 use crate::units::{Calibration, VoxelSize};
 use ndarray::{s, Array3, Array4};
@@ -59,18 +59,35 @@ pub struct Manifest {
     pub sequences: Vec<SequenceRecord>,
 }
 
-/// Generates `opts.count` sequences into `out_dir` (created if needed): files
-/// `<kind>_NNN.tif`, `manifest.json`, `phantoms.csv`. Every file is written atomically;
-/// progress is reported on the calling thread after each batch of frames, and cancelling
-/// stops before the next file is written. A cell that reaches the grid border is an error
-/// that says which grid would hold it.
+/// Generates `opts.count` sequences into `out_dir` (created if needed), replacing only
+/// files that cellsdf wrote there: see [`generate_into`].
 pub fn generate(
     opts: &PhantomOptions,
     out_dir: &Path,
     progress: &dyn Progress,
 ) -> Result<Manifest> {
     opts.validate()?;
-    std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+    generate_into(opts, &mut OutputDir::create(out_dir, false)?, progress)
+}
+
+/// Generates `opts.count` sequences into `out`: files `<kind>_NNN.tif`, `manifest.json`,
+/// `phantoms.csv`, all claimed before any work (a file of those names that cellsdf did not
+/// write is an error unless `out` overwrites). Every file is written atomically; progress
+/// is reported on the calling thread after each batch of frames, and cancelling stops
+/// before the next file is written. A cell that reaches the grid border is an error that
+/// says which grid would hold it.
+pub fn generate_into(
+    opts: &PhantomOptions,
+    out: &mut OutputDir,
+    progress: &dyn Progress,
+) -> Result<Manifest> {
+    opts.validate()?;
+    let mut names: Vec<String> = (0..opts.count)
+        .map(|i| format!("{}_{i:03}.tif", opts.kind))
+        .collect();
+    names.extend(["manifest.json".into(), "phantoms.csv".into()]);
+    out.claim(&names)?;
+    let out_dir = out.dir();
     let total = (opts.count * opts.frames) as f32;
     let mut sequences = Vec::with_capacity(opts.count);
     let batch = 2 * rayon::current_num_threads().max(1);

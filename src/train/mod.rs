@@ -138,7 +138,8 @@ impl TrainOptions {
 /// Trains a model on `data`, writing checkpoints to `out` every `checkpoint_every` epochs and
 /// at the end (atomically: a killed run keeps its last complete checkpoint). With `resume`,
 /// continues from that checkpoint (weights, codes, optimiser state, epoch) to `opts.epochs`;
-/// on CPU the result equals an uninterrupted run. Progress reports the epoch, loss and speed;
+/// on CPU the result equals an uninterrupted run. A checkpoint that already holds
+/// `opts.epochs` epochs (or more) is written to `out` unchanged. Progress reports the epoch, loss and speed;
 /// cancelling stops after the current step and returns [`Error::Cancelled`], leaving the last
 /// checkpoint as it was.
 pub fn train(
@@ -244,6 +245,7 @@ pub fn train(
     };
     let started = Instant::now();
     let time_before = record.seconds;
+    let resumed_at = record.epochs_done;
     for epoch in record.epochs_done..opts.epochs {
         let halvings = epoch.checked_div(opts.halve_every).unwrap_or(0);
         let factor = 0.5f64.powi(halvings as i32);
@@ -316,8 +318,14 @@ pub fn train(
             model.save(out, &adam.state())?;
         }
     }
+    let nothing_to_do = resumed_at >= opts.epochs;
     model.meta.training = Some(record);
     model.update_code_stats();
+    if nothing_to_do {
+        // A resumed checkpoint that already holds the epochs asked for: write it unchanged,
+        // so that `out` always holds the model after a successful call.
+        model.save(out, &adam.state())?;
+    }
     Ok(model)
 }
 

@@ -6,7 +6,7 @@ use cellsdf::describe::{
     describe_mesh, describe_stack, evaluate_model, mean_sd, write_report, write_table,
     DescriptorSet, EvaluateOptions, Row,
 };
-use cellsdf::io::{read_hyperstack, AnyStack};
+use cellsdf::io::{read_hyperstack, AnyStack, OutputDir};
 use cellsdf::mesh::{mesh_mask, mesh_sdf, read_mesh, write_mesh, MeshFormat};
 use cellsdf::units::parse_voxel_size;
 use cellsdf::{Error, Result, VoxelSize};
@@ -19,21 +19,61 @@ pub fn mesh(
     level: Option<f32>,
     format: &str,
     voxel_um: Option<&str>,
-    out: &Path,
+    out_dir: &mut OutputDir,
     quiet: bool,
 ) -> Result<()> {
     let format = MeshFormat::parse(format)?;
     let stack = read_hyperstack(input)?;
     let voxel = voxel_of(&stack.calibration().voxel_um, voxel_um, input)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let stem = input
         .file_stem()
         .map_or("mesh".into(), |s| s.to_string_lossy().into_owned());
+    let ext = format.extension();
+    if level.is_some() && !matches!(stack, AnyStack::F32(_)) {
+        return Err(Error::invalid(
+            "level",
+            "--level applies to float32 SDF stacks; masks are meshed at their boundary",
+        ));
+    }
+    // What will be written, claimed before any meshing: (frame, label or None for SDF and
+    // binary masks).
+    let frames = stack.dims().0;
+    let labels = match stack {
+        AnyStack::F32(h) => Err(h),
+        other => Ok(other.into_labels(&input.display().to_string())?),
+    };
+    let items: Vec<(usize, Option<u32>)> = match &labels {
+        Err(_) => (0..frames).map(|t| (t, None)).collect(),
+        Ok(l) => {
+            let binary = l.data.iter().all(|&v| v <= 1);
+            let mut items = Vec::new();
+            for (t, frame) in l.data.axis_iter(Axis(0)).enumerate() {
+                let mut ids: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                items.extend(ids.into_iter().map(|id| (t, (!binary).then_some(id))));
+            }
+            items
+        }
+    };
+    let name = |t: usize, id: Option<u32>| match id {
+        None => format!("{stem}_t{t:03}.{ext}"),
+        Some(id) => format!("{stem}_t{t:03}_label{id}.{ext}"),
+    };
+    let names: Vec<String> = items.iter().map(|&(t, id)| name(t, id)).collect();
+    out_dir.claim(&names)?;
     let written = with_progress(quiet, "mesh", false, |report| {
         let mut written = Vec::new();
-        let frames = stack.dims().0;
-        let mut save = |mesh: cellsdf::mesh::Mesh, name: String| -> Result<()> {
-            let path = out.join(format!("{name}.{}", format.extension()));
+        for (k, &(t, id)) in items.iter().enumerate() {
+            let mesh = match &labels {
+                Err(h) => mesh_sdf(h.data.index_axis(Axis(0), t), voxel, level.unwrap_or(0.0))?,
+                Ok(l) => {
+                    let frame = l.data.index_axis(Axis(0), t);
+                    let want = id.unwrap_or(1);
+                    mesh_mask(frame.mapv(|v| v == want).view(), voxel)?
+                }
+            };
+            let path = out_dir.path(&name(t, id));
             write_mesh(&mesh, &path, format)?;
             let topo = mesh.topology();
             written.push(format!(
@@ -49,38 +89,7 @@ pub fn mesh(
                     "open"
                 }
             ));
-            Ok(())
-        };
-        if let AnyStack::F32(h) = stack {
-            for (t, frame) in h.data.axis_iter(Axis(0)).enumerate() {
-                let m = mesh_sdf(frame, voxel, level.unwrap_or(0.0))?;
-                save(m, format!("{stem}_t{t:03}"))?;
-                cellsdf::progress::check(report, (t + 1) as f32 / frames as f32, "meshing")?;
-            }
-        } else {
-            if level.is_some() {
-                return Err(Error::invalid(
-                    "level",
-                    "--level applies to float32 SDF stacks; masks are meshed at their boundary",
-                ));
-            }
-            let labels = stack.into_labels(&input.display().to_string())?;
-            let binary = labels.data.iter().all(|&v| v <= 1);
-            for (t, frame) in labels.data.axis_iter(Axis(0)).enumerate() {
-                let mut ids: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                for id in ids {
-                    let m = mesh_mask(frame.mapv(|v| v == id).view(), voxel)?;
-                    let name = if binary {
-                        format!("{stem}_t{t:03}")
-                    } else {
-                        format!("{stem}_t{t:03}_label{id}")
-                    };
-                    save(m, name)?;
-                }
-                cellsdf::progress::check(report, (t + 1) as f32 / frames as f32, "meshing")?;
-            }
+            cellsdf::progress::check(report, (k + 1) as f32 / items.len() as f32, "meshing")?;
         }
         Ok(written)
     })?;
@@ -210,7 +219,7 @@ fn descriptor_set(input: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<D
 pub fn compare(
     original: &Path,
     generated: &Path,
-    out: &Path,
+    out: &mut OutputDir,
     voxel_um: Option<&str>,
     quiet: bool,
 ) -> Result<()> {
@@ -222,6 +231,7 @@ pub fn compare(
         generated.display()
     );
     let rows = write_report(out, "cellsdf comparison", &preamble, &a, &b)?;
+    let out = out.dir();
     for r in rows {
         println!(
             "{:20} original {:10.3} ± {:8.3}  generated {:10.3} ± {:8.3}  KS p = {:.3e}",
@@ -236,7 +246,7 @@ pub fn compare(
 pub fn evaluate(
     model: &Path,
     data: &Path,
-    out: &Path,
+    out: &mut OutputDir,
     count: usize,
     seed: u64,
     device: &str,
@@ -247,6 +257,7 @@ pub fn evaluate(
     let summary = with_progress(quiet, "evaluate", false, |report| {
         evaluate_model(&m, &d, EvaluateOptions { count, seed }, out, report)
     })?;
+    let out = out.dir();
     let (mean, sd) = mean_sd(&summary.reconstruction_ji);
     println!(
         "reconstruction JI {mean:.3} ± {sd:.3} over {} frames; report: {}",

@@ -1,0 +1,300 @@
+//! No command deletes or overwrites a file that cellsdf did not write (issue 12, data loss),
+//! checked through the real command-line tool.
+
+use cellsdf::model::Model;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cellsdf(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .args(args)
+        .arg("--quiet")
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn failed_with(o: &Output, words: &[&str]) {
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    for w in words {
+        assert!(err.contains(w), "{w:?} not in {err}");
+    }
+}
+
+/// Every file under `dir` with its content, sorted.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            for (n, b) in snapshot(&p) {
+                out.push((
+                    format!("{}/{n}", p.file_name().unwrap().to_string_lossy()),
+                    b,
+                ));
+            }
+        } else {
+            out.push((
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn phantoms(dir: &Path) {
+    ok(&cellsdf(
+        &[
+            "phantom",
+            "--kind",
+            "dividing",
+            "--count",
+            "2",
+            "--frames",
+            "2",
+            "--voxel-um",
+            "0.4",
+            "--seed",
+            "1",
+            "--out",
+            "ph",
+        ],
+        dir,
+    ));
+}
+
+fn prepare_args(out: &str) -> Vec<&str> {
+    vec![
+        "prepare",
+        "ph",
+        "--grid",
+        "8",
+        "--samples-per-frame",
+        "64",
+        "--out",
+        out,
+    ]
+}
+
+#[test]
+fn prepare_never_deletes_what_it_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    phantoms(d);
+    // A folder of the user's with a dataset.json in it among other things (the old code
+    // removed the whole folder).
+    let user = d.join("work");
+    std::fs::create_dir_all(user.join("sub")).unwrap();
+    std::fs::write(
+        user.join("dataset.json"),
+        b"{\"format\": \"cellsdf-dataset\"}",
+    )
+    .unwrap();
+    std::fs::write(user.join("notes.txt"), b"my notes").unwrap();
+    std::fs::write(user.join("sub/raw.tif"), b"raw data").unwrap();
+    let before = snapshot(&user);
+    failed_with(
+        &cellsdf(&prepare_args("work"), d),
+        &["work", "notes.txt", "not a cellsdf dataset"],
+    );
+    assert_eq!(snapshot(&user), before);
+
+    // `--out .` in a folder holding other files: refused, nothing removed.
+    let here_before = snapshot(d);
+    failed_with(&cellsdf(&prepare_args("."), d), &["working directory"]);
+    assert_eq!(snapshot(d), here_before);
+
+    // A new folder, then the same folder again: the previous dataset is replaced.
+    ok(&cellsdf(&prepare_args("ds"), d));
+    let first = std::fs::read(d.join("ds/samples.npy")).unwrap();
+    let mut again = prepare_args("ds");
+    again.extend(["--seed", "5"]);
+    ok(&cellsdf(&again, d));
+    let second = std::fs::read(d.join("ds/samples.npy")).unwrap();
+    assert_eq!(first.len(), second.len());
+    assert_ne!(
+        first, second,
+        "the new dataset (other seed) replaced the old one"
+    );
+    // Nothing left beside it (no temporary or previous folders).
+    let mut names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["ds", "ph", "work"]);
+
+    // A file dropped into the dataset folder makes it the user's: refused from then on.
+    std::fs::write(d.join("ds/readme.txt"), b"mine").unwrap();
+    failed_with(&cellsdf(&prepare_args("ds"), d), &["readme.txt"]);
+    assert_eq!(std::fs::read(d.join("ds/samples.npy")).unwrap(), second);
+}
+
+#[test]
+fn folder_outputs_replace_only_their_own_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // A foreign file with a name the phantom command writes, and an unrelated one.
+    std::fs::create_dir(d.join("ph")).unwrap();
+    std::fs::write(d.join("ph/manifest.json"), b"the user's manifest").unwrap();
+    std::fs::write(d.join("ph/keep.txt"), b"keep").unwrap();
+    let o = cellsdf(
+        &[
+            "phantom",
+            "--kind",
+            "dividing",
+            "--count",
+            "1",
+            "--frames",
+            "2",
+            "--voxel-um",
+            "0.4",
+            "--out",
+            "ph",
+        ],
+        d,
+    );
+    failed_with(&o, &["manifest.json", "--overwrite"]);
+    // Refused before any work: no mask file was written.
+    assert!(!d.join("ph/dividing_000.tif").exists());
+    assert_eq!(
+        std::fs::read(d.join("ph/manifest.json")).unwrap(),
+        b"the user's manifest"
+    );
+    // With --overwrite the named file is replaced; the unrelated one stays.
+    let o = cellsdf(
+        &[
+            "phantom",
+            "--kind",
+            "dividing",
+            "--count",
+            "1",
+            "--frames",
+            "2",
+            "--voxel-um",
+            "0.4",
+            "--overwrite",
+            "--out",
+            "ph",
+        ],
+        d,
+    );
+    ok(&o);
+    assert!(std::fs::read_to_string(d.join("ph/manifest.json"))
+        .unwrap()
+        .contains("cellsdf-phantoms"));
+    assert_eq!(std::fs::read(d.join("ph/keep.txt")).unwrap(), b"keep");
+    // A second run into the same folder replaces its own files without --overwrite.
+    ok(&cellsdf(
+        &[
+            "phantom",
+            "--kind",
+            "dividing",
+            "--count",
+            "1",
+            "--frames",
+            "2",
+            "--voxel-um",
+            "0.4",
+            "--seed",
+            "9",
+            "--out",
+            "ph",
+        ],
+        d,
+    ));
+
+    // describe: a single output file follows the same rule.
+    std::fs::write(d.join("table.csv"), b"user's table").unwrap();
+    failed_with(
+        &cellsdf(&["describe", "ph", "--out", "table.csv"], d),
+        &["table.csv", "--overwrite"],
+    );
+    assert_eq!(std::fs::read(d.join("table.csv")).unwrap(), b"user's table");
+
+    // mesh into a folder with a foreign file of an output name.
+    std::fs::create_dir(d.join("meshes")).unwrap();
+    std::fs::write(d.join("meshes/dividing_000_t001.ply"), b"user's mesh").unwrap();
+    failed_with(
+        &cellsdf(&["mesh", "ph/dividing_000.tif", "--out", "meshes"], d),
+        &["dividing_000_t001.ply"],
+    );
+    assert!(!d.join("meshes/dividing_000_t000.ply").exists());
+    ok(&cellsdf(
+        &["mesh", "ph/dividing_000.tif", "--out", "meshes2"],
+        d,
+    ));
+    assert!(d.join("meshes2/dividing_000_t001.ply").exists());
+}
+
+#[test]
+fn resume_with_nothing_left_to_train_writes_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    phantoms(d);
+    ok(&cellsdf(&prepare_args("ds"), d));
+    let train = |extra: &[&str]| {
+        let mut a = vec![
+            "train", "--data", "ds", "--arch", "small", "--device", "cpu", "--seed", "1",
+        ];
+        a.extend_from_slice(extra);
+        cellsdf(&a, d)
+    };
+    ok(&train(&["--epochs", "2", "--out", "a.safetensors"]));
+    let o = train(&[
+        "--epochs",
+        "2",
+        "--resume",
+        "a.safetensors",
+        "--out",
+        "b.safetensors",
+    ]);
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("nothing to train"), "{text}");
+    // The model was written, with the checkpoint's weights and codes.
+    let params = |p: &str| -> Vec<(String, Vec<f32>)> {
+        let (m, _) = Model::load(&d.join(p), tch::Device::Cpu).unwrap();
+        let mut v: Vec<(String, Vec<f32>)> = m
+            .decoder
+            .named_parameters()
+            .into_iter()
+            .map(|(n, t)| (n, Vec::<f32>::try_from(t.flatten(0, -1)).unwrap()))
+            .collect();
+        v.push((
+            "codes".into(),
+            Vec::<f32>::try_from(m.codes.flatten(0, -1)).unwrap(),
+        ));
+        v
+    };
+    let a = params("a.safetensors");
+    assert!(
+        a == params("b.safetensors"),
+        "b.safetensors differs from its checkpoint"
+    );
+    // Resuming into the checkpoint itself continues it.
+    ok(&train(&[
+        "--resume",
+        "a.safetensors",
+        "--out",
+        "a.safetensors",
+        "--epochs",
+        "3",
+    ]));
+    assert!(
+        params("a.safetensors") != a,
+        "a third epoch changed nothing"
+    );
+}
