@@ -21,11 +21,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Time shifts tried, in frames of the reference sequence (both directions).
+#define MAX_SHIFT 2
+
 // ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 1
+#define CSDF_ABI_MINOR 2
+
+// z ~ N(0, sigma^2) (`csdf_codes_sample` method).
+#define CSDF_CODES_NORMAL 0
+
+// A learned code plus N(0, sigma^2) noise.
+#define CSDF_CODES_AROUND_LEARNED 1
+
+// A Gaussian fitted to the learned codes (the default of the CLI and plugins).
+#define CSDF_CODES_FITTED 2
+
+// A learned code plus noise scaled by its nearest-neighbour distance.
+#define CSDF_CODES_NEIGHBOURS 3
 
 // A prepared SDF training set on disk (memory-mapped). Created by `csdf_dataset_prepare`
 // or `csdf_dataset_open`, released by `csdf_dataset_free`; `const` use is thread-safe.
@@ -403,11 +418,20 @@ csdf_status csdf_model_get_code(const struct csdf_model *model, size_t index, fl
 // Replaces the learned code of training sequence `index` with `len` values from `code`.
 csdf_status csdf_model_set_code(struct csdf_model *model, size_t index, const float *code, size_t len);
 
-// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major): with
-// `around_learned` 0, z ~ N(0, sigma^2) (sigma <= 0: the learned codes' standard
-// deviation); with `around_learned` 1, a learned code chosen at random plus N(0, sigma^2)
-// noise (the paper uses 0.01). Code k depends only on (`seed`, k).
-csdf_status csdf_codes_sample(const struct csdf_model *model, size_t count, double sigma, int32_t around_learned, uint64_t seed, float *codes_out, size_t len);
+// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major) by
+// `method` with its parameter `param`:
+// - `CSDF_CODES_NORMAL` (0): z ~ N(0, param^2) (param <= 0: the learned codes' standard
+//   deviation), the paper's C. elegans protocol;
+// - `CSDF_CODES_AROUND_LEARNED` (1): a learned code chosen at random plus N(0, param^2)
+//   noise (param < 0: 0.01, as in the paper);
+// - `CSDF_CODES_FITTED` (2, the default of the other front ends): a Gaussian fitted to the
+//   learned codes within their span, shrinkage `param` in [0, 1] (< 0: estimated);
+// - `CSDF_CODES_NEIGHBOURS` (3): a learned code plus noise within the learned span,
+//   `param` times its nearest-neighbour distance (<= 0: 0.5).
+//
+// When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per
+// model unit) to render each code at, drawn with it. Code k depends only on (`seed`, k).
+csdf_status csdf_codes_sample(const struct csdf_model *model, size_t count, double param, int32_t method, uint64_t seed, float *codes_out, size_t len, double *scales_out);
 
 // Writes `steps` codes on the line from training sequence `from`'s code to `to`'s
 // (endpoints included) into `codes_out` (`steps` x code size floats).

@@ -28,6 +28,9 @@ pub enum Error {
     /// libtorch reported an error.
     #[error("torch: {0}")]
     Torch(String),
+    /// Memory for `what` could not be reserved; nothing was changed.
+    #[error("out of memory: cannot hold {what}")]
+    OutOfMemory { what: String },
 }
 
 impl Error {
@@ -45,6 +48,11 @@ impl Error {
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    /// An [`Error::OutOfMemory`] for `what`.
+    pub fn out_of_memory(what: impl Into<String>) -> Self {
+        Error::OutOfMemory { what: what.into() }
     }
 
     /// An [`Error::Io`] for the file at `path`.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod ffi;
 pub mod geometry;
 pub mod io;
+pub mod linalg;
 pub mod mesh;
 pub mod model;
 pub mod phantom;

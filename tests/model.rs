@@ -4,11 +4,12 @@
 mod common;
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::describe::reconstruction_ji;
 use cellsdf::io::NpyArray;
 use cellsdf::model::{Activation, ArchConfig, Decoder, Model};
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
 use cellsdf::progress::Silent;
-use cellsdf::train::{reconstruction_ji, train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, DeviceChoice, TrainOptions};
 use cellsdf::{Error, VoxelSize};
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
@@ -158,14 +159,14 @@ fn tiny_model_fits_its_training_shapes() {
         loss[0],
         loss[149]
     );
-    let ji = reconstruction_ji(&model, &data).unwrap();
+    let ji = reconstruction_ji(&model, &data, &cellsdf::progress::Silent).unwrap();
     let mean = ji.iter().sum::<f64>() / ji.len() as f64;
     println!("reconstruction JI {ji:.3?}, mean {mean:.3}");
     // Measured 0.898 +- 0.017 (small network, 32^3 grid, 150 epochs, seed 9).
     assert!(mean >= 0.85, "mean JI {mean}");
     // The checkpoint on disk is the returned model.
     let (loaded, _) = Model::load(&dir.path().join("m.safetensors"), Device::Cpu).unwrap();
-    let again = reconstruction_ji(&loaded, &data).unwrap();
+    let again = reconstruction_ji(&loaded, &data, &cellsdf::progress::Silent).unwrap();
     assert_eq!(ji, again);
     assert_eq!(
         loaded.meta.sequences[1].normalisation,
@@ -352,7 +353,7 @@ fn learned_rotations_rotate_train_and_round_trip() {
     let (loaded, _) = Model::load(&path, Device::Cpu).unwrap();
     assert!(loaded.meta.config.learned_rotation);
     assert_eq!(
-        reconstruction_ji(&model, &data).unwrap(),
-        reconstruction_ji(&loaded, &data).unwrap()
+        reconstruction_ji(&model, &data, &cellsdf::progress::Silent).unwrap(),
+        reconstruction_ji(&loaded, &data, &cellsdf::progress::Silent).unwrap()
     );
 }

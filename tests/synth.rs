@@ -3,6 +3,7 @@
 //! and bad input.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::describe::reconstruction_ji;
 use cellsdf::io::{read_hyperstack, AnyStack};
 use cellsdf::model::{jaccard, ArchConfig, Decoder, Model};
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
@@ -11,7 +12,7 @@ use cellsdf::synth::{
     draw_codes, fit_code, interpolate_codes, CodeSource, Evaluation, FitOptions, RenderGrid,
     Renderer, SynthOptions,
 };
-use cellsdf::train::{reconstruction_ji, train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, DeviceChoice, TrainOptions};
 use cellsdf::{Error, VoxelSize};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -135,7 +136,7 @@ fn reconstruction_on_the_training_grid_matches_the_trainer() {
     let (_, model, data) = trained(PhantomKind::Dividing);
     let (model, data) = (&model, &data);
     let n = data.meta.grid;
-    let trainer = reconstruction_ji(model, data).unwrap();
+    let trainer = reconstruction_ji(model, data, &cellsdf::progress::Silent).unwrap();
     for (i, s) in data.meta.sequences.iter().enumerate() {
         let scale = s.normalisation.scale_um;
         // Voxel centres of an n^3 grid of 2 scale / (n - 1) um, centred: the dataset's nodes.
@@ -169,7 +170,7 @@ fn reconstruction_on_the_training_grid_matches_the_trainer() {
 fn a_code_fitted_to_training_masks_reconstructs_them_about_as_well() {
     let (dir, model, data) = trained(PhantomKind::Dividing);
     let (model, data) = (&model, &data);
-    let learned = reconstruction_ji(model, data).unwrap();
+    let learned = reconstruction_ji(model, data, &cellsdf::progress::Silent).unwrap();
     let learned0: f64 = learned[..3].iter().sum::<f64>() / 3.0;
     let fitted = fit_code(
         model,
@@ -350,7 +351,7 @@ fn evaluation_report_matches_the_trainer_and_renders() {
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let ji = cellsdf::describe::read_column(&out.join("reconstruction_ji.csv"), "jaccard").unwrap();
-    let expected = reconstruction_ji(&model, &data).unwrap();
+    let expected = reconstruction_ji(&model, &data, &cellsdf::progress::Silent).unwrap();
     assert_eq!(ji.len(), expected.len());
     for (a, b) in ji.iter().zip(&expected) {
         assert!((a - b).abs() < 1e-12);

@@ -52,9 +52,11 @@ int main(int argc, char **argv) {
     printf("model %s: %zu training sequences, codes of %zu values, %zu parameters\n", model_path,
            info.sequences, info.code_size, info.parameters);
 
-    /* A new code z ~ N(0, sigma^2), sigma from the learned codes, seed 42. */
+    /* A new code from the Gaussian fitted to the learned codes, with its scale, seed 42. */
     code = malloc(info.code_size * sizeof *code);
-    if ((s = csdf_codes_sample(model, 1, 0.0, 0, 42, code, info.code_size)) != CSDF_STATUS_OK) {
+    double scale_um = 0.0;
+    if ((s = csdf_codes_sample(model, 1, -1.0, CSDF_CODES_FITTED, 42, code, info.code_size,
+                               &scale_um)) != CSDF_STATUS_OK) {
         rc = fail("drawing a code", s);
         goto done;
     }
@@ -63,7 +65,7 @@ int main(int argc, char **argv) {
     double times[10];
     for (int i = 0; i < 10; i++) times[i] = -1.0 + 2.0 * i / 9.0;
     size_t size[3] = {64, 64, 64};
-    s = csdf_infer(model, code, info.code_size, times, 10, size, NULL, 0.0, CSDF_EVAL_ADAPTIVE,
+    s = csdf_infer(model, code, info.code_size, times, 10, size, NULL, scale_um, CSDF_EVAL_ADAPTIVE,
                    show_progress, NULL, &grid);
     if (s != CSDF_STATUS_OK) {
         rc = fail("synthesizing", s);

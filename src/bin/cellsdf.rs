@@ -2,6 +2,7 @@
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
+use cellsdf::describe::{reconstruction_ji, EvaluateOptions};
 use cellsdf::io::{claim_file, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
@@ -9,7 +10,7 @@ use cellsdf::synth::{
     draw_codes, fit_code, interpolate_codes, times, training_scale_and_interval, write_sequence,
     CodeSource, Evaluation, FitOptions, SynthOptions, SynthRecord,
 };
-use cellsdf::train::{reconstruction_ji, train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, DeviceChoice, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::VoxelSize;
 use cellsdf::{Error, Result};
@@ -94,6 +95,16 @@ enum Command {
         /// Near-surface band in model units.
         #[arg(long, default_value_t = 0.1)]
         band: f64,
+        /// dataset: one scale for all cells, so codes learn size (the reference); sequence:
+        /// each cell scaled to its own box.
+        #[arg(long, default_value = "dataset")]
+        scale: String,
+        /// Outside distances saturate at this many model units (`none`: exact distances).
+        #[arg(long, default_value = "0.5")]
+        clamp: String,
+        /// Room around the largest cell: it spans 1 / (1 + margin) of the model cube.
+        #[arg(long, default_value_t = 0.1)]
+        margin: f64,
         /// Voxel size X,Y,Z in um, for files without calibration (overrides it otherwise).
         #[arg(long)]
         voxel_um: Option<String>,
@@ -139,6 +150,10 @@ enum Command {
         /// Standard deviation of the initial codes.
         #[arg(long, default_value_t = 0.1)]
         sigma: f64,
+        /// Weight of the code regulariser mean ||z||^2 / sigma^2 (ramped in over the first
+        /// 100 epochs; 0: none).
+        #[arg(long, default_value_t = 1e-4)]
+        code_reg: f64,
         /// Points per frame and step [default: all of the frame's samples].
         #[arg(long)]
         points_per_frame: Option<usize>,
@@ -172,10 +187,18 @@ enum Command {
         /// Number of new sequences.
         #[arg(long, default_value_t = 1)]
         count: usize,
-        /// New codes z ~ N(0, S^2) [default S: the learned codes' standard deviation].
+        /// How new codes are drawn: fitted[:SHRINKAGE] (a Gaussian fitted to the learned
+        /// codes and their sizes; the default), neighbours[:RADIUS] (around a learned code
+        /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.5),
+        /// normal[:SIGMA] (N(0, SIGMA^2), the paper's C. elegans protocol) or
+        /// around-learned[:SIGMA] (a learned code plus N(0, SIGMA^2), the paper's filopodial
+        /// protocol, default 0.01).
+        #[arg(long, default_value = "fitted", conflicts_with_all = ["sigma", "around_learned"])]
+        codes: String,
+        /// Same as --codes normal:S.
         #[arg(long, conflicts_with = "around_learned")]
         sigma: Option<f64>,
-        /// Learned codes plus N(0, S^2) noise instead (the paper: 0.01).
+        /// Same as --codes around-learned:S.
         #[arg(long)]
         around_learned: Option<f64>,
         #[arg(long, default_value_t = 0)]
@@ -281,6 +304,9 @@ enum Command {
         /// New sequences to generate.
         #[arg(long, default_value_t = 16)]
         count: usize,
+        /// How new codes are drawn (as `synth --codes`).
+        #[arg(long, default_value = "fitted")]
+        codes: String,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[arg(long, default_value = "auto")]
@@ -373,14 +399,18 @@ fn run(cli: Cli) -> Result<()> {
             data,
             out,
             count,
+            codes,
             seed,
             device,
         } => shape_commands::evaluate(
             &model,
             &data,
             &mut OutputDir::create(&out, cli.overwrite)?,
-            count,
-            seed,
+            EvaluateOptions {
+                count,
+                seed,
+                codes: parse_code_source(&codes)?,
+            },
             &device,
             cli.quiet,
         ),
@@ -419,6 +449,7 @@ fn run(cli: Cli) -> Result<()> {
             lr_codes,
             halve_every,
             sigma,
+            code_reg,
             points_per_frame,
             frames_per_batch,
             resample,
@@ -449,6 +480,7 @@ fn run(cli: Cli) -> Result<()> {
                 lr_codes,
                 halve_every,
                 sigma,
+                code_reg,
                 points_per_frame,
                 frames_per_batch,
                 resample,
@@ -487,7 +519,7 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
             if evaluate {
-                let ji = reconstruction_ji(&model, &dataset)?;
+                let ji = reconstruction_ji(&model, &dataset, &cellsdf::progress::Silent)?;
                 let (m, sd) = mean_sd(&ji);
                 println!(
                     "reconstruction Jaccard index over {} frames: {:.3} +- {:.3} (min {:.3})",
@@ -502,26 +534,23 @@ fn run(cli: Cli) -> Result<()> {
         Command::Synth {
             render,
             count,
+            codes,
             sigma,
             around_learned,
             seed,
         } => {
             let model = load_model(&resolve_model(&render.model)?, &render.device)?;
-            let source = match around_learned {
-                Some(s) => CodeSource::AroundLearned { sigma: s },
-                None => CodeSource::Random { sigma },
+            let source = match (sigma, around_learned) {
+                (Some(s), _) => CodeSource::Random { sigma: Some(s) },
+                (_, Some(s)) => CodeSource::AroundLearned { sigma: s },
+                _ => parse_code_source(&codes)?,
             };
-            let (scale, _) = training_scale_and_interval(&model, render.frames);
             let jobs = draw_codes(&model, source, count, seed)?
                 .into_iter()
                 .enumerate()
                 .map(|(k, d)| {
                     let code = Tensor::from_slice(&d.values);
-                    let scale = d
-                        .around
-                        .and_then(|i| model.meta.sequences.get(i))
-                        .and_then(|s| s.normalisation)
-                        .map_or(scale, |n| n.scale_um);
+                    let scale = d.scale_um;
                     let rotation = d.around.and_then(|i| model.rotation(i));
                     (
                         format!("synth_{k:03}"),
@@ -666,6 +695,9 @@ fn run(cli: Cli) -> Result<()> {
             samples_per_frame,
             near_fraction,
             band,
+            scale,
+            clamp,
+            margin,
             voxel_um,
             follow_divisions,
             min_length,
@@ -677,6 +709,14 @@ fn run(cli: Cli) -> Result<()> {
                 samples_per_frame,
                 near_fraction,
                 band,
+                scale: scale.parse()?,
+                clamp: match clamp.as_str() {
+                    "none" => None,
+                    c => Some(c.parse().map_err(|_| {
+                        Error::invalid("clamp", format!("{c:?} is not a number or none"))
+                    })?),
+                },
+                margin,
                 voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
                 follow_divisions,
                 min_length,
@@ -918,6 +958,20 @@ fn render_jobs(
         voxels
     );
     Ok(())
+}
+
+/// `METHOD[:PARAM]` of `--codes`.
+fn parse_code_source(text: &str) -> Result<CodeSource> {
+    let (method, param) = match text.split_once(':') {
+        Some((m, p)) => (
+            m,
+            Some(p.parse::<f64>().map_err(|_| {
+                Error::invalid("codes", format!("{p:?} after {m}: is not a number"))
+            })?),
+        ),
+        None => (text, None),
+    };
+    CodeSource::parse(method, param)
 }
 
 /// A model argument: a file, or the name of a bundled default model.

@@ -8,12 +8,14 @@
 //! - `grids.npy` (when `grid` > 0): float32, shape (F, N, N, N), axes (frame, z, y, x): the
 //!   SDF in model units at the nodes linspace(-1, 1, N) of each model axis.
 //!
-//! Model units: p_model = (p_um - centre_um) / scale_um per sequence (one scale for all axes,
-//! so shapes keep their proportions); sdf_model = sdf_um / scale_um. Time: the first frame of
+//! Model units: p_model = (p_um - centre_um) / scale_um, centre_um per sequence, scale_um one
+//! value for the whole dataset (or, with `scale` = sequence, per sequence); one scale for all
+//! axes, so shapes keep their proportions; sdf_model = min(sdf_um / scale_um, clamp). Time: the first frame of
 //! a sequence is t = -1, the last t = +1, proportional to the source's time index in between
 //! (a single frame has t = 0). numpy reads both arrays with `np.load(p, mmap_mode="r")`.
 
 use super::plan::{PlannedFrame, Skipped};
+use super::prepare::ScaleMode;
 use crate::error::{Error, Result};
 use crate::io::NpyArray;
 use crate::sdf::trilinear;
@@ -24,6 +26,10 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "cellsdf-dataset";
+
+fn legacy_scale() -> ScaleMode {
+    ScaleMode::Sequence
+}
 pub const VERSION: u32 = 1;
 
 /// Maps micrometres of the source image to model units: p_model = (p_um - centre_um) /
@@ -86,10 +92,75 @@ pub struct DatasetMeta {
     pub band: f64,
     /// Space left around each cell: the cell spans 1 / (1 + margin) of the model cube.
     pub margin: f64,
+    /// One scale for all sequences (`dataset`) or one per sequence (`sequence`, the only
+    /// kind before this field existed).
+    #[serde(default = "legacy_scale")]
+    pub scale: ScaleMode,
+    /// Outside SDF values saturate at this many model units (None: exact distances).
+    #[serde(default)]
+    pub clamp: Option<f64>,
     pub seed: u64,
     pub frames_total: usize,
     pub sequences: Vec<SequenceMeta>,
     pub skipped: Vec<Skipped>,
+}
+
+/// Cross-checks a description: sequences stored back to back from row 0, their frames
+/// summing to `frames_total`, times in [-1, 1], positive finite scales, sizes in range.
+fn check_meta(meta: &DatasetMeta) -> std::result::Result<(), String> {
+    if meta.samples_per_frame == 0 || meta.samples_per_frame > 1 << 24 {
+        return Err(format!(
+            "samples_per_frame {} is outside 1 to 2^24",
+            meta.samples_per_frame
+        ));
+    }
+    if meta.grid == 1 || meta.grid > 1024 {
+        return Err(format!("grid {} is outside 0 and 2 to 1024", meta.grid));
+    }
+    if !(meta.band.is_finite() && meta.band > 0.0) {
+        return Err("band must be a positive number".into());
+    }
+    let mut row = 0usize;
+    for (i, s) in meta.sequences.iter().enumerate() {
+        if s.first_row != row {
+            return Err(format!(
+                "sequence {i} ({}) starts at row {}, expected {row}",
+                s.name, s.first_row
+            ));
+        }
+        if s.frames.is_empty() {
+            return Err(format!("sequence {i} ({}) has no frames", s.name));
+        }
+        if s.frames
+            .iter()
+            .any(|f| !(f.t.is_finite() && (-1.0..=1.0).contains(&f.t)))
+        {
+            return Err(format!(
+                "sequence {i} ({}) has a time outside [-1, 1]",
+                s.name
+            ));
+        }
+        let n = &s.normalisation;
+        if !(n.scale_um.is_finite()
+            && n.scale_um > 0.0
+            && n.centre_um.iter().all(|c| c.is_finite()))
+        {
+            return Err(format!(
+                "sequence {i} ({}) has an invalid normalisation",
+                s.name
+            ));
+        }
+        row = row
+            .checked_add(s.frames.len())
+            .ok_or("frame count overflows")?;
+    }
+    if row != meta.frames_total {
+        return Err(format!(
+            "the sequences hold {row} frames but frames_total is {}",
+            meta.frames_total
+        ));
+    }
+    Ok(())
 }
 
 /// A prepared dataset, memory-mapped.
@@ -116,6 +187,7 @@ impl Dataset {
                 ),
             ));
         }
+        check_meta(&meta).map_err(|m| Error::format(&json, m))?;
         let samples = NpyArray::open(&dir.join("samples.npy"))?;
         let want = [meta.frames_total, meta.samples_per_frame, 5];
         if samples.shape() != want {

@@ -10,6 +10,6 @@ mod source;
 
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 pub use plan::{PlannedFrame, Skipped};
-pub use prepare::{expand_inputs, prepare, PrepareOptions};
+pub use prepare::{expand_inputs, prepare, PrepareOptions, ScaleMode};
 pub use replace::DATASET_FILES;
 pub use source::{parse_man_track, Source, Track};

@@ -144,12 +144,14 @@ pub fn plan(
                 }
             }
             for tr in tracks {
-                let mut frames: Vec<(usize, Vec<u32>)> =
-                    (tr.begin..=tr.end).map(|t| (t, vec![tr.label])).collect();
+                // Only time indices that have a frame: a track's claimed span may be huge.
+                let mut frames: Vec<(usize, Vec<u32>)> = scan
+                    .range(tr.begin..=tr.end)
+                    .map(|(&t, _)| (t, vec![tr.label]))
+                    .collect();
                 if opts.follow_divisions {
-                    frames.extend(daughters(tr, tracks));
+                    frames.extend(daughters(tr, tracks, scan));
                 }
-                frames.retain(|(t, _)| scan.contains_key(t));
                 candidates.push((tr.label, format!("{stem}:track{}", tr.label), frames));
             }
         }
@@ -213,16 +215,20 @@ pub fn plan(
 }
 
 /// Frames after the division of `tr`: both daughters (tracks whose parent is `tr` and that
-/// begin right after it ends), until the first of them ends.
-fn daughters(tr: &Track, tracks: &[Track]) -> Vec<(usize, Vec<u32>)> {
+/// begin right after it ends), until the first of them ends; only time indices of `scan`.
+fn daughters(tr: &Track, tracks: &[Track], scan: &Scan) -> Vec<(usize, Vec<u32>)> {
+    let Some(next) = tr.end.checked_add(1) else {
+        return Vec::new();
+    };
     let kids: Vec<&Track> = tracks
         .iter()
-        .filter(|k| k.parent == tr.label && k.begin == tr.end + 1)
+        .filter(|k| k.parent == tr.label && k.begin == next)
         .collect();
-    if kids.is_empty() {
+    let Some(until) = kids.iter().map(|k| k.end).min() else {
         return Vec::new();
-    }
-    let until = kids.iter().map(|k| k.end).min().unwrap();
+    };
     let labels: Vec<u32> = kids.iter().map(|k| k.label).collect();
-    (tr.end + 1..=until).map(|t| (t, labels.clone())).collect()
+    scan.range(next..=until)
+        .map(|(&t, _)| (t, labels.clone()))
+        .collect()
 }

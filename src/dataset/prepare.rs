@@ -15,9 +15,38 @@ use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Options of `prepare`. Defaults follow the paper: 70 % of the samples where sdf <= 0.1.
+/// How micrometres map to model units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScaleMode {
+    /// One scale for every sequence (the reference's fixed crop and voxel size): the largest
+    /// cell spans 1 / (1 + margin) of the model cube and every other cell keeps its size
+    /// relative to it, so the codes learn size and new codes reproduce the size spread.
+    #[default]
+    Dataset,
+    /// Each sequence scaled to its own box (size divided out; cellsdf before 0.2).
+    Sequence,
+}
+
+impl std::str::FromStr for ScaleMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "dataset" => Ok(ScaleMode::Dataset),
+            "sequence" => Ok(ScaleMode::Sequence),
+            _ => Err(Error::invalid(
+                "scale",
+                format!("{s:?} is not dataset or sequence"),
+            )),
+        }
+    }
+}
+
+/// Options of `prepare`. Defaults follow the paper: 70 % of the samples where sdf <= 0.1,
+/// one scale for the whole dataset, far-field SDF saturated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrepareOptions {
     /// N of the stored SDF grids (N^3 per frame); 0 stores none.
@@ -28,6 +57,10 @@ pub struct PrepareOptions {
     pub band: f64,
     /// Room around each cell: it spans 1 / (1 + margin) of the model cube.
     pub margin: f64,
+    pub scale: ScaleMode,
+    /// Outside distances saturate at this many model units (the reference clamps at 32 of
+    /// 256 voxels, 0.25 model units); `None` keeps the exact distance everywhere.
+    pub clamp: Option<f64>,
     /// Voxel size to use instead of (or where there is no) file calibration.
     pub voxel_um: Option<VoxelSize>,
     pub follow_divisions: bool,
@@ -44,6 +77,8 @@ impl Default for PrepareOptions {
             near_fraction: 0.7,
             band: 0.1,
             margin: 0.1,
+            scale: ScaleMode::Dataset,
+            clamp: Some(0.5),
             voxel_um: None,
             follow_divisions: false,
             min_length: 1,
@@ -72,6 +107,14 @@ impl PrepareOptions {
         }
         if !(self.margin >= 0.0 && self.margin <= 10.0) {
             return Err(Error::invalid("margin", "must be between 0 and 10"));
+        }
+        if let Some(c) = self.clamp {
+            if !(c > self.band && c <= 4.0) {
+                return Err(Error::invalid(
+                    "clamp",
+                    "must be above the near-surface band and at most 4 model units",
+                ));
+            }
         }
         if let Some(v) = self.voxel_um {
             v.validate("voxel-um")?;
@@ -166,22 +209,51 @@ pub fn prepare(
         min_length: opts.min_length,
         keep_border: opts.keep_border,
     };
+    // Pass 1: what every source holds (the dataset-wide scale needs every cell's extent).
+    let mut plans: Vec<(usize, Vec<PlannedSequence>, VoxelSize)> = Vec::new();
+    let mut kept: Option<Source> = None;
+    let share = 1.0 / files.len() as f32;
     for (k, file) in files.iter().enumerate() {
-        let share = 1.0 / files.len() as f32;
-        let base = k as f32 * share;
         let source = Source::open(file, opts.voxel_um)?;
-        let scanned = scan(&source, progress, base, 0.2 * share)?;
+        let scanned = scan(&source, progress, k as f32 * share * 0.2, 0.2 * share)?;
         let planned = plan(&source, &scanned, &plan_opts, &mut skipped)?;
-        for (q, seq) in planned.iter().enumerate() {
-            let meta = prepare_sequence(&source, seq, opts, row, &mut samples, grids.as_mut())?;
+        plans.push((k, planned, source.voxel_um));
+        // Keep the last source open for pass 2 (one file: read once).
+        kept = Some(source);
+    }
+    let common = match opts.scale {
+        ScaleMode::Sequence => None,
+        ScaleMode::Dataset => plans
+            .iter()
+            .flat_map(|(_, p, v)| {
+                p.iter()
+                    .map(move |s| normalisation(s, *v, opts.margin).scale_um)
+            })
+            .reduce(f64::max),
+    };
+    // Pass 2: crops, SDFs, grids and samples, one source in memory at a time.
+    let total: usize = plans.iter().map(|(_, p, _)| p.len()).sum::<usize>().max(1);
+    let mut done = 0usize;
+    for (k, planned, _) in &plans {
+        if planned.is_empty() {
+            continue;
+        }
+        let source = match kept.take() {
+            Some(s) if *k + 1 == files.len() => s,
+            _ => Source::open(&files[*k], opts.voxel_um)?,
+        };
+        for seq in planned {
+            let mut norm = normalisation(seq, source.voxel_um, opts.margin);
+            if let Some(scale_um) = common {
+                norm.scale_um = scale_um;
+            }
+            let meta =
+                prepare_sequence(&source, seq, norm, opts, row, &mut samples, grids.as_mut())?;
             row += meta.frames.len();
             sequences.push(meta);
-            let f = base + share * (0.2 + 0.8 * (q + 1) as f32 / planned.len() as f32);
-            check(
-                progress,
-                f,
-                &format!("{} ({}/{})", seq.name, q + 1, planned.len()),
-            )?;
+            done += 1;
+            let f = 0.2 + 0.8 * done as f32 / total as f32;
+            check(progress, f, &format!("{} ({done}/{total})", seq.name))?;
         }
     }
     if sequences.is_empty() {
@@ -213,6 +285,8 @@ pub fn prepare(
         near_fraction: opts.near_fraction,
         band: opts.band,
         margin: opts.margin,
+        scale: opts.scale,
+        clamp: opts.clamp,
         seed: opts.seed,
         frames_total: row,
         sequences,
@@ -245,13 +319,13 @@ fn normalisation(seq: &PlannedSequence, v: VoxelSize, margin: f64) -> Normalisat
 fn prepare_sequence(
     source: &Source,
     seq: &PlannedSequence,
+    norm: Normalisation,
     opts: &PrepareOptions,
     first_row: usize,
     samples: &mut NpyWriter,
     grids: Option<&mut NpyWriter>,
 ) -> Result<SequenceMeta> {
     let v = source.voxel_um;
-    let norm = normalisation(seq, v, opts.margin);
     // Crop (z, y, x) covering the model cube plus one voxel.
     let size_zyx = [v.z, v.y, v.x];
     let centre_zyx = [norm.centre_um[2], norm.centre_um[1], norm.centre_um[0]];
@@ -260,6 +334,8 @@ fn prepare_sequence(
     let end: [i64; 3] =
         [0, 1, 2].map(|a| ((centre_zyx[a] + norm.scale_um) / size_zyx[a] - 0.5).ceil() as i64 + 1);
     let shape: [usize; 3] = [0, 1, 2].map(|a| (end[a] - origin[a] + 1) as usize);
+    check_crop(shape, &seq.name, source.path())?;
+    let clamp_um = opts.clamp.map(|c| (c * norm.scale_um) as f32);
     let (t0, t1) = (
         seq.frames[0].time_index,
         seq.frames.last().unwrap().time_index,
@@ -295,7 +371,10 @@ fn prepare_sequence(
                 let row = first_row + c * batch + i;
                 let mask =
                     source.crop_mask(f.planned.time_index, &f.planned.labels, origin, shape)?;
-                let sdf = signed_distance(mask.view(), size_zyx);
+                let mut sdf = signed_distance(mask.view(), size_zyx);
+                if let Some(c) = clamp_um {
+                    sdf.mapv_inplace(|d| d.min(c));
+                }
                 let g = if opts.grid > 0 {
                     geometry.grid(&sdf, opts.grid)
                 } else {
@@ -325,6 +404,31 @@ fn prepare_sequence(
         first_row,
         frames,
     })
+}
+
+/// Largest crop prepared (voxels per frame); the SDF needs about 13 bytes per voxel.
+const MAX_CROP_VOXELS: u64 = 1 << 30;
+
+/// Refuses crops whose voxel count exceeds [`MAX_CROP_VOXELS`] (a tiny voxel size or a huge
+/// cell) before anything is allocated.
+fn check_crop(shape: [usize; 3], name: &str, path: &Path) -> Result<()> {
+    let voxels = shape
+        .iter()
+        .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64));
+    match voxels {
+        Some(v) if v <= MAX_CROP_VOXELS => Ok(()),
+        _ => Err(Error::invalid(
+            "voxel-um",
+            format!(
+                "{}: the crop around {name} would be {}x{}x{} voxels (more than 2^30); \
+                 check the file's calibration or --voxel-um",
+                path.display(),
+                shape[2],
+                shape[1],
+                shape[0]
+            ),
+        )),
+    }
 }
 
 /// How a crop of the source image relates to model coordinates.

@@ -2,7 +2,7 @@
 //! Tracking Challenge folder with one TIFF per time point and its lineage table.
 
 use crate::error::{Error, Result};
-use crate::io::read_hyperstack;
+use crate::io::{read_hyperstack, read_labels};
 use crate::units::VoxelSize;
 use ndarray::{Array3, Array4, Axis};
 use std::collections::BTreeMap;
@@ -46,9 +46,8 @@ impl Source {
         if path.is_dir() {
             return open_ctc(path, voxel_override);
         }
-        let stack = read_hyperstack(path)?;
-        let cal = stack.calibration();
-        let labels = stack.into_labels(&path.display().to_string())?;
+        let labels = read_labels(path)?;
+        let cal = labels.calibration;
         let voxel_um = voxel_override
             .or(cal.voxel_um)
             .ok_or_else(|| no_voxel(path))?;
@@ -82,8 +81,8 @@ impl Source {
             LabelSource::Stack { data, .. } => Ok(data.index_axis(Axis(0), t).to_owned()),
             LabelSource::Ctc { files, dims, .. } => {
                 let file = &files[&t];
-                let stack = read_hyperstack(file)?;
-                let (ft, z, y, x) = stack.dims();
+                let labels = read_labels(file)?;
+                let (ft, z, y, x) = labels.dims();
                 if ft != 1 || (z, y, x) != *dims {
                     return Err(Error::format(
                         file,
@@ -93,7 +92,6 @@ impl Source {
                         ),
                     ));
                 }
-                let labels = stack.into_labels(&file.display().to_string())?;
                 Ok(labels.data.index_axis_move(Axis(0), 0))
             }
         }
@@ -193,6 +191,19 @@ fn open_ctc(dir: &Path, voxel_override: Option<VoxelSize>) -> Result<Source> {
             )
         })?;
     let tracks = parse_man_track(&track_file)?;
+    let (lo, hi) = (
+        *files.keys().next().expect("not empty"),
+        *files.keys().next_back().expect("not empty"),
+    );
+    if let Some(t) = tracks.iter().find(|t| t.begin < lo || t.end > hi) {
+        return Err(Error::format(
+            &track_file,
+            format!(
+                "track {} spans frames {} to {}, but the folder's frames run from {lo} to {hi}",
+                t.label, t.begin, t.end
+            ),
+        ));
+    }
     let first = files.values().next().expect("not empty");
     let stack = read_hyperstack(first)?;
     let cal = stack.calibration();
@@ -231,7 +242,10 @@ fn numbered_tiffs(folder: &Path, prefix: &str) -> Result<BTreeMap<usize, PathBuf
             .or_else(|| name.strip_suffix(".tiff"));
         if let Some(num) = stem.and_then(|s| s.strip_prefix(prefix)) {
             if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) {
-                out.insert(num.parse().expect("digits"), p);
+                let t: usize = num
+                    .parse()
+                    .map_err(|_| Error::format(&p, "time index in the file name is too large"))?;
+                out.insert(t, p);
             }
         }
     }
@@ -240,7 +254,20 @@ fn numbered_tiffs(folder: &Path, prefix: &str) -> Result<BTreeMap<usize, PathBuf
 
 /// Parses `man_track.txt`: one "L B E P" line per track, whitespace-separated integers.
 pub fn parse_man_track(path: &Path) -> Result<Vec<Track>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    // A lineage table of a million tracks is about 20 MB; anything far larger is not one.
+    const LIMIT: u64 = 256 << 20;
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    if size > LIMIT {
+        return Err(Error::format(
+            path,
+            format!("{size} bytes is too large for a man_track.txt (limit 256 MB)"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::format(path, "not a text file (invalid UTF-8)"))?;
     let mut tracks = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -268,7 +295,7 @@ pub fn parse_man_track(path: &Path) -> Result<Vec<Track>> {
                 ),
             ));
         };
-        if l == 0 || e < b || l > u32::MAX as u64 || p > u32::MAX as u64 {
+        if l == 0 || e < b || l > u32::MAX as u64 || p > u32::MAX as u64 || e >= u32::MAX as u64 {
             return Err(Error::format(
                 path,
                 format!("line {}: invalid track {line:?}", i + 1),

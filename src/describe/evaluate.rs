@@ -1,33 +1,38 @@
-//! Evaluation of a trained model against its training set: reconstruction Jaccard index of
-//! every training frame, and the descriptor report of new sequences against the training
-//! sequences, both on the dataset's own grid.
+//! Evaluation of a trained model against its training set, all on the dataset's own grid:
+//! reconstruction Jaccard index of every training frame; and new sequences against the
+//! training sequences: descriptor distributions (KS tests), fragmentation (components
+//! beyond any training frame at the same time point) and novelty (nearest-training JI).
 
-use super::report::{mean_sd, report_files, write_report, DescriptorSet};
+use super::novelty::{median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
+use super::report::{mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet};
 use super::shape::describe_mask;
 use super::table::{write_table, Row};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::io::OutputDir;
-use crate::model::Model;
+use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
-use crate::synth::{
-    draw_codes, times, training_scale_and_interval, CodeSource, Evaluation, RenderGrid, Renderer,
-};
-use crate::train::reconstruction_ji;
+use crate::synth::{draw_codes, times, CodeSource, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
 use tch::Tensor;
 
 /// What to generate for the comparison.
 #[derive(Debug, Clone, Copy)]
 pub struct EvaluateOptions {
-    /// New sequences drawn with z ~ N(0, sigma^2), sigma from the learned codes.
+    /// New sequences to draw.
     pub count: usize,
     pub seed: u64,
+    /// How they are drawn.
+    pub codes: CodeSource,
 }
 
 impl Default for EvaluateOptions {
     fn default() -> Self {
-        EvaluateOptions { count: 16, seed: 0 }
+        EvaluateOptions {
+            count: 16,
+            seed: 0,
+            codes: CodeSource::default(),
+        }
     }
 }
 
@@ -38,11 +43,70 @@ pub struct EvaluationSummary {
     pub reconstruction_ji: Vec<f64>,
     /// New frames whose mask was empty (not described).
     pub empty_generated_frames: usize,
+    /// Per new sequence: aligned JI to its nearest training sequence.
+    pub novelty_generated: Vec<f64>,
+    /// Per training sequence: aligned JI to its nearest other training sequence.
+    pub novelty_training: Vec<f64>,
+    /// Share of new frames with more connected components than any training frame at the
+    /// same time point.
+    pub extra_components: f64,
+    /// Descriptor comparison (means, KS tests) of new vs training frames.
+    pub compared: Vec<ComparedDescriptor>,
+}
+
+/// The grid of a dataset's N^3 nodes for a sequence of `scale_um`: voxel centres at the
+/// nodes linspace(-1, 1, N) of each model axis.
+fn node_grid(n: usize, scale_um: f64) -> RenderGrid {
+    RenderGrid::centred(
+        [n; 3],
+        VoxelSize::isotropic(2.0 * scale_um / (n - 1) as f64),
+        scale_um,
+    )
+}
+
+fn grid_size(data: &Dataset) -> Result<usize> {
+    match data.meta.grid {
+        n if n >= 2 => Ok(n),
+        _ => Err(Error::invalid(
+            "data",
+            "the dataset stores no grids to compare with (prepared with --grid 0)",
+        )),
+    }
+}
+
+/// Reconstruction Jaccard index of every training frame, in dataset order: the mask
+/// (sdf <= 0) of the sequence's learned code (and rotation) rendered on the dataset's grid
+/// nodes, against the stored grid's mask. Rendering is adaptive (identical masks to dense
+/// evaluation; tests/synth.rs).
+pub fn reconstruction_ji(
+    model: &Model,
+    data: &Dataset,
+    progress: &dyn Progress,
+) -> Result<Vec<f64>> {
+    let n = grid_size(data)?;
+    let mut out = Vec::with_capacity(data.frames_total());
+    let total = data.meta.sequences.len();
+    for (i, s) in data.meta.sequences.iter().enumerate() {
+        let grid = node_grid(n, s.normalisation.scale_um);
+        let mut r = Renderer::new(model, &model.code(i)?, model.rotation(i).as_ref())?;
+        for (k, f) in s.frames.iter().enumerate() {
+            let sdf = r.frame(&grid, f.t, Evaluation::adaptive())?;
+            let want = data.grid(s.first_row + k).expect("grid stored");
+            out.push(jaccard(sdf.view(), want));
+        }
+        check(
+            progress,
+            (i + 1) as f32 / total as f32,
+            &format!("reconstruction {}/{total}", i + 1),
+        )?;
+    }
+    Ok(out)
 }
 
 /// Evaluates `model` on `data` and writes the report (plus `original.csv`,
-/// `generated.csv`, `reconstruction_ji.csv`) into `out`; every file is claimed before the
-/// work starts.
+/// `generated.csv`, `reconstruction_ji.csv`, `novelty.csv`) into `out`; every file is
+/// claimed before the work starts. New sequences are rendered on the dataset's grid at the
+/// training frames' median count; the originals are the stored grid masks.
 pub fn evaluate_model(
     model: &Model,
     data: &Dataset,
@@ -50,32 +114,38 @@ pub fn evaluate_model(
     out: &mut OutputDir,
     progress: &dyn Progress,
 ) -> Result<EvaluationSummary> {
-    let n = data.meta.grid;
-    if n < 2 {
-        return Err(Error::invalid(
-            "data",
-            "the dataset stores no grids to compare with (prepared with --grid 0)",
-        ));
-    }
+    let n = grid_size(data)?;
     if options.count == 0 {
         return Err(Error::invalid("count", "generate at least one sequence"));
     }
     let mut files = report_files();
-    files.extend(["original.csv", "generated.csv", "reconstruction_ji.csv"].map(String::from));
+    files.extend(
+        [
+            "original.csv",
+            "generated.csv",
+            "reconstruction_ji.csv",
+            "novelty.csv",
+        ]
+        .map(String::from),
+    );
     out.claim(&files)?;
     let dir = out.dir().to_path_buf();
-    check(progress, 0.0, "reconstruction")?;
-    let ji = reconstruction_ji(model, data)?;
+    let part = |lo: f32, hi: f32| move |f: f32, s: &str| progress.report(lo + (hi - lo) * f, s);
+    let ji = reconstruction_ji(model, data, &part(0.0, 0.3))?;
     check(progress, 0.3, "describing training sequences")?;
-    // Grid node k sits at model coordinate -1 + 2k / (n - 1): nodes (n - 1) / 2 scale apart.
-    let node_um = |scale: f64| 2.0 * scale / (n - 1) as f64;
     let mut original = Vec::new();
+    let mut training = Vec::new();
+    // Components of every training frame, with its model time.
+    let mut training_components: Vec<(f64, usize)> = Vec::new();
     for s in &data.meta.sequences {
-        let voxel = VoxelSize::isotropic(node_um(s.normalisation.scale_um));
-        for k in 0..s.frames.len() {
+        let voxel = node_grid(n, s.normalisation.scale_um).voxel_um;
+        let mut frames = Vec::new();
+        for (k, f) in s.frames.iter().enumerate() {
             let grid = data.grid(s.first_row + k).expect("grid stored");
             let mask = grid.mapv(|v| v <= 0.0);
+            frames.push(BitMask::pack(mask.iter().copied()));
             if let Ok(shape) = describe_mask(mask.view(), voxel) {
+                training_components.push((f.t, shape.components));
                 original.push(Row {
                     source: s.name.clone(),
                     frame: k,
@@ -84,40 +154,57 @@ pub fn evaluate_model(
                 });
             }
         }
+        training.push(MaskSequence {
+            times: s.frames.iter().map(|f| f.t).collect(),
+            frames,
+        });
     }
     let mut lengths: Vec<usize> = data.meta.sequences.iter().map(|s| s.frames.len()).collect();
     lengths.sort_unstable();
     let frames = lengths[lengths.len() / 2].max(1);
-    let (scale, _) = training_scale_and_interval(model, frames);
-    let grid = RenderGrid::centred([n; 3], VoxelSize::isotropic(node_um(scale)), scale);
-    let codes = draw_codes(
-        model,
-        CodeSource::Random { sigma: None },
-        options.count,
-        options.seed,
-    )?;
+    let frame_times = times(frames);
+    let codes = draw_codes(model, options.codes, options.count, options.seed)?;
     let mut generated = Vec::new();
+    let mut new_sequences = Vec::new();
     let mut empty = 0;
+    let mut extra = 0;
     for (k, c) in codes.iter().enumerate() {
-        let mut renderer = Renderer::new(model, &Tensor::from_slice(&c.values), None)?;
-        for (f, &t) in times(frames).iter().enumerate() {
+        let grid = node_grid(n, c.scale_um);
+        let rotation = c.around.and_then(|i| model.rotation(i));
+        let mut renderer = Renderer::new(model, &Tensor::from_slice(&c.values), rotation.as_ref())?;
+        let mut masks = Vec::new();
+        for (f, &t) in frame_times.iter().enumerate() {
             let sdf = renderer.frame(&grid, t, Evaluation::adaptive())?;
-            match describe_mask(sdf.mapv(|v| v <= 0.0).view(), grid.voxel_um) {
-                Ok(shape) => generated.push(Row {
-                    source: format!("synth_{k:03}"),
-                    frame: f,
-                    label: 1,
-                    shape,
-                }),
+            let mask = sdf.mapv(|v| v <= 0.0);
+            masks.push(BitMask::pack(mask.iter().copied()));
+            match describe_mask(mask.view(), grid.voxel_um) {
+                Ok(shape) => {
+                    if shape.components > most_components_near(&training_components, t, frames) {
+                        extra += 1;
+                    }
+                    generated.push(Row {
+                        source: format!("synth_{k:03}"),
+                        frame: f,
+                        label: 1,
+                        shape,
+                    })
+                }
                 Err(_) => empty += 1,
             }
         }
+        new_sequences.push(MaskSequence {
+            times: frame_times.clone(),
+            frames: masks,
+        });
         check(
             progress,
-            0.3 + 0.65 * (k + 1) as f32 / codes.len() as f32,
+            0.3 + 0.6 * (k + 1) as f32 / codes.len() as f32,
             "describing new sequences",
         )?;
     }
+    check(progress, 0.9, "novelty")?;
+    let novelty_generated = nearest_jaccard(&new_sequences, &training, false);
+    let novelty_training = nearest_jaccard(&training, &training, true);
     write_table(&original, None, &dir.join("original.csv"))?;
     write_table(&generated, None, &dir.join("generated.csv"))?;
     let mut ji_csv = String::from("sequence,frame,jaccard\n");
@@ -129,21 +216,42 @@ pub fn evaluate_model(
         }
     }
     crate::io::write_bytes_atomic(&dir.join("reconstruction_ji.csv"), ji_csv.as_bytes())?;
+    let mut nov_csv = String::from("set,sequence,nearest_training_jaccard\n");
+    for (s, v) in data.meta.sequences.iter().zip(&novelty_training) {
+        nov_csv.push_str(&format!("training,{},{v}\n", s.name));
+    }
+    for (k, v) in novelty_generated.iter().enumerate() {
+        nov_csv.push_str(&format!("generated,synth_{k:03},{v}\n"));
+    }
+    crate::io::write_bytes_atomic(&dir.join("novelty.csv"), nov_csv.as_bytes())?;
     let (m, sd) = mean_sd(&ji);
+    let described = generated.len() + empty;
+    let extra_share = extra as f64 / described.max(1) as f64;
+    let (med_g, med_t) = (median(&novelty_generated), median(&novelty_training));
     let preamble = format!(
         "Model: {} training sequences, {} parameters.\n\n## Reconstruction\n\n\
          Jaccard index of the reconstructed vs the training masks on the dataset's {n}^3 grid, \
          per frame: **{m:.3} ± {sd:.3}** (mean ± sd, {} frames; `reconstruction_ji.csv`).\n\n\
-         ## New sequences\n\n{} sequences of {frames} frames drawn with z ~ N(0, sigma^2) \
-         (seed {}), rendered on the same grid at the training sequences' mean scale; \
-         {empty} empty frames not described. Originals: the training masks.\n",
+         ## New sequences\n\n{} sequences of {frames} frames drawn with `{:?}` (seed {}), \
+         rendered on the same grid at the scale drawn with each code; {empty} empty frames not \
+         described. Originals: the training masks.\n\n\
+         - Novelty (`novelty.csv`): median Jaccard index of a new sequence to its nearest \
+         training sequence (per frame, best of {} time shifts) **{med_g:.3}**; of a training \
+         sequence to its nearest other training sequence **{med_t:.3}** (new, not copies, \
+         when the first is below the second + 0.05: {}).\n\
+         - Fragmentation: {:.1} % of the new frames have more connected components than any \
+         training frame at the same time point ({extra} of {described}).\n",
         model.codes.size()[0],
         model.decoder.parameter_count(),
         ji.len(),
         options.count,
-        options.seed
+        options.codes,
+        options.seed,
+        2 * MAX_SHIFT + 1,
+        if med_g < med_t + 0.05 { "yes" } else { "no" },
+        100.0 * extra_share,
     );
-    write_report(
+    let compared = write_report(
         out,
         "cellsdf evaluation",
         &preamble,
@@ -154,5 +262,26 @@ pub fn evaluate_model(
     Ok(EvaluationSummary {
         reconstruction_ji: ji,
         empty_generated_frames: empty,
+        novelty_generated,
+        novelty_training,
+        extra_components: extra_share,
+        compared,
     })
+}
+
+/// The most components of any training frame at model time `t`: per training sequence,
+/// its frame nearest to `t`. `frames` is the generated count (times closer than half a
+/// frame step count as the same time point).
+fn most_components_near(training: &[(f64, usize)], t: f64, frames: usize) -> usize {
+    let half_step = if frames > 1 {
+        1.0 / (frames - 1) as f64
+    } else {
+        1.0
+    };
+    training
+        .iter()
+        .filter(|(tt, _)| (tt - t).abs() <= half_step + 1e-9)
+        .map(|&(_, c)| c)
+        .max()
+        .unwrap_or(usize::MAX)
 }

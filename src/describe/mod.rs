@@ -3,14 +3,16 @@
 
 mod evaluate;
 mod ks;
+mod novelty;
 mod overlap;
 mod plots;
 mod report;
 mod shape;
 mod table;
 
-pub use evaluate::{evaluate_model, EvaluateOptions, EvaluationSummary};
+pub use evaluate::{evaluate_model, reconstruction_ji, EvaluateOptions, EvaluationSummary};
 pub use ks::{ks_2samp, KsTest, MAX_EXACT_N};
+pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};
 pub use plots::{box_plot, qq_plot, quantile};
 pub use report::{

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::io::{write_atomic, Hyperstack};
 use crate::progress::{check, Progress};
 use crate::units::VoxelSize;
+use crate::volume::{label_boxes, label_mask, BoundingBox};
 use ndarray::Axis;
 use rayon::prelude::*;
 use std::io::Write;
@@ -64,18 +65,26 @@ pub fn describe_stack(
     let frames = stack.data.len_of(Axis(0));
     let mut rows = Vec::new();
     for (t, frame) in stack.data.axis_iter(Axis(0)).enumerate() {
-        let mut labels: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
-        labels.par_sort_unstable();
-        labels.dedup();
-        let described: Result<Vec<Row>> = labels
+        // Each label is cropped to its bounding box: cost per label follows its size.
+        let boxes: Vec<(u32, BoundingBox)> = label_boxes(frame).into_iter().collect();
+        let described: Result<Vec<Row>> = boxes
             .par_iter()
-            .map(|&label| {
-                let mask = frame.mapv(|v| v == label);
+            .map(|&(label, bbox)| {
+                let mask = label_mask(frame, label, bbox);
+                let mut shape = describe_mask(mask.view(), voxel)?;
+                let offset = [
+                    bbox.0[2] as f64 * voxel.x,
+                    bbox.0[1] as f64 * voxel.y,
+                    bbox.0[0] as f64 * voxel.z,
+                ];
+                for (c, o) in shape.centroid_um.iter_mut().zip(offset) {
+                    *c += o;
+                }
                 Ok(Row {
                     source: source.to_string(),
                     frame: t,
                     label,
-                    shape: describe_mask(mask.view(), voxel)?,
+                    shape,
                 })
             })
             .collect();

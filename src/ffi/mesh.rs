@@ -52,8 +52,18 @@ pub(crate) unsafe fn volume_arg<'a, T>(
                 format!("{nz}x{ny}x{nx} is not a valid volume size"),
             )
         })?;
+    // The caller's buffer must be addressable, and the meshing or describing of it (a float
+    // field per voxel plus temporaries, about 12 bytes per voxel) must fit in memory.
+    let bytes = len.checked_mul(std::mem::size_of::<T>().max(1));
+    let budget = 2 * crate::io::ReadLimits::default().max_bytes;
+    if bytes.is_none_or(|b| b > isize::MAX as usize) || (len as u64).saturating_mul(12) > budget {
+        return Err(Error::invalid(
+            "nz, ny, nx",
+            format!("{nz}x{ny}x{nx} voxels are too large for the memory available"),
+        ));
+    }
     let s = slice(data, len, name)?;
-    Ok(ArrayView3::from_shape((nz, ny, nx), s).expect("length checked"))
+    ArrayView3::from_shape((nz, ny, nx), s).map_err(|e| Error::invalid("nz, ny, nx", e.to_string()))
 }
 
 fn boxed(mesh: Mesh, mesh_out: *mut *mut csdf_mesh) {

@@ -42,6 +42,8 @@ pub const CSDF_STATUS_CANCELLED: csdf_status = 4;
 pub const CSDF_STATUS_TORCH: csdf_status = 5;
 /// A bug inside the library (a Rust panic), caught at the boundary.
 pub const CSDF_STATUS_PANIC: csdf_status = 6;
+/// Memory for the result could not be reserved (the call changed nothing).
+pub const CSDF_STATUS_OUT_OF_MEMORY: csdf_status = 7;
 
 /// Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
 /// current step (valid during the call only). Return 0 to go on, non-zero to cancel: the
@@ -67,6 +69,7 @@ fn status_of(e: &Error) -> csdf_status {
         Error::InvalidArgument { .. } => CSDF_STATUS_INVALID_ARGUMENT,
         Error::Cancelled => CSDF_STATUS_CANCELLED,
         Error::Torch(_) => CSDF_STATUS_TORCH,
+        Error::OutOfMemory { .. } => CSDF_STATUS_OUT_OF_MEMORY,
     }
 }
 
@@ -241,7 +244,7 @@ pub extern "C" fn csdf_abi_version() -> u32 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 1;
+pub const CSDF_ABI_MINOR: u32 = 2;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the
@@ -271,6 +274,7 @@ pub extern "C" fn csdf_status_name(status: csdf_status) -> *const c_char {
         CSDF_STATUS_CANCELLED => "cancelled\0",
         CSDF_STATUS_TORCH => "torch error\0",
         CSDF_STATUS_PANIC => "internal error\0",
+        CSDF_STATUS_OUT_OF_MEMORY => "out of memory\0",
         _ => "unknown status\0",
     };
     s.as_ptr() as *const c_char

@@ -186,6 +186,17 @@ fn code_size(m: &Model) -> usize {
 }
 
 fn check_len(len: usize, want: usize, name: &str) -> crate::Result<()> {
+    check_len_of(len, want, 1, name)
+}
+
+/// `len` must equal `rows` x `per_row`, computed without wrapping.
+fn check_len_of(len: usize, rows: usize, per_row: usize, name: &str) -> crate::Result<()> {
+    let want = rows.checked_mul(per_row).ok_or_else(|| {
+        Error::invalid(
+            name,
+            format!("{rows} x {per_row} values overflow the address space"),
+        )
+    })?;
     if len != want {
         return Err(Error::invalid(
             name,
@@ -235,46 +246,76 @@ pub unsafe extern "C" fn csdf_model_set_code(
     })
 }
 
-/// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major): with
-/// `around_learned` 0, z ~ N(0, sigma^2) (sigma <= 0: the learned codes' standard
-/// deviation); with `around_learned` 1, a learned code chosen at random plus N(0, sigma^2)
-/// noise (the paper uses 0.01). Code k depends only on (`seed`, k).
+/// z ~ N(0, sigma^2) (`csdf_codes_sample` method).
+pub const CSDF_CODES_NORMAL: i32 = 0;
+/// A learned code plus N(0, sigma^2) noise.
+pub const CSDF_CODES_AROUND_LEARNED: i32 = 1;
+/// A Gaussian fitted to the learned codes (the default of the CLI and plugins).
+pub const CSDF_CODES_FITTED: i32 = 2;
+/// A learned code plus noise scaled by its nearest-neighbour distance.
+pub const CSDF_CODES_NEIGHBOURS: i32 = 3;
+
+/// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major) by
+/// `method` with its parameter `param`:
+/// - `CSDF_CODES_NORMAL` (0): z ~ N(0, param^2) (param <= 0: the learned codes' standard
+///   deviation), the paper's C. elegans protocol;
+/// - `CSDF_CODES_AROUND_LEARNED` (1): a learned code chosen at random plus N(0, param^2)
+///   noise (param < 0: 0.01, as in the paper);
+/// - `CSDF_CODES_FITTED` (2, the default of the other front ends): a Gaussian fitted to the
+///   learned codes within their span, shrinkage `param` in [0, 1] (< 0: estimated);
+/// - `CSDF_CODES_NEIGHBOURS` (3): a learned code plus noise within the learned span,
+///   `param` times its nearest-neighbour distance (<= 0: 0.5).
+///
+/// When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per
+/// model unit) to render each code at, drawn with it. Code k depends only on (`seed`, k).
 #[no_mangle]
 pub unsafe extern "C" fn csdf_codes_sample(
     model: *const csdf_model,
     count: usize,
-    sigma: f64,
-    around_learned: i32,
+    param: f64,
+    method: i32,
     seed: u64,
     codes_out: *mut f32,
     len: usize,
+    scales_out: *mut f64,
 ) -> csdf_status {
     guard(|| {
         let m = &handle(model, "model")?.model;
-        check_len(len, count * code_size(m), "len")?;
+        check_len_of(len, count, code_size(m), "len")?;
         let dst = slice_mut(codes_out, len, "codes_out")?;
-        if !sigma.is_finite() {
-            return Err(Error::invalid("sigma", "must be a finite number"));
+        if !param.is_finite() {
+            return Err(Error::invalid("param", "must be a finite number"));
         }
-        let source = match around_learned {
-            0 => CodeSource::Random {
-                sigma: (sigma > 0.0).then_some(sigma),
+        let scales = if scales_out.is_null() {
+            None
+        } else {
+            Some(slice_mut(scales_out, count, "scales_out")?)
+        };
+        let source = match method {
+            CSDF_CODES_NORMAL => CodeSource::Random {
+                sigma: (param > 0.0).then_some(param),
             },
-            1 if sigma >= 0.0 => CodeSource::AroundLearned { sigma },
-            1 => {
-                return Err(Error::invalid(
-                    "sigma",
-                    "noise around learned codes must be >= 0",
-                ))
+            CSDF_CODES_AROUND_LEARNED => {
+                CodeSource::parse("around-learned", (param >= 0.0).then_some(param))?
+            }
+            CSDF_CODES_FITTED => CodeSource::parse("fitted", (param >= 0.0).then_some(param))?,
+            CSDF_CODES_NEIGHBOURS => {
+                CodeSource::parse("neighbours", (param > 0.0).then_some(param))?
             }
             other => {
                 return Err(Error::invalid(
-                    "around_learned",
-                    format!("must be 0 or 1, got {other}"),
+                    "method",
+                    format!("must be 0 to 3 (CSDF_CODES_*), got {other}"),
                 ))
             }
         };
-        for (k, c) in draw_codes(m, source, count, seed)?.iter().enumerate() {
+        let drawn = draw_codes(m, source, count, seed)?;
+        if let Some(out) = scales {
+            for (o, c) in out.iter_mut().zip(&drawn) {
+                *o = c.scale_um;
+            }
+        }
+        for (k, c) in drawn.iter().enumerate() {
             dst[k * c.values.len()..(k + 1) * c.values.len()].copy_from_slice(&c.values);
         }
         Ok(())
@@ -294,7 +335,7 @@ pub unsafe extern "C" fn csdf_codes_interpolate(
 ) -> csdf_status {
     guard(|| {
         let m = &handle(model, "model")?.model;
-        check_len(len, steps * code_size(m), "len")?;
+        check_len_of(len, steps, code_size(m), "len")?;
         let dst = slice_mut(codes_out, len, "codes_out")?;
         let c = code_size(m);
         for (k, t) in interpolate_codes(m, from, to, steps)?.iter().enumerate() {

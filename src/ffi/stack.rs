@@ -110,9 +110,26 @@ unsafe fn write_typed<T: Sample>(
     dims: (usize, usize, usize, usize),
     calibration: Calibration,
 ) -> crate::Result<()> {
-    let n = dims.0 * dims.1 * dims.2 * dims.3;
+    // A classic TIFF holds at most 4 GiB; refuse larger stacks before touching `data`.
+    let n = dims.0 * dims.1 * dims.2 * dims.3; // checked by the caller
+    if n.checked_mul(std::mem::size_of::<T>())
+        .is_none_or(|b| b as u64 > u32::MAX as u64)
+    {
+        return Err(Error::invalid(
+            "frames, nz, ny, nx",
+            format!(
+                "{} x {} x {} x {} pixels exceed the 4 GiB a TIFF file can hold",
+                dims.0, dims.1, dims.2, dims.3
+            ),
+        ));
+    }
     let s = slice(data as *const T, n, "data")?;
-    let a = Array4::from_shape_vec(dims, s.to_vec()).expect("length checked");
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| Error::out_of_memory(format!("a copy of {n} pixels")))?;
+    v.extend_from_slice(s);
+    let a = Array4::from_shape_vec(dims, v)
+        .map_err(|e| Error::invalid("frames, nz, ny, nx", e.to_string()))?;
     write_hyperstack(p, &Hyperstack::new(a, calibration))
 }
 

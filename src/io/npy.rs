@@ -196,8 +196,16 @@ impl NpyArray {
             .map(|s| s.parse::<usize>().map_err(|_| bad("bad shape")))
             .collect::<Result<Vec<_>>>()?;
         let offset = 10 + hlen;
-        let need = shape.iter().product::<usize>() * 4;
-        if map.len() < offset + need {
+        if !offset.is_multiple_of(4) {
+            return Err(bad(
+                "the data does not start on a 4-byte boundary (numpy pads headers to 64 bytes)",
+            ));
+        }
+        let need = shape
+            .iter()
+            .try_fold(4usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| bad("shape too large"))?;
+        if map.len() - offset < need {
             return Err(Error::format(
                 path,
                 format!(

@@ -17,21 +17,131 @@ use tiff::{ColorType, TiffError};
 /// Resource caps for reading untrusted files.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadLimits {
-    /// Largest total pixel data accepted, in bytes (default 16 GiB).
+    /// Largest total pixel data accepted in memory, in bytes (of the decoded array, in its
+    /// final type).
     pub max_bytes: u64,
 }
 
 impl Default for ReadLimits {
+    /// Half the memory available now (Linux `MemAvailable`), at most 16 GiB; the environment
+    /// variable `CELLSDF_READ_LIMIT_MB` overrides it.
     fn default() -> Self {
         ReadLimits {
-            max_bytes: 16 << 30,
+            max_bytes: default_read_limit(),
         }
     }
+}
+
+fn default_read_limit() -> u64 {
+    if let Some(mb) = std::env::var("CELLSDF_READ_LIMIT_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return mb.saturating_mul(1 << 20);
+    }
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb.saturating_mul(1024))
+    });
+    let cap = 16u64 << 30;
+    available.map_or(cap, |a| (a / 2).min(cap))
 }
 
 /// Reads a TIFF stack with [`ReadLimits::default`]. See [`read_hyperstack_with_limits`].
 pub fn read_hyperstack(path: &Path) -> Result<AnyStack> {
     read_hyperstack_with_limits(path, &ReadLimits::default())
+}
+
+/// Reads a label or mask stack straight into uint32 labels, page by page (no second copy
+/// of the stack in its stored type), with [`ReadLimits::default`]. Integer pixels convert
+/// exactly; negative values and floating-point pixels are errors naming the file.
+pub fn read_labels(path: &Path) -> Result<Hyperstack<u32>> {
+    read_labels_with_limits(path, &ReadLimits::default())
+}
+
+/// [`read_labels`] with explicit limits.
+pub fn read_labels_with_limits(path: &Path, limits: &ReadLimits) -> Result<Hyperstack<u32>> {
+    let mut data: Vec<u32> = Vec::new();
+    let info = read_pages(path, limits, 4, &mut |page, image| {
+        let negative = || {
+            Error::invalid(
+                path.display().to_string(),
+                "label image holds negative values; labels must be >= 0",
+            )
+        };
+        let n = decoded_len(&image);
+        reserve(&mut data, n, path)?;
+        match image {
+            DecodingResult::U8(v) => data.extend(v.iter().map(|&x| x as u32)),
+            DecodingResult::U16(v) => data.extend(v.iter().map(|&x| x as u32)),
+            DecodingResult::U32(v) => data.extend_from_slice(&v),
+            DecodingResult::I8(v) => {
+                for x in v {
+                    data.push(u32::try_from(x).map_err(|_| negative())?);
+                }
+            }
+            DecodingResult::I16(v) => {
+                for x in v {
+                    data.push(u32::try_from(x).map_err(|_| negative())?);
+                }
+            }
+            DecodingResult::I32(v) => {
+                for x in v {
+                    data.push(u32::try_from(x).map_err(|_| negative())?);
+                }
+            }
+            DecodingResult::F16(_) | DecodingResult::F32(_) | DecodingResult::F64(_) => {
+                return Err(Error::invalid(
+                    path.display().to_string(),
+                    "expected an integer label image, found floating-point pixels",
+                ))
+            }
+            DecodingResult::U64(_) | DecodingResult::I64(_) => {
+                return Err(Error::format(
+                    path,
+                    format!("page {page}: 64-bit integer pixels are not supported"),
+                ))
+            }
+        }
+        Ok(())
+    })?;
+    let (shape, calibration) = info.shape(path)?;
+    let data = Array4::from_shape_vec(shape, data).map_err(|e| {
+        Error::format(
+            path,
+            format!("pixel data does not fill shape {shape:?}: {e}"),
+        )
+    })?;
+    Ok(Hyperstack::new(data, calibration))
+}
+
+/// Elements of a decoded page.
+fn decoded_len(r: &DecodingResult) -> usize {
+    match r {
+        DecodingResult::U8(v) => v.len(),
+        DecodingResult::U16(v) => v.len(),
+        DecodingResult::U32(v) => v.len(),
+        DecodingResult::U64(v) => v.len(),
+        DecodingResult::I8(v) => v.len(),
+        DecodingResult::I16(v) => v.len(),
+        DecodingResult::I32(v) => v.len(),
+        DecodingResult::I64(v) => v.len(),
+        DecodingResult::F16(v) => v.len(),
+        DecodingResult::F32(v) => v.len(),
+        DecodingResult::F64(v) => v.len(),
+    }
+}
+
+/// Grows `v` by `extra` elements without aborting when memory runs out.
+fn reserve<T>(v: &mut Vec<T>, extra: usize, path: &Path) -> Result<()> {
+    v.try_reserve(extra).map_err(|_| {
+        Error::out_of_memory(format!(
+            "{extra} more pixels of the stack {}",
+            path.display()
+        ))
+    })
 }
 
 /// Reads every page of the TIFF at `path` into a (t, z, y, x) hyperstack.
@@ -41,8 +151,74 @@ pub fn read_hyperstack(path: &Path) -> Result<AnyStack> {
 /// Uncompressed, LZW, Deflate and PackBits files are read. Calibration: x/y pixel size from
 /// the resolution tags in the description's `unit` (or the tag's cm/inch unit); z from
 /// `spacing` (or SCIFIO `scales`); `voxel_um` is `None` unless all three are known (a single
-/// slice takes z = x). Errors name the file and the problem; nothing panics on bad input.
+/// slice takes z = x). Errors name the file and the problem; nothing panics or aborts on bad
+/// input (sizes are checked against `limits` before memory is reserved, and memory is
+/// reserved fallibly).
 pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<AnyStack> {
+    let mut pages: Option<Pages> = None;
+    let info = read_pages(path, limits, 0, &mut |page, image| {
+        match pages.as_mut() {
+            None => pages = Some(Pages::from(image)),
+            Some(p) => p.push(image, path).map_err(|e| match e {
+                Some(e) => e,
+                None => Error::format(
+                    path,
+                    format!("page {page} has a different sample type than page 0"),
+                ),
+            })?,
+        }
+        Ok(())
+    })?;
+    let pages = pages.ok_or_else(|| Error::format(path, "holds no image"))?;
+    let (shape, calibration) = info.shape(path)?;
+    pages.into_stack(shape, calibration, path)
+}
+
+/// What a file's pages are, before they are shaped into (t, z, y, x).
+struct PageInfo {
+    width: u32,
+    height: u32,
+    count: usize,
+    description: String,
+    ij: Option<Description>,
+    x_res: Option<f64>,
+    y_res: Option<f64>,
+    res_unit: u16,
+}
+
+impl PageInfo {
+    fn shape(&self, path: &Path) -> Result<((usize, usize, usize, usize), Calibration)> {
+        let (frames, slices) = split_pages(
+            path,
+            self.count,
+            self.ij.as_ref(),
+            &self.description,
+            self.height,
+            self.width,
+        )?;
+        let calibration = calibration(
+            self.ij.as_ref(),
+            self.x_res,
+            self.y_res,
+            self.res_unit,
+            slices,
+        );
+        Ok((
+            (frames, slices, self.height as usize, self.width as usize),
+            calibration,
+        ))
+    }
+}
+
+/// Decodes the pages of `path` one at a time into `sink` (page index, pixels). Sizes are
+/// checked against `limits` first, counting `out_bytes` bytes per pixel in memory (0: the
+/// stored sample size).
+fn read_pages(
+    path: &Path,
+    limits: &ReadLimits,
+    out_bytes: u64,
+    sink: &mut dyn FnMut(usize, DecodingResult) -> Result<()>,
+) -> Result<PageInfo> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let bad = |msg: String| Error::format(path, msg);
     let mut dec = Decoder::new(BufReader::new(file))
@@ -58,6 +234,11 @@ pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<A
             )))
         }
     }
+    let pixel_bytes = if out_bytes > 0 {
+        out_bytes
+    } else {
+        bytes_of(colortype)
+    };
     let description = dec
         .get_tag_ascii_string(Tag::ImageDescription)
         .ok()
@@ -65,7 +246,13 @@ pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<A
     let ij = Description::parse(&description);
     let plane = width as u64 * height as u64;
     if let Some(declared) = ij.as_ref().and_then(|d| d.images) {
-        check_size(path, declared as u64 * plane * bytes_of(colortype), limits)?;
+        check_size(
+            path,
+            (declared as u64)
+                .saturating_mul(plane)
+                .saturating_mul(pixel_bytes),
+            limits,
+        )?;
     }
     let x_res = rational(dec.find_tag(Tag::XResolution).ok().flatten());
     let y_res = rational(dec.find_tag(Tag::YResolution).ok().flatten());
@@ -74,8 +261,6 @@ pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<A
         .ok()
         .flatten()
         .unwrap_or(2);
-
-    let mut pages: Option<Pages> = None;
     let mut count = 0usize;
     loop {
         let dims = dec.dimensions().map_err(|e| tiff_error(path, e))?;
@@ -93,32 +278,31 @@ pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<A
         }
         check_size(
             path,
-            (count as u64 + 1) * plane * bytes_of(colortype),
+            (count as u64 + 1)
+                .saturating_mul(plane)
+                .saturating_mul(pixel_bytes),
             limits,
         )?;
         let image = dec
             .read_image()
             .map_err(|e| tiff_error(path, e).with_context(&format!("page {count}")))?;
-        match pages.as_mut() {
-            None => pages = Some(Pages::from(image)),
-            Some(p) => p.push(image).map_err(|()| {
-                bad(format!(
-                    "page {count} has a different sample type than page 0"
-                ))
-            })?,
-        }
+        sink(count, image)?;
         count += 1;
         if !dec.more_images() {
             break;
         }
         dec.next_image().map_err(|e| tiff_error(path, e))?;
     }
-    let pages = pages.expect("a TIFF has at least one page");
-
-    let (frames, slices) = split_pages(path, count, ij.as_ref(), &description, height, width)?;
-    let calibration = calibration(ij.as_ref(), x_res, y_res, res_unit, slices);
-    let shape = (frames, slices, height as usize, width as usize);
-    pages.into_stack(shape, calibration, path)
+    Ok(PageInfo {
+        width,
+        height,
+        count,
+        description,
+        ij,
+        x_res,
+        y_res,
+        res_unit,
+    })
 }
 
 fn decoder_limits(limits: &ReadLimits) -> Limits {
@@ -323,14 +507,16 @@ impl From<DecodingResult> for Pages {
 macro_rules! pages_dispatch {
     ($($v:ident),*) => {
         impl Pages {
-            fn push(&mut self, r: DecodingResult) -> std::result::Result<(), ()> {
+            /// Appends a page; `Err(None)` when its sample type differs from the first.
+            fn push(&mut self, r: DecodingResult, path: &Path) -> std::result::Result<(), Option<Error>> {
                 match (self, r) {
                     $((Pages::$v(acc), DecodingResult::$v(v)) => {
+                        reserve(acc, v.len(), path).map_err(Some)?;
                         acc.extend_from_slice(&v);
                         Ok(())
                     })*
                     (Pages::Unsupported(_), _) => Ok(()),
-                    _ => Err(()),
+                    _ => Err(None),
                 }
             }
 

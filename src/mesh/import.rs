@@ -9,17 +9,37 @@ use std::path::Path;
 
 /// Reads a mesh file, choosing the format by its extension (.ply, .obj, .stl).
 pub fn read_mesh(path: &Path) -> Result<Mesh> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let bad = |m: &str| Error::format(path, m.to_string());
-    let mesh = match ext.as_str() {
-        "ply" => read_ply(&bytes).map_err(|m| bad(&m))?,
-        "obj" => read_obj(&String::from_utf8_lossy(&bytes)).map_err(|m| bad(&m))?,
-        "stl" => read_stl(&bytes).map_err(|m| bad(&m))?,
-        _ => return Err(bad("not a mesh file: use .ply, .obj or .stl")),
+    if !["ply", "obj", "stl"].contains(&ext.as_str()) {
+        return Err(bad("not a mesh file: use .ply, .obj or .stl"));
+    }
+    // The parsed mesh takes at most a few times the file's size; refuse files larger than
+    // the reading limit before reading them.
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .len();
+    let limit = crate::io::ReadLimits::default().max_bytes / 4;
+    if size > limit {
+        return Err(bad(&format!(
+            "{size} bytes exceeds the mesh reading limit of {limit} bytes"
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    mesh_from_bytes(&bytes, &ext).map_err(|m| bad(&m))
+}
+
+/// Parses a mesh held in memory; `ext` is `ply`, `obj` or `stl`. Errors are messages
+/// without the file name. Never panics, whatever the bytes.
+pub fn mesh_from_bytes(bytes: &[u8], ext: &str) -> std::result::Result<Mesh, String> {
+    let mesh = match ext {
+        "ply" => read_ply(bytes)?,
+        "obj" => read_obj(&String::from_utf8_lossy(bytes))?,
+        "stl" => read_stl(bytes)?,
+        _ => return Err("not a mesh file: use .ply, .obj or .stl".into()),
     };
     if let Some(f) = mesh
         .faces
@@ -27,10 +47,10 @@ pub fn read_mesh(path: &Path) -> Result<Mesh> {
         .flatten()
         .find(|&&i| i as usize >= mesh.vertices.len())
     {
-        return Err(bad(&format!(
+        return Err(format!(
             "face index {f} exceeds the {} vertices",
             mesh.vertices.len()
-        )));
+        ));
     }
     Ok(mesh)
 }
@@ -99,18 +119,27 @@ fn read_ply(bytes: &[u8]) -> std::result::Result<Mesh, String> {
             other => return Err(format!("unsupported PLY type {other}")),
         })
     };
-    let mut vertices = Vec::with_capacity(nv);
-    let mut faces = Vec::with_capacity(nf);
+    // Counts come from the header: reserve no more than the bytes could hold.
+    let mut vertices = Vec::with_capacity(nv.min(bytes.len() - end));
+    let mut faces = Vec::with_capacity(nf.min(bytes.len() - end));
+    let need = ix.max(iy).max(iz);
     if ascii {
         let body = String::from_utf8_lossy(&bytes[end..]);
         let mut rows = body.lines();
-        for _ in 0..nv {
+        for k in 0..nv {
             let v: Vec<f32> = rows
                 .next()
                 .ok_or("PLY ends early")?
                 .split_whitespace()
                 .map(|x| x.parse().unwrap_or(f32::NAN))
                 .collect();
+            if v.len() <= need {
+                return Err(format!(
+                    "vertex row {k} holds {} values, fewer than its {} properties",
+                    v.len(),
+                    vprops.len()
+                ));
+            }
             vertices.push([v[ix], v[iy], v[iz]]);
         }
         for _ in 0..nf {
@@ -134,10 +163,10 @@ fn read_ply(bytes: &[u8]) -> std::result::Result<Mesh, String> {
             "uchar" | "uint8" => b[0] as f64,
             "short" | "int16" => i16::from_le_bytes([b[0], b[1]]) as f64,
             "ushort" | "uint16" => u16::from_le_bytes([b[0], b[1]]) as f64,
-            "int" | "int32" => i32::from_le_bytes(b.try_into().unwrap()) as f64,
-            "uint" | "uint32" => u32::from_le_bytes(b.try_into().unwrap()) as f64,
-            "float" | "float32" => f32::from_le_bytes(b.try_into().unwrap()) as f64,
-            _ => f64::from_le_bytes(b.try_into().unwrap()),
+            "int" | "int32" => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            "uint" | "uint32" => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            "float" | "float32" => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+            _ => f64::from_le_bytes(std::array::from_fn(|k| b[k])),
         })
     };
     let mut at = end;
@@ -151,14 +180,18 @@ fn read_ply(bytes: &[u8]) -> std::result::Result<Mesh, String> {
     }
     let (ct, it) = (&face_types.0, &face_types.1);
     for _ in 0..nf {
-        let n = read(at, ct)? as usize;
+        let n = read(at, ct)?;
         at += size(ct)?;
-        if n != 3 {
+        if n != 3.0 {
             return Err("only triangle faces are supported".into());
         }
         let mut f = [0u32; 3];
         for v in &mut f {
-            *v = read(at, it)? as u32;
+            let i = read(at, it)?;
+            if !(0.0..u32::MAX as f64).contains(&i) {
+                return Err(format!("face index {i} is not a vertex index"));
+            }
+            *v = i as u32;
             at += size(it)?;
         }
         faces.push(f);
@@ -187,11 +220,13 @@ fn read_obj(text: &str) -> std::result::Result<Mesh, String> {
                         .unwrap_or("")
                         .parse()
                         .map_err(|_| format!("line {}: bad face", n + 1))?;
-                    f[k] = if i > 0 {
-                        (i - 1) as u32
+                    let index = if i > 0 {
+                        i - 1
                     } else {
-                        (vertices.len() as i64 + i) as u32
+                        vertices.len() as i64 + i
                     };
+                    f[k] = u32::try_from(index)
+                        .map_err(|_| format!("line {}: face index {i} is out of range", n + 1))?;
                 }
                 faces.push(f);
             }
@@ -205,9 +240,9 @@ fn read_obj(text: &str) -> std::result::Result<Mesh, String> {
 fn read_stl(bytes: &[u8]) -> std::result::Result<Mesh, String> {
     let n = bytes
         .get(80..84)
-        .map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .ok_or("not a binary STL file")?;
-    if bytes.len() != 84 + 50 * n {
+    if Some(bytes.len()) != n.checked_mul(50).and_then(|b| b.checked_add(84)) {
         return Err(format!(
             "not a complete binary STL file ({} bytes for {n} triangles; ASCII STL is not read)",
             bytes.len()
@@ -221,7 +256,7 @@ fn read_stl(bytes: &[u8]) -> std::result::Result<Mesh, String> {
         for (k, fk) in f.iter_mut().enumerate() {
             let p: [f32; 3] = std::array::from_fn(|c| {
                 let at = 12 + 12 * k + 4 * c;
-                f32::from_le_bytes(rec[at..at + 4].try_into().unwrap())
+                f32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]])
             });
             let key = p.map(f32::to_bits);
             *fk = *index.entry(key).or_insert_with(|| {

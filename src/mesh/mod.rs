@@ -12,7 +12,7 @@ mod measure;
 mod surface;
 
 pub use export::{write_mesh, MeshFormat};
-pub use import::read_mesh;
+pub use import::{mesh_from_bytes, read_mesh};
 pub use marching::marching_cubes;
 pub use measure::Topology;
 pub use surface::{mask_field, mesh_mask, mesh_sdf, MASK_SMOOTHING_VOXELS};

@@ -38,11 +38,28 @@ pub fn mask_field(mask: ArrayView3<bool>, voxel: VoxelSize) -> (Array3<f32>, [us
     (field, pad)
 }
 
+/// 0.5 minus the mask, padded by `pad` voxels of background per axis (z, y, x).
+fn mask_field_unsmoothed(mask: ArrayView3<bool>, pad: [usize; 3]) -> (Array3<f32>, [usize; 3]) {
+    let (nz, ny, nx) = mask.dim();
+    let mut field =
+        Array3::<f32>::from_elem((nz + 2 * pad[0], ny + 2 * pad[1], nx + 2 * pad[2]), 0.5);
+    field
+        .slice_mut(s![
+            pad[0]..pad[0] + nz,
+            pad[1]..pad[1] + ny,
+            pad[2]..pad[2] + nx
+        ])
+        .zip_mut_with(&mask, |d, &m| *d = if m { -0.5 } else { 0.5 });
+    (field, pad)
+}
+
 /// Closed mesh of a binary mask ([z, y, x]) with voxel size `voxel`: the 0.5 level of the
 /// smoothed mask (see [`mask_field`]), in the mask's own coordinates. Only the mask's
 /// bounding box is smoothed and meshed (the padding keeps the result that of the whole
 /// volume), so one cell of a large label frame costs what its size costs. An empty mask
-/// gives an empty mesh.
+/// gives an empty mesh. Objects too thin for the smoothed field to reach 0.5 anywhere (a
+/// single voxel, a one-voxel-thick sheet or line) are meshed on the unsmoothed voxels
+/// instead: a closed staircase surface whose area is overestimated, but never nothing.
 pub fn mesh_mask(mask: ArrayView3<bool>, voxel: VoxelSize) -> Result<Mesh> {
     voxel.validate("voxel size")?;
     let Some((lo, hi)) = bounding_box(mask) else {
@@ -51,6 +68,10 @@ pub fn mesh_mask(mask: ArrayView3<bool>, voxel: VoxelSize) -> Result<Mesh> {
     let crop = mask.slice(s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
     let (field, pad) = mask_field(crop, voxel);
     let mut mesh = marching_cubes(field.view(), [voxel.z, voxel.y, voxel.x], 0.0)?;
+    if mesh.faces.is_empty() {
+        let (field, _) = mask_field_unsmoothed(crop, pad);
+        mesh = marching_cubes(field.view(), [voxel.z, voxel.y, voxel.x], 0.0)?;
+    }
     mesh.translate([
         (lo[2] as f64 - pad[2] as f64) * voxel.x,
         (lo[1] as f64 - pad[1] as f64) * voxel.y,

@@ -22,6 +22,42 @@ pub const MODEL_VERSION: u32 = 1;
 /// the sequence descriptions.
 const MAX_HEADER: u64 = 64 << 20;
 
+/// The tensors a model of `config` must hold, by name, with their shapes; the number of
+/// codes comes from the file's `codes` tensor, which must be [n >= 1, code_size].
+fn expected_shapes(
+    config: &ArchConfig,
+    st: &SafeTensors<'_>,
+) -> std::result::Result<BTreeMap<String, Vec<usize>>, String> {
+    let codes = st
+        .tensor("codes")
+        .map_err(|_| "no `codes` tensor".to_string())?;
+    let n = match codes.shape() {
+        [n, c] if *n >= 1 && *c == config.code_size => *n,
+        other => {
+            return Err(format!(
+                "tensor codes has shape {other:?}, expected [sequences >= 1, {}]",
+                config.code_size
+            ))
+        }
+    };
+    let mut out = BTreeMap::new();
+    for l in 0..config.layers {
+        let (fan_in, width) = config.layer_shape(l);
+        out.insert(format!("lin{l}.weight"), vec![width, fan_in]);
+        out.insert(format!("lin{l}.bias"), vec![width]);
+    }
+    out.insert("codes".into(), vec![n, config.code_size]);
+    if config.learned_rotation {
+        out.insert("rotations".into(), vec![n, 3]);
+    }
+    for name in out.keys() {
+        if st.tensor(name).is_err() {
+            return Err(format!("missing tensor {name}"));
+        }
+    }
+    Ok(out)
+}
+
 /// What the model knows of one training sequence (absent for imported reference models).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainedSequence {
@@ -223,8 +259,18 @@ impl Model {
     /// holds (optimiser state). Corrupt, truncated, foreign or mismatched files are errors
     /// naming the file and the problem.
     pub fn load(path: &Path, device: Device) -> Result<(Model, BTreeMap<String, Tensor>)> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let bad = |m: String| Error::format(path, m);
+        // Everything below is bounded by the file's size, itself bounded here.
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        let limit = crate::io::ReadLimits::default().max_bytes;
+        if size > limit {
+            return Err(bad(format!(
+                "{size} bytes exceeds the reading limit of {limit} bytes"
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| {
             bad(format!(
                 "not a cellsdf model (unreadable safetensors: {e:?}); corrupt or truncated?"
@@ -247,6 +293,9 @@ impl Model {
         meta.config
             .validate()
             .map_err(|e| bad(format!("invalid architecture: {e}")))?;
+        // Check names, shapes and values against the architecture before building anything:
+        // the network is only allocated once the file is known to hold all of it.
+        let expected = expected_shapes(&meta.config, &st).map_err(bad)?;
         let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F32 {
@@ -255,15 +304,33 @@ impl Model {
                     view.dtype()
                 )));
             }
-            let v: &[f32] = bytemuck::try_cast_slice(view.data())
-                .map_err(|_| bad(format!("tensor {name}: misaligned data")))?;
+            if let Some(want) = expected.get(&name) {
+                if view.shape() != want.as_slice() {
+                    return Err(bad(format!(
+                        "tensor {name} has shape {:?}, the architecture needs {want:?}",
+                        view.shape()
+                    )));
+                }
+            }
+            // Copy out of the file: safetensors data need not be 4-byte aligned.
+            let v: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if expected.contains_key(&name) && v.iter().any(|x| !x.is_finite()) {
+                return Err(bad(format!("tensor {name} holds NaN or infinite values")));
+            }
             let shape: Vec<i64> = view.shape().iter().map(|&s| s as i64).collect();
-            tensors.insert(name, tensor_f32(v, &shape, device));
+            tensors.insert(name, tensor_f32(&v, &shape, device));
         }
-        let n_codes = tensors
-            .get("codes")
-            .map(|c| c.size()[0])
-            .ok_or_else(|| bad("no `codes` tensor".into()))?;
+        let n_codes = expected["codes"][0] as i64;
+        if !meta.sequences.is_empty() && meta.sequences.len() as i64 != n_codes {
+            return Err(bad(format!(
+                "the description lists {} sequences but the file holds {n_codes} codes",
+                meta.sequences.len()
+            )));
+        }
         let seqs = meta.sequences.clone();
         let mut model = Model::new(&meta.config, seqs, 0.0, device)?;
         if n_codes != model.codes.size()[0] {

@@ -1,5 +1,8 @@
-//! Latent codes for synthesis: new random codes, learned codes with noise, interpolations.
+//! Latent codes for synthesis: new codes drawn from the learned latent space (fitted
+//! Gaussian or neighbour mixture, see [`super::latent`]), the paper's two protocols
+//! (N(0, sigma^2) and learned codes plus noise), and interpolations.
 
+use super::latent::{FittedGaussian, NeighbourMixture};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use rand::SeedableRng;
@@ -7,14 +10,63 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use tch::Tensor;
 
-/// How new codes are drawn.
+/// How new codes are drawn. Every method also gives each code a scale (micrometres per
+/// model unit) for rendering: drawn together with the code by the fitted methods, the
+/// chosen sequence's by the mixture and around-learned methods, the mean by `Random`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum CodeSource {
-    /// z ~ N(0, sigma^2); `None` takes sigma from the model's learned codes (their standard
-    /// deviation), or 0.1 when it has none.
+    /// z ~ N(0, sigma^2 I), the paper's protocol for C. elegans (sigma 0.1); `None` takes
+    /// sigma from the learned codes (their standard deviation), or 0.1 when it has none.
     Random { sigma: Option<f64> },
-    /// A learned code (chosen at random per sequence) plus N(0, sigma^2) noise (paper: 0.01).
+    /// A learned code (chosen at random per sequence) plus N(0, sigma^2 I) noise, the
+    /// paper's protocol for filopodial cells (0.01).
     AroundLearned { sigma: f64 },
+    /// A Gaussian fitted to the learned codes (mean, covariance within their span, shrunk
+    /// toward isotropy by `shrinkage`; `None`: the Ledoit-Wolf estimate), the log scale of
+    /// each sequence drawn jointly with its code.
+    Fitted { shrinkage: Option<f64> },
+    /// A learned code plus Gaussian noise within the codes' span whose expected length is
+    /// `radius` times the distance to that code's nearest learned neighbour.
+    Neighbours { radius: f64 },
+}
+
+impl Default for CodeSource {
+    /// The method that measured best (docs/results.md, "Plausible new cells").
+    fn default() -> Self {
+        CodeSource::Fitted { shrinkage: None }
+    }
+}
+
+impl CodeSource {
+    /// Parses a command-line method: `fitted`, `neighbours`, `normal`, `around-learned`,
+    /// with `param` its number (shrinkage, radius, sigma, sigma; `None`: the default).
+    pub fn parse(method: &str, param: Option<f64>) -> Result<CodeSource> {
+        let check = |name: &str, v: f64, lo: f64, hi: f64| {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(Error::invalid(name, format!("{v} is outside {lo} to {hi}")))
+            }
+        };
+        match method {
+            "fitted" => Ok(CodeSource::Fitted {
+                shrinkage: param.map(|v| check("shrinkage", v, 0.0, 1.0)).transpose()?,
+            }),
+            "neighbours" | "neighbors" => Ok(CodeSource::Neighbours {
+                radius: check("radius", param.unwrap_or(0.5), 0.0, 100.0)?,
+            }),
+            "normal" => Ok(CodeSource::Random {
+                sigma: param.map(|v| check("sigma", v, 1e-9, 100.0)).transpose()?,
+            }),
+            "around-learned" => Ok(CodeSource::AroundLearned {
+                sigma: check("sigma", param.unwrap_or(0.01), 0.0, 100.0)?,
+            }),
+            other => Err(Error::invalid(
+                "codes",
+                format!("{other:?} is not fitted, neighbours, normal or around-learned"),
+            )),
+        }
+    }
 }
 
 /// One drawn code and where it came from.
@@ -24,6 +76,59 @@ pub struct DrawnCode {
     /// Training sequence it was drawn around, if any.
     pub around: Option<usize>,
     pub seed: u64,
+    /// Micrometres per model unit to render it at.
+    pub scale_um: f64,
+}
+
+/// The learned codes as rows, the weight of the appended log-scale column (`None` when the
+/// scales are all equal and no column is appended), and each sequence's scale.
+type AugmentedCodes = (Vec<Vec<f64>>, Option<f64>, Vec<f64>);
+
+/// The learned codes as rows, with each sequence's log scale appended as one more column
+/// (weighted so that its variance equals the mean per-dimension code variance) when the
+/// scales differ; `None` as weight when they do not.
+fn augmented_codes(model: &Model) -> Result<AugmentedCodes> {
+    let n = model.codes.size()[0] as usize;
+    let c = model.meta.config.code_size;
+    let flat = Vec::<f32>::try_from(
+        model
+            .codes
+            .detach()
+            .to_device(tch::Device::Cpu)
+            .flatten(0, -1),
+    )?;
+    let mut rows: Vec<Vec<f64>> = flat
+        .chunks(c)
+        .map(|r| r.iter().map(|&v| v as f64).collect())
+        .collect();
+    let mean_scale = super::training_scale_and_interval(model, 2).0;
+    let scales: Vec<f64> = (0..n)
+        .map(|i| {
+            model
+                .meta
+                .sequences
+                .get(i)
+                .and_then(|s| s.normalisation)
+                .map_or(mean_scale, |s| s.scale_um)
+        })
+        .collect();
+    let logs: Vec<f64> = scales.iter().map(|s| s.ln()).collect();
+    let var = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64
+    };
+    let log_var = var(&logs);
+    let code_var = (0..c)
+        .map(|j| var(&rows.iter().map(|r| r[j]).collect::<Vec<_>>()))
+        .sum::<f64>()
+        / c as f64;
+    let weight = (n >= 2 && log_var > 1e-12 && code_var > 0.0).then(|| (code_var / log_var).sqrt());
+    if let Some(w) = weight {
+        for (r, l) in rows.iter_mut().zip(&logs) {
+            r.push(w * l);
+        }
+    }
+    Ok((rows, weight, scales))
 }
 
 /// `count` codes from `source`; code k uses its own stream seeded by (seed, k).
@@ -35,10 +140,50 @@ pub fn draw_codes(
 ) -> Result<Vec<DrawnCode>> {
     let c = model.meta.config.code_size;
     let n_learned = model.codes.size()[0] as usize;
+    let (rows, weight, scales) = augmented_codes(model)?;
+    let mean_scale = super::training_scale_and_interval(model, 2).0;
+    // Splits an augmented draw into the code and its scale.
+    let split = |v: Vec<f64>, fallback: f64| -> (Vec<f32>, f64) {
+        let scale = match weight {
+            Some(w) => (v[c] / w).exp(),
+            None => fallback,
+        };
+        (v[..c].iter().map(|&x| x as f32).collect(), scale)
+    };
+    let need_learned = |what: &str| {
+        if n_learned < 2 {
+            Err(Error::invalid(
+                "codes",
+                format!("{what} needs a model with at least two learned codes"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let fitted = match source {
+        CodeSource::Fitted { shrinkage } => {
+            need_learned("a fitted distribution")?;
+            Some(FittedGaussian::fit(&rows, shrinkage)?)
+        }
+        _ => None,
+    };
+    let mixture = match source {
+        CodeSource::Neighbours { radius } => {
+            need_learned("the neighbour mixture")?;
+            Some(NeighbourMixture::fit(&rows, radius)?)
+        }
+        _ => None,
+    };
     (0..count)
         .map(|k| {
             let s = crate::phantom::sequence_seed(seed, k);
             let mut rng = ChaCha8Rng::seed_from_u64(s);
+            let drawn = |values, around, scale_um| DrawnCode {
+                values,
+                around,
+                seed: s,
+                scale_um,
+            };
             match source {
                 CodeSource::Random { sigma } => {
                     let sd = sigma.unwrap_or(if model.meta.code_stats.sd > 0.0 {
@@ -48,11 +193,8 @@ pub fn draw_codes(
                     });
                     let dist = Normal::new(0.0, sd)
                         .map_err(|_| Error::invalid("sigma", "must be a positive number"))?;
-                    Ok(DrawnCode {
-                        values: (0..c).map(|_| dist.sample(&mut rng) as f32).collect(),
-                        around: None,
-                        seed: s,
-                    })
+                    let values = (0..c).map(|_| dist.sample(&mut rng) as f32).collect();
+                    Ok(drawn(values, None, mean_scale))
                 }
                 CodeSource::AroundLearned { sigma } => {
                     if n_learned == 0 {
@@ -65,16 +207,22 @@ pub fn draw_codes(
                         Error::invalid("around-learned", "must be a positive number")
                     })?;
                     let i = rand::Rng::random_range(&mut rng, 0..n_learned);
-                    let base = Vec::<f32>::try_from(model.code(i)?.to_device(tch::Device::Cpu))?;
-                    let values = base
+                    let values = rows[i][..c]
                         .iter()
-                        .map(|v| v + dist.sample(&mut rng) as f32)
+                        .map(|v| (v + dist.sample(&mut rng)) as f32)
                         .collect();
-                    Ok(DrawnCode {
-                        values,
-                        around: Some(i),
-                        seed: s,
-                    })
+                    Ok(drawn(values, Some(i), scales[i]))
+                }
+                CodeSource::Fitted { .. } => {
+                    let g = fitted.as_ref().expect("fitted above");
+                    let (values, scale) = split(g.sample(&mut rng), mean_scale);
+                    Ok(drawn(values, None, scale))
+                }
+                CodeSource::Neighbours { .. } => {
+                    let m = mixture.as_ref().expect("fitted above");
+                    let (v, i) = m.sample(&mut rng);
+                    let (values, scale) = split(v, scales[i]);
+                    Ok(drawn(values, Some(i), scale))
                 }
             }
         })

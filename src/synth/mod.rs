@@ -4,6 +4,7 @@
 
 mod codes;
 mod fit;
+pub mod latent;
 mod output;
 mod render;
 

@@ -19,7 +19,8 @@ pub struct SynthOptions {
     pub mode: Evaluation,
     /// Also write the SDF (float32, um).
     pub write_sdf: bool,
-    /// Refuse jobs whose output would need more memory than this (bytes).
+    /// Refuse jobs whose output would need more memory than this (bytes; default: half the
+    /// memory available, at most 16 GiB).
     pub max_bytes: u64,
 }
 
@@ -31,7 +32,7 @@ impl Default for SynthOptions {
             voxel_um: None,
             mode: Evaluation::adaptive(),
             write_sdf: false,
-            max_bytes: 8 << 30,
+            max_bytes: crate::io::ReadLimits::default().max_bytes,
         }
     }
 }

@@ -6,12 +6,9 @@ mod adam;
 
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
-use crate::model::{
-    evaluate_points, jaccard, rotate_coords, ArchConfig, Model, TrainedSequence, TrainingRecord,
-};
+use crate::model::{rotate_coords, ArchConfig, Model, TrainedSequence, TrainingRecord};
 use crate::progress::{check, Progress};
 use adam::{Adam, Param};
-use ndarray::Array3;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -354,38 +351,4 @@ fn frame_points(
     let flat: Vec<f32> = rows.iter().copied().collect();
     let t = Tensor::from_slice(&flat).reshape([n, 5]).to_device(device);
     Ok((t.narrow(1, 0, 4), t.select(1, 4)))
-}
-
-/// Reconstruction Jaccard index of every training frame: the model's mask (sdf <= 0) with
-/// the sequence's learned code against the dataset's stored grid mask, on that grid.
-pub fn reconstruction_ji(model: &Model, data: &Dataset) -> Result<Vec<f64>> {
-    let n = data.meta.grid;
-    if n == 0 {
-        return Err(Error::invalid(
-            "data",
-            "the dataset stores no grids to compare with (prepared with --grid 0)",
-        ));
-    }
-    let node = |k: usize| -1.0 + 2.0 * k as f32 / (n - 1) as f32;
-    let mut out = Vec::new();
-    for (i, s) in data.meta.sequences.iter().enumerate() {
-        let code = model.code(i)?;
-        for (k, f) in s.frames.iter().enumerate() {
-            let mut pts = Vec::with_capacity(n * n * n);
-            for z in 0..n {
-                for y in 0..n {
-                    for x in 0..n {
-                        pts.push([node(x), node(y), node(z), f.t as f32]);
-                    }
-                }
-            }
-            let v = evaluate_points(model, &code, model.rotation(i).as_ref(), &pts, 1 << 16)?;
-            let pred = Array3::from_shape_vec((n, n, n), v).expect("n^3");
-            out.push(jaccard(
-                pred.view(),
-                data.grid(s.first_row + k).expect("grid"),
-            ));
-        }
-    }
-    Ok(out)
 }

@@ -4,6 +4,6 @@ mod bbox;
 mod components;
 mod smooth;
 
-pub use bbox::bounding_box;
+pub use bbox::{bounding_box, label_boxes, label_mask, BoundingBox};
 pub use components::{label_components, Connectivity};
 pub use smooth::gaussian;

@@ -119,7 +119,7 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_model_sequence_info(NULL, 0, NULL), CSDF_STATUS_INVALID_ARGUMENT, "info_out");
     EXPECT_STATUS(csdf_model_get_code(NULL, 0, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
     EXPECT_STATUS(csdf_model_set_code(NULL, 0, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
-    EXPECT_STATUS(csdf_codes_sample(NULL, 1, 0.1, 0, 1, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    EXPECT_STATUS(csdf_codes_sample(NULL, 1, 0.1, 0, 1, code, 4, NULL), CSDF_STATUS_INVALID_ARGUMENT, "model");
     EXPECT_STATUS(csdf_codes_interpolate(NULL, 0, 1, 2, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
     EXPECT_STATUS(csdf_fit_code(NULL, "m.tif", NULL, 0, NULL, NULL, code, 4), CSDF_STATUS_INVALID_ARGUMENT, "model");
     EXPECT_STATUS(csdf_infer(NULL, code, 4, &t, 1, size, v, 0, CSDF_EVAL_DENSE, NULL, NULL, &grid), CSDF_STATUS_INVALID_ARGUMENT, "model");
@@ -143,6 +143,13 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_stack_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
     EXPECT_STATUS(csdf_stack_write("x.tif", 9, mask, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "dtype");
     EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, NULL, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "data");
+    /* Sizes that would read far beyond the buffer (or wrap) are refused before it is touched. */
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, (size_t)1 << 62, 1, 1, 1, v, 0),
+                  CSDF_STATUS_INVALID_ARGUMENT, "4 GiB");
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U32, mask, (size_t)1 << 31, 2, 2, 2, v, 0),
+                  CSDF_STATUS_INVALID_ARGUMENT, "4 GiB");
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, SIZE_MAX, 2, 2, 2, v, 0),
+                  CSDF_STATUS_INVALID_ARGUMENT, "stack size");
     EXPECT_STATUS(csdf_dataset_open(in_dir(dir, "nothing"), &data), CSDF_STATUS_IO, "nothing");
     EXPECT_STATUS(csdf_dataset_prepare(NULL, 0, "out", NULL, NULL, NULL, &data), CSDF_STATUS_INVALID_ARGUMENT, "n_inputs");
     EXPECT_STATUS(csdf_dataset_size(NULL, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "sequences_out");
@@ -278,13 +285,22 @@ static void test_workflow(const char *dir) {
     EXPECT_STATUS(csdf_model_get_code(model, 0, code, c + 1), CSDF_STATUS_INVALID_ARGUMENT, "len");
     OK(csdf_codes_interpolate(model, 0, 1, 3, codes, 3 * c));
     CHECK(memcmp(codes, code, c * sizeof(float)) == 0, "interpolation starts at code 0");
-    OK(csdf_codes_sample(model, 3, 0.0, 0, 7, codes, 3 * c));
+    OK(csdf_codes_sample(model, 3, 0.0, CSDF_CODES_NORMAL, 7, codes, 3 * c, NULL));
     float again[3 * 64];
+    double scales[3] = {0, 0, 0};
     if (c <= 64) {
-        OK(csdf_codes_sample(model, 3, 0.0, 0, 7, again, 3 * c));
+        OK(csdf_codes_sample(model, 3, 0.0, CSDF_CODES_NORMAL, 7, again, 3 * c, NULL));
         CHECK(memcmp(codes, again, 3 * c * sizeof(float)) == 0, "seeded codes repeat");
+        OK(csdf_codes_sample(model, 3, -1.0, CSDF_CODES_FITTED, 7, again, 3 * c, scales));
+        CHECK(scales[0] > 0 && scales[1] > 0 && scales[2] > 0, "fitted codes come with scales");
+        OK(csdf_codes_sample(model, 3, 0.5, CSDF_CODES_NEIGHBOURS, 7, again, 3 * c, scales));
     }
-    EXPECT_STATUS(csdf_codes_sample(model, 1, 0.01, 3, 7, codes, c), CSDF_STATUS_INVALID_ARGUMENT, "around_learned");
+    EXPECT_STATUS(csdf_codes_sample(model, 1, 0.01, 4, 7, codes, c, NULL), CSDF_STATUS_INVALID_ARGUMENT, "method");
+    /* count x code size that wraps around size_t is refused, not truncated. */
+    EXPECT_STATUS(csdf_codes_sample(model, SIZE_MAX / 2 + 2, 0.0, 0, 7, codes, c, NULL),
+                  CSDF_STATUS_INVALID_ARGUMENT, "overflow");
+    EXPECT_STATUS(csdf_codes_interpolate(model, 0, 1, SIZE_MAX / 2 + 2, codes, c),
+                  CSDF_STATUS_INVALID_ARGUMENT, "overflow");
 
     /* Inference: dense and adaptive masks agree; NaN times and huge grids are refused. */
     double times[3] = {-1.0, 0.0, 1.0};

@@ -12,7 +12,7 @@ from pathlib import Path
 ABI_MAJOR = 0
 
 STATUS_OK, STATUS_INVALID_ARGUMENT, STATUS_IO, STATUS_FORMAT = 0, 1, 2, 3
-STATUS_CANCELLED, STATUS_TORCH, STATUS_PANIC = 4, 5, 6
+STATUS_CANCELLED, STATUS_TORCH, STATUS_PANIC, STATUS_OUT_OF_MEMORY = 4, 5, 6, 7
 DEVICE_AUTO, DEVICE_CPU, DEVICE_CUDA = 0, 1, 2
 EVAL_DENSE, EVAL_ADAPTIVE = 0, 1
 GRID_MASK, GRID_SDF = 0, 1
@@ -82,7 +82,7 @@ SIGNATURES = {
     "csdf_model_info_get": (S, [H, POINTER(ModelInfo)]),
     "csdf_model_get_code": (S, [H, c_size_t, F32P, c_size_t]),
     "csdf_model_set_code": (S, [H, c_size_t, F32P, c_size_t]),
-    "csdf_codes_sample": (S, [H, c_size_t, c_double, c_int32, c_uint64, F32P, c_size_t]),
+    "csdf_codes_sample": (S, [H, c_size_t, c_double, c_int32, c_uint64, F32P, c_size_t, F64P]),
     "csdf_codes_interpolate": (S, [H, c_size_t, c_size_t, c_size_t, F32P, c_size_t]),
     "csdf_fit_code": (S, [H, c_char_p, F64P, c_size_t, PROGRESS_FN, c_void_p, F32P, c_size_t]),
     "csdf_prepare_options_default": (PrepareOptions, []),

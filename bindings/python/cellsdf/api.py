@@ -142,13 +142,22 @@ class Model(_Handle):
         _check(LIB.csdf_model_get_code(self.ptr, i, c.ctypes.data_as(_lib.F32P), c.size))
         return c
 
-    def sample_codes(self, count, sigma=0.0, around_learned=False, seed=0):
-        """(count, code_size) new codes: N(0, sigma^2) (sigma <= 0: the learned codes' sd),
-        or learned codes plus N(0, sigma^2) noise."""
+    #: Ways to draw new codes (`csdf_codes_sample`'s methods).
+    CODE_METHODS = {"normal": 0, "around-learned": 1, "fitted": 2, "neighbours": 3}
+
+    def sample_codes(self, count, method="fitted", param=None, seed=0):
+        """`count` new codes drawn by `method` (see CODE_METHODS and the C API's
+        csdf_codes_sample; `param` None: the method's default). Returns (codes
+        (count, code_size) float32, scales (count,) micrometres per model unit)."""
+        if method not in self.CODE_METHODS:
+            raise ValueError(f"method must be one of {sorted(self.CODE_METHODS)}, got {method!r}")
         c = np.empty((count, self.code_size), np.float32)
-        _check(LIB.csdf_codes_sample(self.ptr, count, sigma, int(around_learned), seed,
-                                     c.ctypes.data_as(_lib.F32P), c.size))
-        return c
+        scales = np.empty(count, np.float64)
+        _check(LIB.csdf_codes_sample(self.ptr, count, -1.0 if param is None else float(param),
+                                     self.CODE_METHODS[method], seed,
+                                     c.ctypes.data_as(_lib.F32P), c.size,
+                                     scales.ctypes.data_as(_lib.F64P)))
+        return c, scales
 
     def interpolate(self, i, j, steps):
         c = np.empty((steps, self.code_size), np.float32)

@@ -19,9 +19,12 @@ def model():
 
 
 def test_inference_masks_meshes(model):
-    code = model.sample_codes(1, seed=4)[0]
-    assert code.shape == (model.code_size,)
-    np.testing.assert_array_equal(code, model.sample_codes(1, seed=4)[0])
+    codes, scales = model.sample_codes(1, seed=4)
+    code = codes[0]
+    assert code.shape == (model.code_size,) and scales[0] > 0
+    np.testing.assert_array_equal(code, model.sample_codes(1, seed=4)[0][0])
+    with pytest.raises(ValueError, match="method"):
+        model.sample_codes(1, method="uniform")
     with model.infer(code, [-1.0, 0.0, 1.0], (20, 22, 18), 0.5) as g:
         assert g.shape == (3, 18, 22, 20)
         assert g.voxel_um == (0.5, 0.5, 0.5)

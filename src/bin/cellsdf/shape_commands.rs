@@ -6,9 +6,10 @@ use cellsdf::describe::{
     describe_mesh, describe_stack, evaluate_model, mean_sd, write_report, write_table,
     DescriptorSet, EvaluateOptions, Row,
 };
-use cellsdf::io::{read_hyperstack, AnyStack, OutputDir};
+use cellsdf::io::{read_hyperstack, read_labels, AnyStack, OutputDir};
 use cellsdf::mesh::{mesh_mask, mesh_sdf, read_mesh, write_mesh, MeshFormat};
 use cellsdf::units::parse_voxel_size;
+use cellsdf::volume::{label_boxes, label_mask, BoundingBox};
 use cellsdf::{Error, Result, VoxelSize};
 use ndarray::Axis;
 use std::path::{Path, PathBuf};
@@ -42,36 +43,45 @@ pub fn mesh(
         AnyStack::F32(h) => Err(h),
         other => Ok(other.into_labels(&input.display().to_string())?),
     };
-    let items: Vec<(usize, Option<u32>)> = match &labels {
+    // (frame, label and its bounding box; None for SDF frames).
+    let items: Vec<(usize, Option<(u32, BoundingBox)>)> = match &labels {
         Err(_) => (0..frames).map(|t| (t, None)).collect(),
         Ok(l) => {
-            let binary = l.data.iter().all(|&v| v <= 1);
             let mut items = Vec::new();
             for (t, frame) in l.data.axis_iter(Axis(0)).enumerate() {
-                let mut ids: Vec<u32> = frame.iter().copied().filter(|&v| v != 0).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                items.extend(ids.into_iter().map(|id| (t, (!binary).then_some(id))));
+                items.extend(label_boxes(frame).into_iter().map(|b| (t, Some(b))));
             }
             items
         }
     };
-    let name = |t: usize, id: Option<u32>| match id {
-        None => format!("{stem}_t{t:03}.{ext}"),
-        Some(id) => format!("{stem}_t{t:03}_label{id}.{ext}"),
+    let binary = labels
+        .as_ref()
+        .is_ok_and(|l| l.data.iter().all(|&v| v <= 1));
+    let name = |t: usize, id: Option<(u32, BoundingBox)>| match id {
+        Some((id, _)) if !binary => format!("{stem}_t{t:03}_label{id}.{ext}"),
+        _ => format!("{stem}_t{t:03}.{ext}"),
     };
     let names: Vec<String> = items.iter().map(|&(t, id)| name(t, id)).collect();
     out_dir.claim(&names)?;
     let written = with_progress(quiet, "mesh", false, |report| {
         let mut written = Vec::new();
         for (k, &(t, id)) in items.iter().enumerate() {
-            let mesh = match &labels {
-                Err(h) => mesh_sdf(h.data.index_axis(Axis(0), t), voxel, level.unwrap_or(0.0))?,
-                Ok(l) => {
+            let mesh = match (&labels, id) {
+                (Ok(l), Some((label, bbox))) => {
                     let frame = l.data.index_axis(Axis(0), t);
-                    let want = id.unwrap_or(1);
-                    mesh_mask(frame.mapv(|v| v == want).view(), voxel)?
+                    let mut m = mesh_mask(label_mask(frame, label, bbox).view(), voxel)?;
+                    let lo = bbox.0;
+                    m.translate([
+                        lo[2] as f64 * voxel.x,
+                        lo[1] as f64 * voxel.y,
+                        lo[0] as f64 * voxel.z,
+                    ]);
+                    m
                 }
+                (Err(h), _) => {
+                    mesh_sdf(h.data.index_axis(Axis(0), t), voxel, level.unwrap_or(0.0))?
+                }
+                (Ok(_), None) => unreachable!("label items carry their box"),
             };
             let path = out_dir.path(&name(t, id));
             write_mesh(&mesh, &path, format)?;
@@ -177,9 +187,8 @@ fn describe_inputs(
                 });
                 continue;
             }
-            let stack = read_hyperstack(f)?;
-            interval = interval.or(stack.calibration().frame_interval_s);
-            let labels = stack.into_labels(&name)?;
+            let labels = read_labels(f)?;
+            interval = interval.or(labels.calibration.frame_interval_s);
             let n = files.len() as f32;
             let part = |fr: f32, s: &str| report.report((i as f32 + fr) / n, s);
             rows.extend(describe_stack(&labels, &name, voxel, &part)?);
@@ -247,22 +256,37 @@ pub fn evaluate(
     model: &Path,
     data: &Path,
     out: &mut OutputDir,
-    count: usize,
-    seed: u64,
+    options: EvaluateOptions,
     device: &str,
     quiet: bool,
 ) -> Result<()> {
     let m = load_model(model, device)?;
     let d = Dataset::open(data)?;
     let summary = with_progress(quiet, "evaluate", false, |report| {
-        evaluate_model(&m, &d, EvaluateOptions { count, seed }, out, report)
+        evaluate_model(&m, &d, options, out, report)
     })?;
     let out = out.dir();
     let (mean, sd) = mean_sd(&summary.reconstruction_ji);
     println!(
-        "reconstruction JI {mean:.3} ± {sd:.3} over {} frames; report: {}",
+        "reconstruction JI {mean:.3} ± {sd:.3} over {} frames",
         summary.reconstruction_ji.len(),
-        out.join("index.html").display()
     );
+    for c in &summary.compared {
+        println!(
+            "{:20} training {:10.3} ± {:8.3}  new {:10.3} ± {:8.3}  KS p = {:.3e}",
+            c.column, c.original.0, c.original.1, c.generated.0, c.generated.1, c.ks.p_value
+        );
+    }
+    println!(
+        "novelty: median nearest-training JI of new sequences {:.3}, of training sequences {:.3}",
+        cellsdf::describe::median(&summary.novelty_generated),
+        cellsdf::describe::median(&summary.novelty_training)
+    );
+    println!(
+        "fragmentation: {:.1} % of new frames have more components than any training frame at that time; {} empty frames",
+        100.0 * summary.extra_components,
+        summary.empty_generated_frames
+    );
+    println!("report: {}", out.join("index.html").display());
     Ok(())
 }

@@ -39,14 +39,19 @@ def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0
     times = np.linspace(-1.0, 1.0, frames) if frames > 1 else np.zeros(1)
     out = []
     with cellsdf.Model.load(model_path) as m:
-        codes = m.sample_codes(count, sigma if sigma > 0 else (0.01 if around_learned else 0.0),
-                               around_learned, seed)
-        for k, code in enumerate(codes):
+        if around_learned:
+            method, param = "around-learned", (sigma if sigma > 0 else None)
+        elif sigma > 0:
+            method, param = "normal", sigma
+        else:
+            method, param = "fitted", None
+        codes, scales = m.sample_codes(count, method, param, seed)
+        for k, (code, scale) in enumerate(zip(codes, scales)):
             def part(fraction, stage, k=k):
                 return progress is None or progress((k + fraction) / count, f"sequence {k + 1}/{count}: {stage}")
 
             with m.infer(code, times, size_xyz, voxel_um if voxel_um > 0 else None,
-                         adaptive=True, progress=part) as g:
+                         adaptive=True, scale_um=float(scale), progress=part) as g:
                 out.append((g.masks(), g.voxel_um, code))
     return out
 

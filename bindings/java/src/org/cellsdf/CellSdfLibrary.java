@@ -20,6 +20,7 @@ public interface CellSdfLibrary extends Library {
     int CSDF_STATUS_CANCELLED = 4;
     int CSDF_STATUS_TORCH = 5;
     int CSDF_STATUS_PANIC = 6;
+    int CSDF_STATUS_OUT_OF_MEMORY = 7;
     int CSDF_ABI_MAJOR = 0;
 
     int CSDF_DEVICE_AUTO = 0;
@@ -27,6 +28,10 @@ public interface CellSdfLibrary extends Library {
     int CSDF_DEVICE_CUDA = 2;
     int CSDF_EVAL_DENSE = 0;
     int CSDF_EVAL_ADAPTIVE = 1;
+    int CSDF_CODES_NORMAL = 0;
+    int CSDF_CODES_AROUND_LEARNED = 1;
+    int CSDF_CODES_FITTED = 2;
+    int CSDF_CODES_NEIGHBOURS = 3;
     int CSDF_GRID_MASK = 0;
     int CSDF_GRID_SDF = 1;
     int CSDF_MESH_PLY_BINARY = 0;
@@ -111,8 +116,8 @@ public interface CellSdfLibrary extends Library {
     void csdf_model_free(Pointer model);
     int csdf_model_info_get(Pointer model, ModelInfo info);
     int csdf_model_get_code(Pointer model, long index, float[] code, long len);
-    int csdf_codes_sample(Pointer model, long count, double sigma, int aroundLearned, long seed,
-        float[] codes, long len);
+    int csdf_codes_sample(Pointer model, long count, double param, int method, long seed,
+        float[] codes, long len, double[] scales);
     int csdf_infer(Pointer model, float[] code, long codeLen, double[] times, long nTimes,
         long[] sizeXyz, double[] voxelUm, double scaleUm, int mode, ProgressFn progress,
         Pointer user, PointerByReference gridOut);

@@ -72,13 +72,18 @@ public final class Model implements AutoCloseable {
         return c;
     }
 
-    /** {@code count} new codes: N(0, sigma^2) (sigma <= 0: the learned codes' sd), or with
-     * {@code aroundLearned} a learned code plus N(0, sigma^2) noise. Seeded. */
-    public float[][] sampleCodes(int count, double sigma, boolean aroundLearned, long seed) {
+    /** {@code count} new codes drawn by {@code method} (CSDF_CODES_NORMAL, _AROUND_LEARNED,
+     * _FITTED or _NEIGHBOURS) with its parameter (negative: the method's default), seeded.
+     * {@code scalesOut} (length {@code count}, or null) receives the scale to render each code
+     * at (micrometres per model unit). */
+    public float[][] sampleCodes(int count, int method, double param, long seed, double[] scalesOut) {
         int c = codeSize();
         float[] flat = new float[count * c];
-        CellSdf.check(CellSdf.lib().csdf_codes_sample(handle(), count, sigma, aroundLearned ? 1 : 0,
-            seed, flat, flat.length));
+        if (scalesOut != null && scalesOut.length != count) {
+            throw new IllegalArgumentException("scalesOut must hold " + count + " values");
+        }
+        CellSdf.check(CellSdf.lib().csdf_codes_sample(handle(), count, param, method, seed, flat,
+            flat.length, scalesOut));
         float[][] out = new float[count][c];
         for (int k = 0; k < count; k++) {
             System.arraycopy(flat, k * c, out[k], 0, c);
@@ -90,10 +95,17 @@ public final class Model implements AutoCloseable {
      * {@code voxelUmXyz} um (null: the cell fills the grid), adaptive or dense. */
     public Grid infer(float[] code, double[] times, long[] sizeXyz, double[] voxelUmXyz,
             boolean adaptive, Progress progress) {
+        return infer(code, times, sizeXyz, voxelUmXyz, 0.0, adaptive, progress);
+    }
+
+    /** As above, rendered at {@code scaleUm} micrometres per model unit (0: the training
+     * sequences' mean), e.g. the scale drawn with the code by {@link #sampleCodes}. */
+    public Grid infer(float[] code, double[] times, long[] sizeXyz, double[] voxelUmXyz,
+            double scaleUm, boolean adaptive, Progress progress) {
         PointerByReference out = new PointerByReference();
         CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
         CellSdf.check(CellSdf.lib().csdf_infer(handle(), code, code.length, times, times.length,
-            sizeXyz, voxelUmXyz, 0.0, adaptive ? CellSdfLibrary.CSDF_EVAL_ADAPTIVE
+            sizeXyz, voxelUmXyz, scaleUm, adaptive ? CellSdfLibrary.CSDF_EVAL_ADAPTIVE
                 : CellSdfLibrary.CSDF_EVAL_DENSE, cb, null, out));
         return new Grid(out.getValue());
     }

@@ -83,8 +83,13 @@ public class Synthesize_Cells implements PlugIn {
         }
         String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
         try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_AUTO)) {
-            float[][] codes = m.sampleCodes(o.sequences, o.aroundLearned && o.sigma <= 0 ? 0.01 : o.sigma,
-                o.aroundLearned, o.seed);
+            // Around learned codes (sigma <= 0: the paper's 0.01), N(0, sigma^2) when a sigma
+            // is given, else the Gaussian fitted to the learned codes (the library's default).
+            int method = o.aroundLearned ? CellSdfLibrary.CSDF_CODES_AROUND_LEARNED
+                : o.sigma > 0 ? CellSdfLibrary.CSDF_CODES_NORMAL : CellSdfLibrary.CSDF_CODES_FITTED;
+            double[] scales = new double[o.sequences];
+            float[][] codes = m.sampleCodes(o.sequences, method, o.sigma > 0 ? o.sigma : -1.0, o.seed,
+                scales);
             double[] times = new double[o.frames];
             for (int i = 0; i < o.frames; i++) {
                 times[i] = o.frames > 1 ? -1.0 + 2.0 * i / (o.frames - 1) : 0.0;
@@ -93,7 +98,7 @@ public class Synthesize_Cells implements PlugIn {
             double[] voxel = o.voxelUm > 0 ? new double[] {o.voxelUm, o.voxelUm, o.voxelUm} : null;
             ImagePlus[] out = new ImagePlus[o.sequences * (o.sdf ? 2 : 1)];
             for (int k = 0; k < o.sequences; k++) {
-                try (Grid g = m.infer(codes[k], times, size, voxel, true, progress)) {
+                try (Grid g = m.infer(codes[k], times, size, voxel, scales[k], true, progress)) {
                     String title = String.format("synth_%03d", k);
                     out[k * (o.sdf ? 2 : 1)] = Images.maskStack(title, g.masks(), g.frames(), g.nz(),
                         g.ny(), g.nx(), g.voxelUm(), o.frameIntervalS);
