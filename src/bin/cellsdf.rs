@@ -722,7 +722,6 @@ fn run(cli: Cli) -> Result<()> {
                 min_length,
                 keep_border,
                 seed,
-                ..PrepareOptions::default()
             };
             let meta = with_progress(cli.quiet, "prepare", false, |report| {
                 prepare(&inputs, &out, &opts, report)
