@@ -103,8 +103,15 @@ fn a_calibration_that_asks_for_a_huge_crop_is_refused_before_allocating() {
             voxel_um: Some(voxel),
             ..PrepareOptions::default()
         };
-        let e =
-            message(prepare(&[file.clone()], &dir.path().join("ds"), &opts, &Silent).unwrap_err());
+        let e = message(
+            prepare(
+                std::slice::from_ref(&file),
+                &dir.path().join("ds"),
+                &opts,
+                &Silent,
+            )
+            .unwrap_err(),
+        );
         assert!(e.contains("voxel"), "{voxel:?}: {e}");
         assert!(!dir.path().join("ds").exists());
     }
