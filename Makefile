@@ -21,7 +21,10 @@ export PIP_NO_CACHE_DIR := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
+FUZZ_SECONDS ?= 600
+
+.PHONY: fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -207,6 +210,23 @@ napari-test: napari-deps c-test python-package
 ## reconstruction JI and evaluation reports (about 45 minutes on 2 cores).
 models: build
 	scripts/make_models.sh models out/models-work
+
+## fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS (default 600) on 2 cores with
+## libFuzzer's 2 GB memory limits, seeded from fuzz/corpus (new inputs go to fuzz/work);
+## crashes land in fuzz/artifacts: copy each to fuzz/regressions/<target>/ (replayed by
+## cargo test) and fix it. Needs the nightly toolchain; installs cargo-fuzz into .cargo-home.
+fuzz: torch-check
+	@[ -x $(CARGO_HOME)/bin/cargo-fuzz ] || cargo install cargo-fuzz --locked --root $(CARGO_HOME)
+	@mkdir -p target/fuzz-logs
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/work/$$t; \
+	  echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  cargo +nightly fuzz run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=30 \
+	    -jobs=2 -workers=2 -print_final_stats=1 > target/fuzz-logs/$$t.log 2>&1 \
+	    || { echo "$$t: fuzzer stopped (crash, oom or timeout): see target/fuzz-logs/$$t.log and fuzz/artifacts/$$t"; exit 1; }; \
+	  grep -h "stat::number_of_executed_units\|stat::peak_rss_mb" fuzz/fuzz-*.log target/fuzz-logs/$$t.log 2>/dev/null | tail -4; \
+	done
 
 ## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,
 ## marching cubes vs scikit-image (prints the ratios).

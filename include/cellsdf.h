@@ -248,6 +248,9 @@ typedef struct csdf_stack_view {
 // A bug inside the library (a Rust panic), caught at the boundary.
 #define CSDF_STATUS_PANIC 6
 
+// Memory for the result could not be reserved (the call changed nothing).
+#define CSDF_STATUS_OUT_OF_MEMORY 7
+
 // Every voxel.
 #define CSDF_EVAL_DENSE 0
 

@@ -9,7 +9,7 @@ mod replace;
 mod source;
 
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
-pub use plan::{PlannedFrame, Skipped};
+pub use plan::{plan, LabelStats, PlanOptions, PlannedFrame, PlannedSequence, Scan, Skipped};
 pub use prepare::{expand_inputs, prepare, PrepareOptions, ScaleMode};
 pub use replace::DATASET_FILES;
-pub use source::{parse_man_track, Source, Track};
+pub use source::{parse_man_track, parse_man_track_text, LabelSource, Source, Track};

@@ -268,6 +268,11 @@ pub fn parse_man_track(path: &Path) -> Result<Vec<Track>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::format(path, "not a text file (invalid UTF-8)"))?;
+    parse_man_track_text(&text, path)
+}
+
+/// Parses the text of a `man_track.txt`; `path` names it in errors.
+pub fn parse_man_track_text(text: &str, path: &Path) -> Result<Vec<Track>> {
     let mut tracks = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {

@@ -19,6 +19,14 @@ mod mesh;
 mod model;
 mod stack;
 
+// The C functions, reachable from Rust too (the fuzz driver calls them as C would).
+pub use self::dataset::*;
+pub use self::grid::*;
+pub use self::measure::*;
+pub use self::mesh::*;
+pub use self::model::*;
+pub use self::stack::*;
+
 use crate::error::Error;
 use crate::progress::Progress;
 use std::cell::{Cell, RefCell};

@@ -19,6 +19,7 @@ pub use npy::{NpyArray, NpyWriter};
 pub use output_dir::{claim_file, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{
-    read_hyperstack, read_hyperstack_with_limits, read_labels, read_labels_with_limits, ReadLimits,
+    read_hyperstack, read_hyperstack_bytes, read_hyperstack_with_limits, read_labels,
+    read_labels_with_limits, ReadLimits,
 };
 pub use tiff_write::write_hyperstack;

@@ -155,8 +155,23 @@ fn reserve<T>(v: &mut Vec<T>, extra: usize, path: &Path) -> Result<()> {
 /// input (sizes are checked against `limits` before memory is reserved, and memory is
 /// reserved fallibly).
 pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<AnyStack> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    hyperstack_from(BufReader::new(file), path, limits)
+}
+
+/// Reads a TIFF held in memory (as [`read_hyperstack_with_limits`]); `name` stands for the
+/// file in errors.
+pub fn read_hyperstack_bytes(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<AnyStack> {
+    hyperstack_from(std::io::Cursor::new(bytes), Path::new(name), limits)
+}
+
+fn hyperstack_from<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    path: &Path,
+    limits: &ReadLimits,
+) -> Result<AnyStack> {
     let mut pages: Option<Pages> = None;
-    let info = read_pages(path, limits, 0, &mut |page, image| {
+    let info = read_pages_from(reader, path, limits, 0, &mut |page, image| {
         match pages.as_mut() {
             None => pages = Some(Pages::from(image)),
             Some(p) => p.push(image, path).map_err(|e| match e {
@@ -220,8 +235,19 @@ fn read_pages(
     sink: &mut dyn FnMut(usize, DecodingResult) -> Result<()>,
 ) -> Result<PageInfo> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    read_pages_from(BufReader::new(file), path, limits, out_bytes, sink)
+}
+
+/// [`read_pages`] from any seekable reader; `path` names it in errors.
+fn read_pages_from<R: std::io::Read + std::io::Seek>(
+    reader: R,
+    path: &Path,
+    limits: &ReadLimits,
+    out_bytes: u64,
+    sink: &mut dyn FnMut(usize, DecodingResult) -> Result<()>,
+) -> Result<PageInfo> {
     let bad = |msg: String| Error::format(path, msg);
-    let mut dec = Decoder::new(BufReader::new(file))
+    let mut dec = Decoder::new(reader)
         .map_err(|e| tiff_error(path, e))?
         .with_limits(decoder_limits(limits));
     let (width, height) = dec.dimensions().map_err(|e| tiff_error(path, e))?;

@@ -271,12 +271,22 @@ impl Model {
             )));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| {
+        Self::from_bytes(&bytes, path, device)
+    }
+
+    /// [`Model::load`] from a checkpoint held in memory; `path` names it in errors.
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        device: Device,
+    ) -> Result<(Model, BTreeMap<String, Tensor>)> {
+        let bad = |m: String| Error::format(path, m);
+        let st = SafeTensors::deserialize(bytes).map_err(|e| {
             bad(format!(
                 "not a cellsdf model (unreadable safetensors: {e:?}); corrupt or truncated?"
             ))
         })?;
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(format!("{e:?}")))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(format!("{e:?}")))?;
         let info = header.metadata().clone().unwrap_or_default();
         if info.get("format").map(String::as_str) != Some(MODEL_FORMAT) {
             return Err(bad("not a cellsdf model: no cellsdf-model metadata (reference .pth models need `python -m cellsdf.convert_reference` first)".into()));

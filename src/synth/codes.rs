@@ -131,7 +131,9 @@ fn augmented_codes(model: &Model) -> Result<AugmentedCodes> {
     Ok((rows, weight, scales))
 }
 
-/// `count` codes from `source`; code k uses its own stream seeded by (seed, k).
+/// `count` codes from `source`; code k uses its own stream seeded by (seed, k). A model
+/// with a single learned code gives that code plus N(0, 0.01^2) noise for the fitted and
+/// neighbour methods (no distribution can be fitted to one point).
 pub fn draw_codes(
     model: &Model,
     source: CodeSource,
@@ -150,28 +152,20 @@ pub fn draw_codes(
         };
         (v[..c].iter().map(|&x| x as f32).collect(), scale)
     };
-    let need_learned = |what: &str| {
-        if n_learned < 2 {
-            Err(Error::invalid(
-                "codes",
-                format!("{what} needs a model with at least two learned codes"),
-            ))
-        } else {
-            Ok(())
+    // A distribution over learned codes needs two of them; a model of one sequence can
+    // only give variations of it (the paper's learned code plus 0.01 noise).
+    let source = match source {
+        CodeSource::Fitted { .. } | CodeSource::Neighbours { .. } if n_learned < 2 => {
+            CodeSource::AroundLearned { sigma: 0.01 }
         }
+        s => s,
     };
     let fitted = match source {
-        CodeSource::Fitted { shrinkage } => {
-            need_learned("a fitted distribution")?;
-            Some(FittedGaussian::fit(&rows, shrinkage)?)
-        }
+        CodeSource::Fitted { shrinkage } => Some(FittedGaussian::fit(&rows, shrinkage)?),
         _ => None,
     };
     let mixture = match source {
-        CodeSource::Neighbours { radius } => {
-            need_learned("the neighbour mixture")?;
-            Some(NeighbourMixture::fit(&rows, radius)?)
-        }
+        CodeSource::Neighbours { radius } => Some(NeighbourMixture::fit(&rows, radius)?),
         _ => None,
     };
     (0..count)
