@@ -215,13 +215,14 @@ models: build
 ## libFuzzer's 2 GB memory limits, seeded from fuzz/corpus (new inputs go to fuzz/work);
 ## crashes land in fuzz/artifacts: copy each to fuzz/regressions/<target>/ (replayed by
 ## cargo test) and fix it. Needs the nightly toolchain; installs cargo-fuzz into .cargo-home.
+TORCH_LIB = $(shell $(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null)
 fuzz: torch-check
 	@[ -x $(CARGO_HOME)/bin/cargo-fuzz ] || cargo install cargo-fuzz --locked --root $(CARGO_HOME)
 	@mkdir -p target/fuzz-logs
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/work/$$t; \
 	  echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	  cargo +nightly fuzz run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+	  LD_LIBRARY_PATH=$(TORCH_LIB) cargo +nightly fuzz run -O --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=30 \
 	    -jobs=2 -workers=2 -print_final_stats=1 > target/fuzz-logs/$$t.log 2>&1 \
 	    || { echo "$$t: fuzzer stopped (crash, oom or timeout): see target/fuzz-logs/$$t.log and fuzz/artifacts/$$t"; exit 1; }; \

@@ -75,6 +75,7 @@ pub fn man_track(data: &[u8]) {
                     lo: [t % 3, 1, 1],
                     hi: [t % 3 + 1, 2, 3],
                     touches_border: tr.label % 5 == 0,
+                    moments: Default::default(),
                 },
             );
         }
@@ -181,7 +182,7 @@ pub fn c_api(data: &[u8]) {
         let b: [u8; 8] = std::array::from_fn(|i| data[1 + 8 * k + i]);
         // Mostly small sizes, sometimes huge ones.
         let v = u64::from_le_bytes(b);
-        if v % 4 == 0 {
+        if v.is_multiple_of(4) {
             v as usize
         } else {
             (v % 24) as usize
@@ -260,8 +261,11 @@ pub fn c_api(data: &[u8]) {
     }
 }
 
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the regression replay.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("tiff", tiff),
     ("checkpoint", checkpoint),
     ("mesh", mesh),

@@ -95,6 +95,10 @@ enum Command {
         /// Near-surface band in model units.
         #[arg(long, default_value_t = 0.1)]
         band: f64,
+        /// Draw the near samples from the two-sided band |sdf| <= band only, not from the
+        /// whole inside (the reference's rule is sdf <= band).
+        #[arg(long)]
+        near_surface_only: bool,
         /// dataset: one scale for all cells, so codes learn size (the reference); sequence:
         /// each cell scaled to its own box.
         #[arg(long, default_value = "dataset")]
@@ -102,6 +106,10 @@ enum Command {
         /// Outside distances saturate at this many model units (`none`: exact distances).
         #[arg(long, default_value = "0.5")]
         clamp: String,
+        /// Orient each cell by its principal axes over all its frames (`sequence`), of its
+        /// first frame (`first`), or keep the image axes (`none`).
+        #[arg(long, default_value = "sequence")]
+        align: String,
         /// Room around the largest cell: it spans 1 / (1 + margin) of the model cube.
         #[arg(long, default_value_t = 0.1)]
         margin: f64,
@@ -307,6 +315,10 @@ enum Command {
         /// How new codes are drawn (as `synth --codes`).
         #[arg(long, default_value = "fitted")]
         codes: String,
+        /// Only the reconstruction Jaccard index of the first N training sequences (a quick
+        /// check; no report is written).
+        #[arg(long)]
+        reconstruction_only: Option<usize>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[arg(long, default_value = "auto")]
@@ -400,6 +412,30 @@ fn run(cli: Cli) -> Result<()> {
             out,
             count,
             codes,
+            reconstruction_only: Some(sequences),
+            seed: _,
+            device,
+        } => {
+            let m = load_model(&model, &device)?;
+            let d = Dataset::open(&data)?;
+            let ji = with_progress(cli.quiet, "reconstruction", false, |report| {
+                cellsdf::describe::reconstruction_ji_of(&m, &d, sequences, report)
+            })?;
+            let (mean, sd) = mean_sd(&ji);
+            let _ = (out, count, codes);
+            println!(
+                "reconstruction JI {mean:.3} ± {sd:.3} over {} frames of the first {sequences} sequences",
+                ji.len()
+            );
+            Ok(())
+        }
+        Command::Evaluate {
+            model,
+            data,
+            out,
+            count,
+            codes,
+            reconstruction_only: None,
             seed,
             device,
         } => shape_commands::evaluate(
@@ -695,8 +731,10 @@ fn run(cli: Cli) -> Result<()> {
             samples_per_frame,
             near_fraction,
             band,
+            near_surface_only,
             scale,
             clamp,
+            align,
             margin,
             voxel_um,
             follow_divisions,
@@ -709,7 +747,10 @@ fn run(cli: Cli) -> Result<()> {
                 samples_per_frame,
                 near_fraction,
                 band,
+                near_surface_only,
                 scale: scale.parse()?,
+                align: align.parse()?,
+                fixed_scale_um: None,
                 clamp: match clamp.as_str() {
                     "none" => None,
                     c => Some(c.parse().map_err(|_| {

@@ -32,23 +32,54 @@ fn legacy_scale() -> ScaleMode {
 }
 pub const VERSION: u32 = 1;
 
-/// Maps micrometres of the source image to model units: p_model = (p_um - centre_um) /
-/// scale_um. Image position of voxel (x=i, y=j, z=k) is ((i + 0.5) vx, (j + 0.5) vy,
-/// (k + 0.5) vz) um.
+/// Maps micrometres of the source image to model units: p_model = R^T (p_um - centre_um) /
+/// scale_um, where R's columns are `axes` (the identity when `axes` is `None`). Image
+/// position of voxel (x=i, y=j, z=k) is ((i + 0.5) vx, (j + 0.5) vy, (k + 0.5) vz) um.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Normalisation {
     /// (x, y, z) um.
     pub centre_um: [f64; 3],
     pub scale_um: f64,
+    /// Model axes x, y, z as unit (x, y, z) vectors of the image (a rotation), when the
+    /// sequence was aligned to its principal axes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub axes: Option<[[f64; 3]; 3]>,
 }
 
 impl Normalisation {
+    /// An unrotated normalisation.
+    pub fn new(centre_um: [f64; 3], scale_um: f64) -> Normalisation {
+        Normalisation {
+            centre_um,
+            scale_um,
+            axes: None,
+        }
+    }
+
     pub fn to_model(&self, p_um: [f64; 3]) -> [f64; 3] {
-        [0, 1, 2].map(|a| (p_um[a] - self.centre_um[a]) / self.scale_um)
+        let q = [0, 1, 2].map(|a| (p_um[a] - self.centre_um[a]) / self.scale_um);
+        match &self.axes {
+            None => q,
+            Some(r) => [0, 1, 2].map(|k| r[k][0] * q[0] + r[k][1] * q[1] + r[k][2] * q[2]),
+        }
     }
 
     pub fn to_um(&self, p_model: [f64; 3]) -> [f64; 3] {
-        [0, 1, 2].map(|a| self.centre_um[a] + self.scale_um * p_model[a])
+        let q = match &self.axes {
+            None => p_model,
+            Some(r) => [0, 1, 2].map(|a| (0..3).map(|k| r[k][a] * p_model[k]).sum::<f64>()),
+        };
+        [0, 1, 2].map(|a| self.centre_um[a] + self.scale_um * q[a])
+    }
+
+    /// Half-size (x, y, z) um of the image-aligned box that holds the model cube [-1, 1]^3.
+    pub fn half_extent_um(&self) -> [f64; 3] {
+        match &self.axes {
+            None => [self.scale_um; 3],
+            Some(r) => {
+                [0, 1, 2].map(|a| self.scale_um * (0..3).map(|k| r[k][a].abs()).sum::<f64>())
+            }
+        }
     }
 }
 
@@ -90,6 +121,9 @@ pub struct DatasetMeta {
     pub near_fraction: f64,
     /// Near-surface band: samples with sdf <= band (model units) count as near.
     pub band: f64,
+    /// Near samples only where |sdf| <= band (not in the deep inside).
+    #[serde(default)]
+    pub near_surface_only: bool,
     /// Space left around each cell: the cell spans 1 / (1 + margin) of the model cube.
     pub margin: f64,
     /// One scale for all sequences (`dataset`) or one per sequence (`sequence`, the only
@@ -267,9 +301,11 @@ impl Dataset {
         let h = 2.0 / (n - 1) as f64;
         let node = |k: usize| -1.0 + h * k as f64;
         let band = self.meta.band as f32;
+        let two_sided = self.meta.near_surface_only;
+        let is_near = |v: f32| v <= band && (!two_sided || v >= -band);
         let near: Vec<(usize, usize, usize)> = grid
             .indexed_iter()
-            .filter(|(_, &v)| v <= band)
+            .filter(|(_, &v)| is_near(v))
             .map(|(i, _)| i)
             .collect();
         let n_near = if near.is_empty() {
@@ -288,7 +324,7 @@ impl Dataset {
                 let mut p = [0.0; 3];
                 for _ in 0..100 {
                     p = [0; 3].map(|_| rng.random_range(-1.0..1.0));
-                    if at(p) > band {
+                    if !is_near(at(p)) {
                         break;
                     }
                 }

@@ -2,14 +2,18 @@
 //! plan of sequences (persistent ids, lineage through divisions, skipped cells), and the
 //! dataset on disk (format and reader).
 
+mod align;
 mod format;
 mod plan;
 mod prepare;
 mod replace;
 mod source;
 
+pub use align::{principal_axes, Alignment};
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
-pub use plan::{plan, LabelStats, PlanOptions, PlannedFrame, PlannedSequence, Scan, Skipped};
+pub use plan::{
+    plan, LabelStats, Moments, PlanOptions, PlannedFrame, PlannedSequence, Scan, Skipped,
+};
 pub use prepare::{expand_inputs, prepare, PrepareOptions, ScaleMode};
 pub use replace::DATASET_FILES;
 pub use source::{parse_man_track, parse_man_track_text, LabelSource, Source, Track};

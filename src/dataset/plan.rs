@@ -9,13 +9,52 @@ use crate::progress::{check, Progress};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Voxel count and inclusive bounding box ([z, y, x] indices) of one label in one frame.
+/// Voxel count, inclusive bounding box ([z, y, x] indices) and first and second moments of
+/// one label in one frame.
 #[derive(Debug, Clone, Copy)]
 pub struct LabelStats {
     pub voxels: u64,
     pub lo: [usize; 3],
     pub hi: [usize; 3],
     pub touches_border: bool,
+    /// Sums of the voxel indices (z, y, x) and of their products (zz, yy, xx, zy, zx, yx).
+    pub moments: Moments,
+}
+
+/// Sums of voxel indices and of their pairwise products, for centroids and principal axes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    pub n: f64,
+    /// (z, y, x).
+    pub sum: [f64; 3],
+    /// (zz, yy, xx, zy, zx, yx).
+    pub sum2: [f64; 6],
+}
+
+impl Moments {
+    pub fn add_voxel(&mut self, z: usize, y: usize, x: usize) {
+        let (z, y, x) = (z as f64, y as f64, x as f64);
+        self.n += 1.0;
+        self.sum[0] += z;
+        self.sum[1] += y;
+        self.sum[2] += x;
+        self.sum2[0] += z * z;
+        self.sum2[1] += y * y;
+        self.sum2[2] += x * x;
+        self.sum2[3] += z * y;
+        self.sum2[4] += z * x;
+        self.sum2[5] += y * x;
+    }
+
+    pub fn merge(&mut self, o: &Moments) {
+        self.n += o.n;
+        for k in 0..3 {
+            self.sum[k] += o.sum[k];
+        }
+        for k in 0..6 {
+            self.sum2[k] += o.sum2[k];
+        }
+    }
 }
 
 /// Per time index, per label.
@@ -29,8 +68,8 @@ pub struct PlannedFrame {
     pub voxels: u64,
 }
 
-/// A sequence to prepare: its frames in time order and the union bounding box of its voxels
-/// (inclusive, [z, y, x]).
+/// A sequence to prepare: its frames in time order, the union bounding box of its voxels
+/// (inclusive, [z, y, x]) and the moments of its voxels (all frames, and the first frame).
 #[derive(Debug, Clone)]
 pub struct PlannedSequence {
     pub name: String,
@@ -38,6 +77,8 @@ pub struct PlannedSequence {
     pub frames: Vec<PlannedFrame>,
     pub lo: [usize; 3],
     pub hi: [usize; 3],
+    pub moments: Moments,
+    pub first_moments: Moments,
 }
 
 /// A cell or frame left out, and why.
@@ -82,8 +123,10 @@ pub fn scan(source: &Source, progress: &dyn Progress, done: f32, share: f32) -> 
                 lo: [z, y, x],
                 hi: [z, y, x],
                 touches_border: false,
+                moments: Moments::default(),
             });
             s.voxels += 1;
+            s.moments.add_voxel(z, y, x);
             for (a, p) in [z, y, x].into_iter().enumerate() {
                 s.lo[a] = s.lo[a].min(p);
                 s.hi[a] = s.hi[a].max(p);
@@ -158,8 +201,9 @@ pub fn plan(
     }
     let mut out = Vec::new();
     'cand: for (label, name, frames) in candidates {
-        let mut kept = Vec::new();
+        let mut kept: Vec<PlannedFrame> = Vec::new();
         let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
+        let (mut moments, mut first_moments) = (Moments::default(), Moments::default());
         for (t, labels) in frames {
             let stats: Vec<&LabelStats> = labels.iter().filter_map(|l| scan[&t].get(l)).collect();
             let voxels: u64 = stats.iter().map(|s| s.voxels).sum();
@@ -183,6 +227,10 @@ pub fn plan(
                 for a in 0..3 {
                     lo[a] = lo[a].min(s.lo[a]);
                     hi[a] = hi[a].max(s.hi[a]);
+                }
+                moments.merge(&s.moments);
+                if kept.is_empty() {
+                    first_moments.merge(&s.moments);
                 }
             }
             kept.push(PlannedFrame {
@@ -209,6 +257,8 @@ pub fn plan(
             frames: kept,
             lo,
             hi,
+            moments,
+            first_moments,
         });
     }
     Ok(out)

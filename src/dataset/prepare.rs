@@ -2,6 +2,7 @@
 //! (only one source's frames are in memory), written into a temporary directory that replaces
 //! the output only when complete.
 
+use super::align::{principal_axes, Alignment};
 use super::format::{DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 use super::plan::{plan, scan, PlanOptions, PlannedSequence};
 use super::replace::{commit, inspect_target};
@@ -55,9 +56,18 @@ pub struct PrepareOptions {
     pub near_fraction: f64,
     /// Near-surface band in model units.
     pub band: f64,
+    /// Near samples from the whole inside plus the outer band (sdf <= band, the reference's
+    /// rule) or from the two-sided band |sdf| <= band only (`true`), which puts them where
+    /// the surface is decided.
+    pub near_surface_only: bool,
     /// Room around each cell: it spans 1 / (1 + margin) of the model cube.
     pub margin: f64,
     pub scale: ScaleMode,
+    /// Orientation of each sequence in model space: image axes, or its principal axes.
+    pub align: Alignment,
+    /// Use this scale (um per model unit) for every sequence instead of computing one
+    /// (fitting a code to a model trained at that scale).
+    pub fixed_scale_um: Option<f64>,
     /// Outside distances saturate at this many model units (the reference clamps at 32 of
     /// 256 voxels, 0.25 model units); `None` keeps the exact distance everywhere.
     pub clamp: Option<f64>,
@@ -76,8 +86,11 @@ impl Default for PrepareOptions {
             samples_per_frame: 16384,
             near_fraction: 0.7,
             band: 0.1,
+            near_surface_only: false,
             margin: 0.1,
             scale: ScaleMode::Dataset,
+            align: Alignment::Sequence,
+            fixed_scale_um: None,
             clamp: Some(0.5),
             voxel_um: None,
             follow_divisions: false,
@@ -118,6 +131,11 @@ impl PrepareOptions {
         }
         if let Some(v) = self.voxel_um {
             v.validate("voxel-um")?;
+        }
+        if let Some(s) = self.fixed_scale_um {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::invalid("scale", "must be a positive number of um"));
+            }
         }
         Ok(())
     }
@@ -209,32 +227,38 @@ pub fn prepare(
         min_length: opts.min_length,
         keep_border: opts.keep_border,
     };
-    // Pass 1: what every source holds (the dataset-wide scale needs every cell's extent).
-    let mut plans: Vec<(usize, Vec<PlannedSequence>, VoxelSize)> = Vec::new();
+    // Pass 1: what every source holds and how each sequence maps to model space (the
+    // dataset-wide scale needs every cell's extent).
+    let mut plans: Vec<(usize, Vec<(PlannedSequence, Normalisation)>)> = Vec::new();
     let mut kept: Option<Source> = None;
     let share = 1.0 / files.len() as f32;
     for (k, file) in files.iter().enumerate() {
         let source = Source::open(file, opts.voxel_um)?;
         let scanned = scan(&source, progress, k as f32 * share * 0.2, 0.2 * share)?;
         let planned = plan(&source, &scanned, &plan_opts, &mut skipped)?;
-        plans.push((k, planned, source.voxel_um));
+        let normed = planned
+            .into_iter()
+            .map(|seq| {
+                let norm = normalisation(&source, &seq, opts.align, opts.margin)?;
+                Ok((seq, norm))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        plans.push((k, normed));
         // Keep the last source open for pass 2 (one file: read once).
         kept = Some(source);
     }
-    let common = match opts.scale {
-        ScaleMode::Sequence => None,
-        ScaleMode::Dataset => plans
+    let common = match (opts.fixed_scale_um, opts.scale) {
+        (Some(s), _) => Some(s),
+        (None, ScaleMode::Sequence) => None,
+        (None, ScaleMode::Dataset) => plans
             .iter()
-            .flat_map(|(_, p, v)| {
-                p.iter()
-                    .map(move |s| normalisation(s, *v, opts.margin).scale_um)
-            })
+            .flat_map(|(_, p)| p.iter().map(|(_, n)| n.scale_um))
             .reduce(f64::max),
     };
     // Pass 2: crops, SDFs, grids and samples, one source in memory at a time.
-    let total: usize = plans.iter().map(|(_, p, _)| p.len()).sum::<usize>().max(1);
+    let total: usize = plans.iter().map(|(_, p)| p.len()).sum::<usize>().max(1);
     let mut done = 0usize;
-    for (k, planned, _) in &plans {
+    for (k, planned) in &plans {
         if planned.is_empty() {
             continue;
         }
@@ -242,8 +266,8 @@ pub fn prepare(
             Some(s) if *k + 1 == files.len() => s,
             _ => Source::open(&files[*k], opts.voxel_um)?,
         };
-        for seq in planned {
-            let mut norm = normalisation(seq, source.voxel_um, opts.margin);
+        for (seq, norm) in planned {
+            let mut norm = *norm;
             if let Some(scale_um) = common {
                 norm.scale_um = scale_um;
             }
@@ -284,6 +308,7 @@ pub fn prepare(
         sample_columns: ["x", "y", "z", "t", "sdf"].map(String::from).to_vec(),
         near_fraction: opts.near_fraction,
         band: opts.band,
+        near_surface_only: opts.near_surface_only,
         margin: opts.margin,
         scale: opts.scale,
         clamp: opts.clamp,
@@ -301,19 +326,62 @@ pub fn prepare(
     Ok(meta)
 }
 
-/// Normalisation of a sequence from the union bounding box of its voxels.
-fn normalisation(seq: &PlannedSequence, v: VoxelSize, margin: f64) -> Normalisation {
-    // Box in um, (x, y, z); voxel k spans [k v, (k + 1) v].
+/// Normalisation of a sequence: without alignment, the centre and half-size of the union
+/// bounding box of its voxels; with alignment, its principal axes and the box of its voxels
+/// along them. The scale leaves `margin` around the cell.
+fn normalisation(
+    source: &Source,
+    seq: &PlannedSequence,
+    align: Alignment,
+    margin: f64,
+) -> Result<Normalisation> {
+    let v = source.voxel_um;
     let size = [v.x, v.y, v.z];
+    let moments = match align {
+        Alignment::None => None,
+        Alignment::Sequence => Some(&seq.moments),
+        Alignment::First => Some(&seq.first_moments),
+    };
+    if let Some((centroid, axes)) = moments.and_then(|m| principal_axes(m, v)) {
+        // Extent of the voxel centres along each axis, widened by half a voxel's projection.
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        let half_voxel: [f64; 3] =
+            [0, 1, 2].map(|k| 0.5 * (0..3).map(|a| (axes[k][a] * size[a]).abs()).sum::<f64>());
+        for f in &seq.frames {
+            source.for_each_voxel(f.time_index, &f.labels, seq.lo, seq.hi, |z, y, x| {
+                let p = [
+                    (x as f64 + 0.5) * v.x,
+                    (y as f64 + 0.5) * v.y,
+                    (z as f64 + 0.5) * v.z,
+                ];
+                for k in 0..3 {
+                    let d: f64 = (0..3).map(|a| axes[k][a] * (p[a] - centroid[a])).sum();
+                    lo[k] = lo[k].min(d - half_voxel[k]);
+                    hi[k] = hi[k].max(d + half_voxel[k]);
+                }
+            })?;
+        }
+        let mid: [f64; 3] = [0, 1, 2].map(|k| 0.5 * (lo[k] + hi[k]));
+        let centre =
+            [0, 1, 2].map(|a| centroid[a] + (0..3).map(|k| axes[k][a] * mid[k]).sum::<f64>());
+        let half = (0..3).map(|k| 0.5 * (hi[k] - lo[k])).fold(0.0, f64::max);
+        return Ok(Normalisation {
+            centre_um: centre,
+            scale_um: half * (1.0 + margin),
+            axes: Some(axes),
+        });
+    }
+    // Box in um, (x, y, z); voxel k spans [k v, (k + 1) v].
     let lo = [seq.lo[2], seq.lo[1], seq.lo[0]];
     let hi = [seq.hi[2], seq.hi[1], seq.hi[0]];
     let a: [f64; 3] = [0, 1, 2].map(|k| lo[k] as f64 * size[k]);
     let b: [f64; 3] = [0, 1, 2].map(|k| (hi[k] + 1) as f64 * size[k]);
     let half = (0..3).map(|k| 0.5 * (b[k] - a[k])).fold(0.0, f64::max);
-    Normalisation {
-        centre_um: [0, 1, 2].map(|k| 0.5 * (a[k] + b[k])),
-        scale_um: half * (1.0 + margin),
-    }
+    Ok(Normalisation::new(
+        [0, 1, 2].map(|k| 0.5 * (a[k] + b[k])),
+        half * (1.0 + margin),
+    ))
 }
 
 fn prepare_sequence(
@@ -326,15 +394,16 @@ fn prepare_sequence(
     grids: Option<&mut NpyWriter>,
 ) -> Result<SequenceMeta> {
     let v = source.voxel_um;
-    // Crop (z, y, x) covering the model cube plus one voxel.
+    // Crop (z, y, x) covering the model cube (rotated, when aligned) plus one voxel.
     let size_zyx = [v.z, v.y, v.x];
     let centre_zyx = [norm.centre_um[2], norm.centre_um[1], norm.centre_um[0]];
-    let origin: [i64; 3] =
-        [0, 1, 2].map(|a| ((centre_zyx[a] - norm.scale_um) / size_zyx[a] - 0.5).floor() as i64 - 1);
-    let end: [i64; 3] =
-        [0, 1, 2].map(|a| ((centre_zyx[a] + norm.scale_um) / size_zyx[a] - 0.5).ceil() as i64 + 1);
-    let shape: [usize; 3] = [0, 1, 2].map(|a| (end[a] - origin[a] + 1) as usize);
-    check_crop(shape, &seq.name, source.path())?;
+    let half = norm.half_extent_um();
+    let half_zyx = [half[2], half[1], half[0]];
+    let index = |a: usize, um: f64| um / size_zyx[a] - 0.5;
+    let lo: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] - half_zyx[a]).floor() - 1.0);
+    let hi: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] + half_zyx[a]).ceil() + 1.0);
+    let shape = crop_shape(lo, hi, &seq.name, source.path())?;
+    let origin: [i64; 3] = lo.map(|x| x as i64);
     let clamp_um = opts.clamp.map(|c| (c * norm.scale_um) as f32);
     let (t0, t1) = (
         seq.frames[0].time_index,
@@ -409,14 +478,16 @@ fn prepare_sequence(
 /// Largest crop prepared (voxels per frame); the SDF needs about 13 bytes per voxel.
 const MAX_CROP_VOXELS: u64 = 1 << 30;
 
-/// Refuses crops whose voxel count exceeds [`MAX_CROP_VOXELS`] (a tiny voxel size or a huge
-/// cell) before anything is allocated.
-fn check_crop(shape: [usize; 3], name: &str, path: &Path) -> Result<()> {
-    let voxels = shape
-        .iter()
-        .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64));
+/// The (z, y, x) size of the crop from index `lo` to `hi` (inclusive), refused when its
+/// voxel count exceeds [`MAX_CROP_VOXELS`] (a tiny voxel size or a huge cell) before
+/// anything is allocated.
+fn crop_shape(lo: [f64; 3], hi: [f64; 3], name: &str, path: &Path) -> Result<[usize; 3]> {
+    let shape = [0, 1, 2].map(|a| hi[a] - lo[a] + 1.0);
+    let voxels: f64 = shape.iter().product();
     match voxels {
-        Some(v) if v <= MAX_CROP_VOXELS => Ok(()),
+        v if v.is_finite() && v <= MAX_CROP_VOXELS as f64 && lo.iter().all(|x| x.abs() < 1e15) => {
+            Ok(shape.map(|n| n as usize))
+        }
         _ => Err(Error::invalid(
             "voxel-um",
             format!(
@@ -475,8 +546,8 @@ impl CropGeometry {
     }
 
     /// Samples (x, y, z, t, sdf) in model units: `near_fraction` at continuous positions
-    /// jittered within voxels whose sdf <= band, the rest uniform over the cube where
-    /// sdf > band.
+    /// jittered within near voxels (sdf <= band; with `near_surface_only` |sdf| <= band),
+    /// the rest uniform over the cube where the SDF is not near.
     fn samples(
         &self,
         sdf_um: &Array3<f32>,
@@ -486,9 +557,10 @@ impl CropGeometry {
     ) -> Vec<f32> {
         let scale = self.norm.scale_um as f32;
         let band_um = opts.band as f32 * scale;
+        let is_near = |v: f32| v <= band_um && (!opts.near_surface_only || v >= -band_um);
         let near: Vec<[usize; 3]> = sdf_um
             .indexed_iter()
-            .filter(|(_, &v)| v <= band_um)
+            .filter(|(_, &v)| is_near(v))
             .map(|((z, y, x), _)| [z, y, x])
             .filter(|&idx| {
                 self.model_of(idx.map(|i| i as f64))
@@ -512,7 +584,9 @@ impl CropGeometry {
                 let mut p = [0.0; 3];
                 for _ in 0..1000 {
                     p = [0; 3].map(|_| rng.random_range(-1.0..1.0));
-                    if self.sdf_at(sdf_um, p) > opts.band as f32 {
+                    let v = self.sdf_at(sdf_um, p);
+                    let band = opts.band as f32;
+                    if v > band || (opts.near_surface_only && v < -band) {
                         break;
                     }
                 }

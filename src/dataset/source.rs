@@ -99,6 +99,39 @@ impl Source {
 }
 
 impl Source {
+    /// Calls `f(z, y, x)` for every voxel of frame `t` whose label is in `labels`, within
+    /// the inclusive index box `lo`..=`hi` ([z, y, x]; clipped to the image).
+    pub fn for_each_voxel(
+        &self,
+        t: usize,
+        labels: &[u32],
+        lo: [usize; 3],
+        hi: [usize; 3],
+        mut f: impl FnMut(usize, usize, usize),
+    ) -> Result<()> {
+        let owned;
+        let frame = match &self.labels {
+            LabelSource::Stack { data, .. } => data.index_axis(Axis(0), t),
+            LabelSource::Ctc { .. } => {
+                owned = self.frame(t)?;
+                owned.view()
+            }
+        };
+        let (nz, ny, nx) = frame.dim();
+        let (z1, y1, x1) = (hi[0].min(nz - 1), hi[1].min(ny - 1), hi[2].min(nx - 1));
+        for z in lo[0]..=z1 {
+            for y in lo[1]..=y1 {
+                for x in lo[2]..=x1 {
+                    let v = frame[[z, y, x]];
+                    if v != 0 && labels.contains(&v) {
+                        f(z, y, x);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Mask of the voxels whose label is in `labels`, over the index region `origin` (z, y,
     /// x; may be negative) of `shape`: voxels outside the image are background.
     pub fn crop_mask(

@@ -83,10 +83,20 @@ pub fn reconstruction_ji(
     data: &Dataset,
     progress: &dyn Progress,
 ) -> Result<Vec<f64>> {
+    reconstruction_ji_of(model, data, data.meta.sequences.len(), progress)
+}
+
+/// [`reconstruction_ji`] of the first `sequences` training sequences only.
+pub fn reconstruction_ji_of(
+    model: &Model,
+    data: &Dataset,
+    sequences: usize,
+    progress: &dyn Progress,
+) -> Result<Vec<f64>> {
     let n = grid_size(data)?;
     let mut out = Vec::with_capacity(data.frames_total());
-    let total = data.meta.sequences.len();
-    for (i, s) in data.meta.sequences.iter().enumerate() {
+    let total = sequences.min(data.meta.sequences.len());
+    for (i, s) in data.meta.sequences.iter().enumerate().take(total) {
         let grid = node_grid(n, s.normalisation.scale_um);
         let mut r = Renderer::new(model, &model.code(i)?, model.rotation(i).as_ref())?;
         for (k, f) in s.frames.iter().enumerate() {

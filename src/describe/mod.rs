@@ -10,7 +10,9 @@ mod report;
 mod shape;
 mod table;
 
-pub use evaluate::{evaluate_model, reconstruction_ji, EvaluateOptions, EvaluationSummary};
+pub use evaluate::{
+    evaluate_model, reconstruction_ji, reconstruction_ji_of, EvaluateOptions, EvaluationSummary,
+};
 pub use ks::{ks_2samp, KsTest, MAX_EXACT_N};
 pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};

@@ -161,10 +161,9 @@ pub unsafe extern "C" fn csdf_model_sequence_info(
                 ),
             )
         })?;
-        let n = s.normalisation.unwrap_or(crate::dataset::Normalisation {
-            centre_um: [0.0; 3],
-            scale_um: 1.0,
-        });
+        let n = s
+            .normalisation
+            .unwrap_or(crate::dataset::Normalisation::new([0.0; 3], 1.0));
         let v = s.voxel_um.unwrap_or(VoxelSize {
             x: 0.0,
             y: 0.0,

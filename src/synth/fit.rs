@@ -2,7 +2,7 @@
 //! the masks are prepared like training data (exact SDF with their physical voxel size, so
 //! anisotropic stacks and missing frames are fine), then only the code is optimised.
 
-use crate::dataset::{prepare, Dataset, Normalisation, PrepareOptions};
+use crate::dataset::{prepare, Alignment, Dataset, Normalisation, PrepareOptions, ScaleMode};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::progress::{check, Progress, Silent};
@@ -59,11 +59,34 @@ pub fn fit_code(
         return Err(Error::invalid("iterations", "must be at least 1"));
     }
     let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    // Prepare the observation as the model's training data was: at the training scale when
+    // it was one for all sequences (codes then carry size), aligned when they were aligned.
+    let norms: Vec<Normalisation> = model
+        .meta
+        .sequences
+        .iter()
+        .filter_map(|s| s.normalisation)
+        .collect();
+    let shared_scale = norms
+        .first()
+        .map(|n| n.scale_um)
+        .filter(|s| norms.iter().all(|n| (n.scale_um - s).abs() <= 1e-9 * s));
     let p = PrepareOptions {
         grid: 0,
         samples_per_frame: opts.samples_per_frame,
         voxel_um: opts.voxel_um,
         seed: opts.seed,
+        fixed_scale_um: shared_scale.filter(|_| norms.len() > 1),
+        scale: if shared_scale.is_some() && norms.len() > 1 {
+            ScaleMode::Dataset
+        } else {
+            ScaleMode::Sequence
+        },
+        align: if norms.iter().any(|n| n.axes.is_some()) {
+            Alignment::Sequence
+        } else {
+            Alignment::None
+        },
         ..Default::default()
     };
     let meta = prepare(&[masks.to_path_buf()], &tmp.path().join("ds"), &p, &Silent)?;

@@ -30,10 +30,10 @@ impl RenderGrid {
         RenderGrid {
             size_xyz,
             voxel_um,
-            placement: Normalisation {
-                centre_um: [0, 1, 2].map(|a| size_xyz[a] as f64 * v[a] / 2.0),
+            placement: Normalisation::new(
+                [0, 1, 2].map(|a| size_xyz[a] as f64 * v[a] / 2.0),
                 scale_um,
-            },
+            ),
         }
     }
 
