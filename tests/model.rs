@@ -28,8 +28,8 @@ fn paper_network_has_216137_parameters_and_folding_changes_nothing() {
         ],
         1,
     );
-    let a = tch::no_grad(|| d.forward(&full));
-    let b = tch::no_grad(|| d.forward_shared(&code, &pts));
+    let a = tch::no_grad(|| d.forward(&full)).unwrap();
+    let b = tch::no_grad(|| d.forward_shared(&code, &pts)).unwrap();
     let diff = (a - b).abs().max().double_value(&[]);
     assert!(diff < 1e-5, "{diff}");
 }
@@ -78,7 +78,7 @@ fn converted_reference_models_give_the_reference_sdf() {
         let y = NpyArray::open(&dir.path().join("outputs.npy")).unwrap();
         let input = Tensor::from_slice(x.data()).reshape([1500, 196]);
         let want = Tensor::from_slice(y.data());
-        let got = tch::no_grad(|| model.decoder.forward(&input));
+        let got = tch::no_grad(|| model.decoder.forward(&input)).unwrap();
         let diff = (&got - &want).abs().max().double_value(&[]);
         assert!(
             diff < 1e-5,
@@ -91,7 +91,8 @@ fn converted_reference_models_give_the_reference_sdf() {
                 model
                     .decoder
                     .forward_shared(&model.code(i as usize).unwrap(), &pts)
-            });
+            })
+            .unwrap();
             let diff = (got - want.narrow(0, i * 500, 500))
                 .abs()
                 .max()
@@ -328,13 +329,15 @@ fn learned_rotations_rotate_train_and_round_trip() {
     let r = rotate_coords(
         &p,
         &Tensor::from_slice(&[0.0f32, 0.0, std::f32::consts::FRAC_PI_2]),
-    );
+    )
+    .unwrap();
     let want = Tensor::from_slice(&[0.0f32, 1.0, 0.0, 0.5, 0.0, 0.0, 1.0, -0.5]).reshape([2, 4]);
     assert!((r - want).abs().max().double_value(&[]) < 1e-6);
     let r = rotate_coords(
         &p,
         &Tensor::from_slice(&[0.0f32, std::f32::consts::FRAC_PI_2, 0.0]),
-    );
+    )
+    .unwrap();
     let want = Tensor::from_slice(&[0.0f32, 0.0, -1.0, 0.5, 1.0, 0.0, 0.0, -0.5]).reshape([2, 4]);
     assert!((r - want).abs().max().double_value(&[]) < 1e-6);
 

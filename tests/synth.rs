@@ -80,8 +80,9 @@ fn folding_code_and_time_into_biases_changes_values_by_less_than_1e_5() {
         ],
         1,
     );
-    let naive = tch::no_grad(|| d.forward(&full));
-    let folded = tch::no_grad(|| d.forward_frame(&xyz, &d.frame_biases(&code, t)));
+    let naive = tch::no_grad(|| d.forward(&full)).unwrap();
+    let folded =
+        tch::no_grad(|| d.forward_frame(&xyz, &d.frame_biases(&code, t).unwrap())).unwrap();
     let diff = (naive - folded).abs().max().double_value(&[]);
     assert!(diff < 1e-5, "{diff}");
 }

@@ -332,7 +332,7 @@ impl Model {
                 return Err(bad(format!("tensor {name} holds NaN or infinite values")));
             }
             let shape: Vec<i64> = view.shape().iter().map(|&s| s as i64).collect();
-            tensors.insert(name, tensor_f32(&v, &shape, device));
+            tensors.insert(name, tensor_f32(&v, &shape, device)?);
         }
         let n_codes = expected["codes"][0] as i64;
         if !meta.sequences.is_empty() && meta.sequences.len() as i64 != n_codes {

@@ -22,14 +22,14 @@ pub fn evaluate_points(
     tch::no_grad(|| -> Result<()> {
         for c in points.chunks(chunk.max(1)) {
             let flat: Vec<f32> = c.iter().flatten().copied().collect();
-            let mut x = tensor_f32(&flat, &[c.len() as i64, 4], device);
+            let mut x = tensor_f32(&flat, &[c.len() as i64, 4], device)?;
             if let Some(r) = &rotation {
-                x = rotate_coords(&x, r);
+                x = rotate_coords(&x, r)?;
             }
             let y = model
                 .decoder
-                .forward_shared(&code, &x)
-                .to_device(tch::Device::Cpu);
+                .forward_shared(&code, &x)?
+                .f_to_device(tch::Device::Cpu)?;
             out.extend(Vec::<f32>::try_from(y)?);
         }
         Ok(())

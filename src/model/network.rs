@@ -55,19 +55,26 @@ impl Decoder {
         self.vs.device()
     }
 
-    fn act(&self, x: Tensor) -> Tensor {
-        match self.config.activation {
-            Activation::Sine => (x * self.config.omega).sin(),
-            Activation::Relu => x.relu(),
-        }
+    fn act(&self, x: Tensor) -> Result<Tensor> {
+        Ok(match self.config.activation {
+            Activation::Sine => x.f_mul_scalar(self.config.omega)?.f_sin()?,
+            Activation::Relu => x.f_relu()?,
+        })
+    }
+
+    /// `x W^T` for the columns `at..at + n` of layer `l`'s weight.
+    fn part(&self, x: &Tensor, l: usize, at: i64, n: i64) -> Result<Tensor> {
+        Ok(x.f_matmul(&self.weights[l].f_narrow(1, at, n)?.f_transpose(-1, -2)?)?)
     }
 
     /// SDF of a batch of full input vectors [B, code_size + 4] (code, x, y, z, t), as the
-    /// reference implementation evaluates it. Returns [B].
-    pub fn forward(&self, input: &Tensor) -> Tensor {
+    /// reference implementation evaluates it. Returns [B]. All libtorch operations here and
+    /// below are the fallible `f_*` ones: a libtorch error (device, memory) is an
+    /// [`crate::Error::Torch`], never a panic.
+    pub fn forward(&self, input: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
-        let coords = input.narrow(1, c, 4);
-        let mut h = self.act(input.linear(&self.weights[0], Some(&self.biases[0])));
+        let coords = input.f_narrow(1, c, 4)?;
+        let mut h = self.act(input.f_linear(&self.weights[0], Some(&self.biases[0]))?)?;
         let last = self.config.layers - 1;
         for l in 1..self.config.layers {
             let extra = if self.config.full_input_at.contains(&l) {
@@ -75,50 +82,52 @@ impl Decoder {
             } else {
                 &coords
             };
-            let x = Tensor::cat(&[&h, extra], 1).linear(&self.weights[l], Some(&self.biases[l]));
-            h = if l == last { x } else { self.act(x) };
+            let x = Tensor::f_cat(&[&h, extra], 1)?
+                .f_linear(&self.weights[l], Some(&self.biases[l]))?;
+            h = if l == last { x } else { self.act(x)? };
         }
-        h.squeeze_dim(1)
+        Ok(h.f_squeeze_dim(1)?)
     }
 
     /// SDF of points `coords` [B, 4] (x, y, z, t) that all share one `code` [code_size].
     /// Mathematically equal to [`Decoder::forward`] on [code, coords] rows, but the code's
     /// contribution to lin0 and to the full-input layers is computed once (a bias) instead of
     /// once per point: about 1.5x fewer multiply-adds for the paper network.
-    pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Tensor {
+    pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;
-        let code = code.reshape([1, c]);
+        let code = code.f_reshape([1, c])?;
         // lin0: W[:, :c] z + W[:, c:] p + b.
-        let w0 = &self.weights[0];
-        let bias0 = code.matmul(&w0.narrow(1, 0, c).tr()) + &self.biases[0];
-        let mut h = self.act(coords.matmul(&w0.narrow(1, c, 4).tr()) + bias0);
+        let bias0 = self.part(&code, 0, 0, c)?.f_add(&self.biases[0])?;
+        let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&bias0)?)?;
         let last = self.config.layers - 1;
         for l in 1..self.config.layers {
-            let w = &self.weights[l];
-            let mut x = h.matmul(&w.narrow(1, 0, hidden).tr());
+            let mut x = self.part(&h, l, 0, hidden)?;
             if self.config.full_input_at.contains(&l) {
                 // Input [h, code, p]: the code part folds into the bias.
-                let bias = code.matmul(&w.narrow(1, hidden, c).tr()) + &self.biases[l];
-                x = x + coords.matmul(&w.narrow(1, hidden + c, 4).tr()) + bias;
+                let bias = self.part(&code, l, hidden, c)?.f_add(&self.biases[l])?;
+                x = x
+                    .f_add(&self.part(coords, l, hidden + c, 4)?)?
+                    .f_add(&bias)?;
             } else {
-                x = x + coords.matmul(&w.narrow(1, hidden, 4).tr()) + &self.biases[l];
+                x = x
+                    .f_add(&self.part(coords, l, hidden, 4)?)?
+                    .f_add(&self.biases[l])?;
             }
-            h = if l == last { x } else { self.act(x) };
+            h = if l == last { x } else { self.act(x)? };
         }
-        h.squeeze_dim(1)
+        Ok(h.f_squeeze_dim(1)?)
     }
 
     /// Per-layer biases of one frame: within a frame the code and t are constants, so their
     /// contribution to every layer that receives them is folded into that layer's bias
     /// (b + W_code z + W_t t). Use with [`Decoder::forward_frame`].
-    pub fn frame_biases(&self, code: &Tensor, t: f64) -> Vec<Tensor> {
+    pub fn frame_biases(&self, code: &Tensor, t: f64) -> Result<Vec<Tensor>> {
         let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;
-        let code = code.reshape([1, c]).to_device(self.device());
+        let code = code.f_reshape([1, c])?.f_to_device(self.device())?;
         (0..self.config.layers)
             .map(|l| {
-                let w = &self.weights[l];
                 // Column where (x, y, z, t) start, and where the code starts (if present).
                 let (coords_at, code_at) = if l == 0 {
                     (c, Some(0))
@@ -127,34 +136,39 @@ impl Decoder {
                 } else {
                     (hidden, None)
                 };
-                let b = self.biases[l].reshape([1, -1]) + w.narrow(1, coords_at + 3, 1).tr() * t;
-                match code_at {
-                    Some(at) => b + code.matmul(&w.narrow(1, at, c).tr()),
+                let t_column = self.weights[l]
+                    .f_narrow(1, coords_at + 3, 1)?
+                    .f_transpose(-1, -2)?
+                    .f_mul_scalar(t)?;
+                let b = self.biases[l].f_reshape([1, -1])?.f_add(&t_column)?;
+                Ok(match code_at {
+                    Some(at) => b.f_add(&self.part(&code, l, at, c)?)?,
                     None => b,
-                }
+                })
             })
             .collect()
     }
 
     /// SDF of points `xyz` [B, 3] of one frame whose code and t are folded into `biases`
     /// (from [`Decoder::frame_biases`]). Returns [B].
-    pub fn forward_frame(&self, xyz: &Tensor, biases: &[Tensor]) -> Tensor {
+    pub fn forward_frame(&self, xyz: &Tensor, biases: &[Tensor]) -> Result<Tensor> {
         let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;
-        let mut h = self.act(xyz.matmul(&self.weights[0].narrow(1, c, 3).tr()) + &biases[0]);
+        let mut h = self.act(self.part(xyz, 0, c, 3)?.f_add(&biases[0])?)?;
         let last = self.config.layers - 1;
-        for (l, (w, bias)) in self.weights.iter().zip(biases).enumerate().skip(1) {
+        for (l, bias) in biases.iter().enumerate().skip(1) {
             let coords_at = if self.config.full_input_at.contains(&l) {
                 hidden + c
             } else {
                 hidden
             };
-            let x = h.matmul(&w.narrow(1, 0, hidden).tr())
-                + xyz.matmul(&w.narrow(1, coords_at, 3).tr())
-                + bias;
-            h = if l == last { x } else { self.act(x) };
+            let x = self
+                .part(&h, l, 0, hidden)?
+                .f_add(&self.part(xyz, l, coords_at, 3)?)?
+                .f_add(bias)?;
+            h = if l == last { x } else { self.act(x)? };
         }
-        h.squeeze_dim(1)
+        Ok(h.f_squeeze_dim(1)?)
     }
 
     /// Parameters by name (`lin{k}.weight`, `lin{k}.bias`), in layer order.
@@ -177,16 +191,22 @@ impl Decoder {
 }
 
 /// A float32 tensor of `data` with `shape` on `device`.
-pub fn tensor_f32(data: &[f32], shape: &[i64], device: Device) -> Tensor {
-    Tensor::from_slice(data)
-        .reshape(shape)
-        .to_kind(Kind::Float)
-        .to_device(device)
+pub fn tensor_f32(data: &[f32], shape: &[i64], device: Device) -> Result<Tensor> {
+    Ok(Tensor::f_from_slice(data)?
+        .f_reshape(shape)?
+        .f_to_kind(Kind::Float)?
+        .f_to_device(device)?)
 }
 
 /// Rotates the (x, y, z) columns of `coords` [B, 4] by the Euler angles `angles` [3]
 /// (rotation R = Rz(a2) Ry(a1) Rx(a0), radians); t is unchanged. Differentiable in `angles`.
-pub fn rotate_coords(coords: &Tensor, angles: &Tensor) -> Tensor {
+pub fn rotate_coords(coords: &Tensor, angles: &Tensor) -> Result<Tensor> {
+    if angles.numel() != 3 || coords.dim() != 2 || coords.size()[1] != 4 {
+        return Err(crate::Error::invalid(
+            "rotation",
+            "needs 3 Euler angles and [B, 4] coordinates",
+        ));
+    }
     let (s, c) = (angles.sin(), angles.cos());
     let (sa, sb, sg) = (s.get(0), s.get(1), s.get(2));
     let (ca, cb, cg) = (c.get(0), c.get(1), c.get(2));
@@ -210,6 +230,31 @@ pub fn rotate_coords(coords: &Tensor, angles: &Tensor) -> Tensor {
             .collect::<Vec<_>>(),
         0,
     );
-    let xyz = coords.narrow(1, 0, 3).matmul(&r.tr());
-    Tensor::cat(&[xyz, coords.narrow(1, 3, 1)], 1)
+    let xyz = coords
+        .f_narrow(1, 0, 3)?
+        .f_matmul(&r.f_transpose(-1, -2)?)?;
+    Ok(Tensor::f_cat(&[xyz, coords.f_narrow(1, 3, 1)?], 1)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtorch_errors_are_values_not_panics() {
+        let d = Decoder::new(&ArchConfig::small(), Device::Cpu).unwrap();
+        // Inputs of the wrong width: libtorch refuses the matrix product.
+        let wrong = Tensor::zeros([3, 5], (Kind::Float, Device::Cpu));
+        for r in [
+            d.forward(&wrong),
+            d.forward_shared(&Tensor::zeros([32], (Kind::Float, Device::Cpu)), &wrong),
+            d.forward_frame(&wrong, &[]),
+        ] {
+            match r {
+                Err(crate::Error::Torch(m)) => assert!(!m.is_empty()),
+                other => panic!("expected a torch error, got {other:?}"),
+            }
+        }
+        assert!(rotate_coords(&wrong, &Tensor::zeros([3], (Kind::Float, Device::Cpu))).is_err());
+    }
 }

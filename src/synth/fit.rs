@@ -122,7 +122,7 @@ pub fn fit_code(
         let mut l1s = Vec::new();
         for (coords, target) in &batches {
             l1s.push(
-                (model.decoder.forward_shared(&code, coords) - target)
+                (model.decoder.forward_shared(&code, coords)? - target)
                     .abs()
                     .mean(Kind::Float),
             );

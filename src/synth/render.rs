@@ -109,8 +109,8 @@ impl<'a> Renderer<'a> {
         let device = model.decoder.device();
         Ok(Renderer {
             model,
-            code: code.to_device(device).to_kind(Kind::Float),
-            rotation: rotation.map(|r| r.to_device(device)),
+            code: code.f_to_device(device)?.f_to_kind(Kind::Float)?,
+            rotation: rotation.map(|r| r.f_to_device(device)).transpose()?,
             points_evaluated: 0,
         })
     }
@@ -122,18 +122,16 @@ impl<'a> Renderer<'a> {
         tch::no_grad(|| -> Result<()> {
             for c in xyz.chunks(CHUNK) {
                 let flat: Vec<f32> = c.iter().flatten().copied().collect();
-                let mut p = Tensor::from_slice(&flat)
-                    .reshape([c.len() as i64, 3])
-                    .to_device(device);
+                let mut p = crate::model::tensor_f32(&flat, &[c.len() as i64, 3], device)?;
                 if let Some(r) = &self.rotation {
-                    let with_t = Tensor::cat(&[&p, &p.narrow(1, 0, 1).zeros_like()], 1);
-                    p = rotate_coords(&with_t, r).narrow(1, 0, 3);
+                    let with_t = Tensor::f_cat(&[&p, &p.f_narrow(1, 0, 1)?.f_zeros_like()?], 1)?;
+                    p = rotate_coords(&with_t, r)?.f_narrow(1, 0, 3)?;
                 }
                 let y = self
                     .model
                     .decoder
-                    .forward_frame(&p, biases)
-                    .to_device(Device::Cpu);
+                    .forward_frame(&p, biases)?
+                    .f_to_device(Device::Cpu)?;
                 out.extend(Vec::<f32>::try_from(y)?);
             }
             Ok(())
@@ -145,7 +143,7 @@ impl<'a> Renderer<'a> {
     /// SDF in um of the frame at model time `t` on `grid`.
     pub fn frame(&mut self, grid: &RenderGrid, t: f64, mode: Evaluation) -> Result<Array3<f32>> {
         grid.validate()?;
-        let biases = self.model.decoder.frame_biases(&self.code, t);
+        let biases = self.model.decoder.frame_biases(&self.code, t)?;
         let scale = grid.placement.scale_um as f32;
         let mut sdf = match mode {
             Evaluation::Dense => self.dense(grid, &biases)?,

@@ -266,10 +266,10 @@ pub fn train(
                 let (coords, target) = frame_points(data, row, opts, &mut rng, device)?;
                 let code = model.codes.get(seq_of_row[row]);
                 let coords = match &model.rotations {
-                    Some(r) => rotate_coords(&coords, &r.get(seq_of_row[row])),
+                    Some(r) => rotate_coords(&coords, &r.get(seq_of_row[row]))?,
                     None => coords,
                 };
-                let pred = model.decoder.forward_shared(&code, &coords);
+                let pred = model.decoder.forward_shared(&code, &coords)?;
                 l1s.push((pred - target).abs().mean(Kind::Float));
                 regs.push(code.square().sum(Kind::Float));
             }
