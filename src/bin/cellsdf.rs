@@ -4,7 +4,7 @@ use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
 use cellsdf::describe::{reconstruction_ji, EvaluateOptions};
 use cellsdf::io::{claim_file, OutputDir};
-use cellsdf::model::{Activation, ArchConfig, Model};
+use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
     draw_codes, fit_code, interpolate_codes, times, training_scale_and_interval, write_sequence,
@@ -146,6 +146,11 @@ enum Command {
         /// Learn one rotation per sequence (the journal version).
         #[arg(long)]
         learned_rotation: bool,
+        /// Initial weights of the first layer's coordinate columns (sine): `reference`
+        /// (U(+-1/fan_in) over code and coordinates) or `siren` (U(+-1/4), a SIREN first layer
+        /// over the 4 coordinates).
+        #[arg(long)]
+        coordinate_init: Option<String>,
         #[arg(long, default_value_t = 100)]
         epochs: usize,
         #[arg(long, default_value_t = 1e-4)]
@@ -480,6 +485,7 @@ fn run(cli: Cli) -> Result<()> {
             arch,
             activation,
             learned_rotation,
+            coordinate_init,
             epochs,
             lr_net,
             lr_codes,
@@ -498,6 +504,17 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let mut arch = ArchConfig::named(&arch)?;
             arch.learned_rotation |= learned_rotation;
+            match coordinate_init.as_deref() {
+                None => {}
+                Some("reference") => arch.coordinate_init = CoordinateInit::Reference,
+                Some("siren") => arch.coordinate_init = CoordinateInit::Siren,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "coordinate-init",
+                        format!("{other:?} is not reference or siren"),
+                    ))
+                }
+            }
             match activation.as_deref() {
                 None => {}
                 Some("sine") => arch.activation = Activation::Sine,

@@ -33,6 +33,23 @@ pub struct ArchConfig {
     /// network; the journal version), so that orientation is not stored in the code.
     #[serde(default)]
     pub learned_rotation: bool,
+    /// How lin0's coordinate columns are initialised (sine only; training only).
+    #[serde(default)]
+    pub coordinate_init: CoordinateInit,
+}
+
+/// Initial weights of lin0's coordinate columns (x, y, z, t) of a sine network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CoordinateInit {
+    /// As the reference: U(+-1/fan_in) with fan_in = code size + 4, so omega x w stays below
+    /// 30 / 196 = 0.15 rad per model unit and the network starts nearly linear in x.
+    #[default]
+    Reference,
+    /// As a SIREN first layer whose inputs are the 4 coordinates: U(+-1/4), frequencies up
+    /// to 30 / 4 = 7.5 rad per model unit from the start; the code columns keep the
+    /// reference's U(+-1/fan_in).
+    Siren,
 }
 
 impl ArchConfig {
@@ -46,6 +63,7 @@ impl ArchConfig {
             activation: Activation::Sine,
             omega: 30.0,
             learned_rotation: false,
+            coordinate_init: CoordinateInit::Reference,
         }
     }
 
@@ -59,6 +77,7 @@ impl ArchConfig {
             activation: Activation::Sine,
             omega: 30.0,
             learned_rotation: false,
+            coordinate_init: CoordinateInit::Reference,
         }
     }
 

@@ -8,6 +8,6 @@ mod network;
 pub use checkpoint::{
     CodeStats, Model, ModelMeta, TrainedSequence, TrainingRecord, MODEL_FORMAT, MODEL_VERSION,
 };
-pub use config::{Activation, ArchConfig};
+pub use config::{Activation, ArchConfig, CoordinateInit};
 pub use evaluate::{evaluate_points, grid_sdf, jaccard};
 pub use network::{rotate_coords, tensor_f32, Decoder};

@@ -1,7 +1,7 @@
 //! The conditional SDF network in tch: weights `lin{k}.weight` [out, in] and `lin{k}.bias`
 //! [out], the reference implementation's names and shapes.
 
-use super::config::{Activation, ArchConfig};
+use super::config::{Activation, ArchConfig, CoordinateInit};
 use crate::error::Result;
 use tch::{nn, Device, Kind, Tensor};
 
@@ -32,14 +32,27 @@ impl Decoder {
                 (Activation::Relu, _) => 1.0 / fi.sqrt(),
             };
             let p = &root / format!("lin{l}");
-            weights.push(p.var(
+            let weight = p.var(
                 "weight",
                 &[out as i64, fan_in as i64],
                 nn::Init::Uniform {
                     lo: -bound,
                     up: bound,
                 },
-            ));
+            );
+            if l == 0
+                && config.activation == Activation::Sine
+                && config.coordinate_init == CoordinateInit::Siren
+            {
+                // The coordinate columns as a SIREN first layer over 4 inputs.
+                let c = config.code_size as i64;
+                tch::no_grad(|| {
+                    weight
+                        .f_narrow(1, c, 4)
+                        .and_then(|mut w| w.f_uniform_(-0.25, 0.25).map(|_| ()))
+                })?;
+            }
+            weights.push(weight);
             let b = 1.0 / fi.sqrt();
             biases.push(p.var("bias", &[out as i64], nn::Init::Uniform { lo: -b, up: b }));
         }
