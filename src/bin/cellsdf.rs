@@ -322,8 +322,11 @@ enum Command {
         codes: String,
         /// Only the reconstruction Jaccard index of the first N training sequences (a quick
         /// check; no report is written).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "no_reconstruction")]
         reconstruction_only: Option<usize>,
+        /// Skip the reconstruction Jaccard index (compare new sequences only).
+        #[arg(long)]
+        no_reconstruction: bool,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[arg(long, default_value = "auto")]
@@ -418,6 +421,7 @@ fn run(cli: Cli) -> Result<()> {
             count,
             codes,
             reconstruction_only: Some(sequences),
+            no_reconstruction: _,
             seed: _,
             device,
         } => {
@@ -441,6 +445,7 @@ fn run(cli: Cli) -> Result<()> {
             count,
             codes,
             reconstruction_only: None,
+            no_reconstruction,
             seed,
             device,
         } => shape_commands::evaluate(
@@ -451,6 +456,7 @@ fn run(cli: Cli) -> Result<()> {
                 count,
                 seed,
                 codes: parse_code_source(&codes)?,
+                reconstruction: !no_reconstruction,
             },
             &device,
             cli.quiet,

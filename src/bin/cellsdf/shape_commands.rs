@@ -266,11 +266,13 @@ pub fn evaluate(
         evaluate_model(&m, &d, options, out, report)
     })?;
     let out = out.dir();
-    let (mean, sd) = mean_sd(&summary.reconstruction_ji);
-    println!(
-        "reconstruction JI {mean:.3} ± {sd:.3} over {} frames",
-        summary.reconstruction_ji.len(),
-    );
+    if !summary.reconstruction_ji.is_empty() {
+        let (mean, sd) = mean_sd(&summary.reconstruction_ji);
+        println!(
+            "reconstruction JI {mean:.3} ± {sd:.3} over {} frames",
+            summary.reconstruction_ji.len(),
+        );
+    }
     for c in &summary.compared {
         println!(
             "{:20} training {:10.3} ± {:8.3}  new {:10.3} ± {:8.3}  KS p = {:.3e}",
