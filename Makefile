@@ -207,7 +207,8 @@ napari-test: napari-deps c-test python-package
 	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
 
 ## models: the bundled default models, models/{dividing,filopodial}.safetensors with their
-## reconstruction JI and evaluation reports (about 45 minutes on 2 cores).
+## reconstruction JI and evaluation reports (times per class in models/*.md; under two hours
+## on 2 cores).
 models: build
 	scripts/make_models.sh models out/models-work
 

@@ -1,31 +1,48 @@
 #!/usr/bin/env bash
-# Builds the bundled default models (make models): per phantom class, 16 phantom sequences
-# of 10 frames at 0.1 um (seed 2022) are prepared (64^3 grids, 4096 samples per frame) and
-# fitted by the paper network (216,137 parameters, sine) for 150 epochs (lr 3e-4 halved
-# every 60 epochs, codes lr 1e-3, seed 1) on the CPU; then each model is evaluated
-# (reconstruction Jaccard index of every training frame, descriptors of 8 new sequences
-# against the training masks) and its figures are written beside it. About 45 minutes on
-# 2 cores.
+# Builds the bundled default models (make models). Per phantom class:
+#   - 32 phantom sequences of 10 frames at 0.1 um (seed 2022);
+#   - one dataset at a dataset-wide scale (codes learn size), each cell aligned to the
+#     principal axes of its sequence, far field clamped at 0.5, 32,768 samples per frame
+#     (70 % in the two-sided band |sdf| <= 0.05), SDF grids of GRID^3 nodes for evaluation
+#     (dividing 128, filopodial 160: node spacing printed by the evaluation);
+#   - the paper network (216,137 parameters, sine with a SIREN first layer over the
+#     coordinates), 20 epochs of 8,192 fresh points per frame and step (lr 3e-4, codes 1e-3,
+#     both halved every 5 epochs), seed 1, on the CPU;
+#   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
+#     and 48 new sequences (codes from the default sampler) against the training masks
+#     (descriptors, KS tests, fragmentation, novelty).
+# About 2 x 45 minutes on 2 cores (see docs/results.md for the measured times).
 #
-#   scripts/make_models.sh [MODELS_DIR] [WORK_DIR]
+#   scripts/make_models.sh [MODELS_DIR] [WORK_DIR] [CLASSES...]
 set -euo pipefail
 models=${1:-models}
 work=${2:-out/models-work}
+shift 2 || true
+classes=${*:-dividing filopodial}
 bin=$(dirname "$0")/../target/release/cellsdf
 mkdir -p "$models" "$work"
-for kind in dividing filopodial; do
-  echo "== $kind: phantoms, dataset"
-  "$bin" phantom --kind "$kind" --count 16 --frames 10 --voxel-um 0.1 --seed 2022 --quiet --out "$work/$kind/phantoms" > /dev/null
-  "$bin" prepare "$work/$kind/phantoms" --out "$work/$kind/dataset" --grid 64 --samples-per-frame 4096 --quiet > /dev/null
-  echo "== $kind: training the paper network (150 epochs)"
+epochs=20
+for kind in $classes; do
+  case $kind in
+    dividing) grid=128 ;;
+    *) grid=160 ;;
+  esac
   start=$(date +%s)
+  echo "== $kind: phantoms, dataset"
+  "$bin" phantom --kind "$kind" --count 32 --frames 10 --voxel-um 0.1 --seed 2022 --quiet \
+    --out "$work/$kind/phantoms" > /dev/null
+  "$bin" prepare "$work/$kind/phantoms" --out "$work/$kind/dataset" --grid $grid \
+    --samples-per-frame 32768 --band 0.05 --near-surface-only --quiet
+  prepared=$(date +%s)
+  echo "== $kind: training the paper network ($epochs epochs)"
   "$bin" train --data "$work/$kind/dataset" --out "$work/$kind/model.safetensors" --arch paper \
-    --activation sine --epochs 150 --lr-net 3e-4 --lr-codes 1e-3 --halve-every 60 \
-    --checkpoint-every 50 --device cpu --seed 1
-  seconds=$(( $(date +%s) - start ))
+    --activation sine --coordinate-init siren --epochs $epochs --lr-net 3e-4 --lr-codes 1e-3 \
+    --halve-every 5 --points-per-frame 8192 --checkpoint-every 5 --device cpu --seed 1
+  trained=$(date +%s)
   echo "== $kind: evaluation"
   "$bin" evaluate --model "$work/$kind/model.safetensors" --data "$work/$kind/dataset" \
-    --count 8 --seed 1 --device cpu --quiet --out "$models/$kind-evaluation"
+    --count 48 --seed 1 --device cpu --quiet --out "$models/$kind-evaluation"
+  evaluated=$(date +%s)
   # Ship the weights and codes without the optimiser state (about 0.9 MB).
   "$bin" export --model "$work/$kind/model.safetensors" --out "$models/$kind.safetensors"
   ji=$(awk -F, 'NR > 1 { n++; s += $3; q += $3 * $3 } END { m = s / n; printf "%.3f +- %.3f over %d frames", m, sqrt((q - n * m * m) / (n - 1)), n }' \
@@ -35,13 +52,16 @@ for kind in dividing filopodial; do
 
 - File: \`$kind.safetensors\` ($(stat -c %s "$models/$kind.safetensors") bytes), made by \`make models\`
   (\`scripts/make_models.sh\`) with cellsdf $("$bin" --version | awk '{print $2}').
-- Training data: 16 \`$kind\` phantom sequences x 10 frames at 0.1 um (seed 2022),
-  64^3 grids, 4096 SDF samples per frame.
-- Network: paper architecture (216,137 parameters, sine), 150 epochs, lr 3e-4 (codes 1e-3)
-  halved every 60 epochs, seed 1, CPU, $seconds s on this machine ($(nproc) cores).
-- **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the 64^3 grids).
-- Evaluation report (descriptors of 8 new sequences vs the training masks, KS tests, plots):
-  [$kind-evaluation/report.md]($kind-evaluation/report.md).
+- Training data: 32 \`$kind\` phantom sequences x 10 frames at 0.1 um (seed 2022); one scale
+  for all cells, each cell aligned to its principal axes, far field clamped at 0.5,
+  32,768 SDF samples per frame (70 % with |sdf| <= 0.05), ${grid}^3 evaluation grids.
+- Network: paper architecture (216,137 parameters, sine, SIREN first layer over the coordinates),
+  $epochs epochs of 8,192 fresh points per frame and step, lr 3e-4 (codes 1e-3) halved every
+  5 epochs, seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
+  $(( prepared - start )) s, training $(( trained - prepared )) s, evaluation $(( evaluated - trained )) s.
+- **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the ${grid}^3 grid nodes).
+- Evaluation report (48 new sequences vs the training masks: descriptors, KS tests,
+  fragmentation, novelty, plots): [$kind-evaluation/report.md]($kind-evaluation/report.md).
 EOT
-  echo "== $kind: reconstruction JI $ji ($seconds s)"
+  echo "== $kind: reconstruction JI $ji ($(( evaluated - start )) s)"
 done

@@ -306,3 +306,45 @@ fn thin_objects_are_meshed_and_described_with_finite_figures() {
         );
     }
 }
+
+#[test]
+fn a_frame_of_32768_one_voxel_labels_is_described_label_by_label() {
+    // Every voxel its own label: before, each label copied the whole frame (seconds to
+    // minutes); now each label's work is its bounding box. Each row must describe its own
+    // voxel: one voxel's volume, centred on that voxel (a cropping slip moves centroids).
+    let n = 32;
+    let data = Array4::from_shape_fn((1, n, n, n), |(_, z, y, x)| {
+        (1 + (z * n + y) * n + x) as u32
+    });
+    let stack = Hyperstack::new(data, cal(0.1));
+    let start = std::time::Instant::now();
+    let rows = cellsdf::describe::describe_stack(&stack, "labels.tif", None, &Silent).unwrap();
+    println!(
+        "{} labels described in {:.2} s",
+        rows.len(),
+        start.elapsed().as_secs_f64()
+    );
+    let mut seen = vec![false; n * n * n];
+    for r in &rows {
+        let i = r.label as usize - 1;
+        let (z, y, x) = (i / (n * n), i / n % n, i % n);
+        assert!(!seen[i], "label {} twice", r.label);
+        seen[i] = true;
+        assert!(
+            (r.shape.voxel_volume_um3 - 1e-3).abs() < 1e-12,
+            "{:?}",
+            r.shape
+        );
+        let c = r.shape.centroid_um;
+        let want = [x as f64 * 0.1, y as f64 * 0.1, z as f64 * 0.1];
+        for a in 0..3 {
+            assert!(
+                (c[a] - want[a]).abs() < 1e-6,
+                "label {}: {c:?} vs {want:?}",
+                r.label
+            );
+        }
+        assert!(r.shape.sphericity.is_finite() && r.shape.sphericity > 0.0);
+    }
+    assert!(seen.iter().all(|&s| s), "labels missing");
+}

@@ -65,7 +65,13 @@ fn a_dataset_wide_scale_keeps_the_cells_sizes() {
     let inputs = [a, b];
     let ds = |name: &str, mode| {
         let out = tmp.path().join(name);
-        prepare(&inputs, &out, &options(mode, Alignment::None, Some(0.5)), &Silent).unwrap();
+        prepare(
+            &inputs,
+            &out,
+            &options(mode, Alignment::None, Some(0.5)),
+            &Silent,
+        )
+        .unwrap();
         Dataset::open(&out).unwrap()
     };
     let shared = ds("shared", ScaleMode::Dataset);
@@ -91,11 +97,25 @@ fn alignment_makes_differently_oriented_cells_coincide() {
     let inputs = [a, b];
     let jaccard = |align| {
         let out = tmp.path().join(format!("{align:?}"));
-        prepare(&inputs, &out, &options(ScaleMode::Dataset, align, Some(0.5)), &Silent).unwrap();
+        prepare(
+            &inputs,
+            &out,
+            &options(ScaleMode::Dataset, align, Some(0.5)),
+            &Silent,
+        )
+        .unwrap();
         let d = Dataset::open(&out).unwrap();
         let (g0, g1) = (d.grid(0).unwrap(), d.grid(1).unwrap());
-        let both = g0.iter().zip(g1).filter(|(a, b)| **a <= 0.0 && **b <= 0.0).count();
-        let any = g0.iter().zip(g1).filter(|(a, b)| **a <= 0.0 || **b <= 0.0).count();
+        let both = g0
+            .iter()
+            .zip(g1)
+            .filter(|(a, b)| **a <= 0.0 && **b <= 0.0)
+            .count();
+        let any = g0
+            .iter()
+            .zip(g1)
+            .filter(|(a, b)| **a <= 0.0 || **b <= 0.0)
+            .count();
         both as f64 / any as f64
     };
     let (unaligned, aligned) = (jaccard(Alignment::None), jaccard(Alignment::Sequence));
@@ -111,8 +131,13 @@ fn the_far_field_saturates_at_the_clamp_and_the_surface_stays() {
     let inputs = [a];
     let ds = |name: &str, clamp| {
         let out = tmp.path().join(name);
-        prepare(&inputs, &out, &options(ScaleMode::Dataset, Alignment::None, clamp), &Silent)
-            .unwrap();
+        prepare(
+            &inputs,
+            &out,
+            &options(ScaleMode::Dataset, Alignment::None, clamp),
+            &Silent,
+        )
+        .unwrap();
         Dataset::open(&out).unwrap()
     };
     let (exact, clamped) = (ds("exact", None), ds("clamped", Some(0.25)));
@@ -168,16 +193,29 @@ fn scales_drawn_with_the_codes_reproduce_a_known_size_distribution() {
         let t = tch::Tensor::from_slice(&codes).reshape([n as i64, config.code_size as i64]);
         model.codes.shallow_clone().copy_(&t);
     });
-    let drawn = draw_codes(&model, CodeSource::Fitted { shrinkage: Some(0.0) }, 4000, 9).unwrap();
+    let drawn = draw_codes(
+        &model,
+        CodeSource::Fitted {
+            shrinkage: Some(0.0),
+        },
+        4000,
+        9,
+    )
+    .unwrap();
     let logs: Vec<f64> = drawn.iter().map(|d| d.scale_um.ln()).collect();
     let mean = logs.iter().sum::<f64>() / logs.len() as f64;
-    let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt();
+    let sd =
+        (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (logs.len() - 1) as f64).sqrt();
     assert!((mean - 1.2).abs() < 0.05, "mean log scale {mean}");
     assert!((sd - 0.3).abs() < 0.03, "sd of log scale {sd}");
     // The scale follows the code: drawn first entries and log scales correlate as 1.
     let x: Vec<f64> = drawn.iter().map(|d| d.values[0] as f64).collect();
     let mx = x.iter().sum::<f64>() / x.len() as f64;
-    let cov: f64 = x.iter().zip(&logs).map(|(a, b)| (a - mx) * (b - mean)).sum::<f64>();
+    let cov: f64 = x
+        .iter()
+        .zip(&logs)
+        .map(|(a, b)| (a - mx) * (b - mean))
+        .sum::<f64>();
     let vx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum::<f64>();
     let vl: f64 = logs.iter().map(|b| (b - mean).powi(2)).sum::<f64>();
     assert!(cov / (vx * vl).sqrt() > 0.95);

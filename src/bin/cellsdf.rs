@@ -201,7 +201,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         count: usize,
         /// How new codes are drawn: fitted[:SHRINKAGE] (a Gaussian fitted to the learned
-        /// codes and their sizes; the default), neighbours[:RADIUS] (around a learned code
+        /// codes and their sizes, covariance shrunk toward isotropy by SHRINKAGE in [0, 1],
+        /// default 0; the default method), fitted-lw (Ledoit-Wolf shrinkage), neighbours[:RADIUS] (around a learned code
         /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.5),
         /// normal[:SIGMA] (N(0, SIGMA^2), the paper's C. elegans protocol) or
         /// around-learned[:SIGMA] (a learned code plus N(0, SIGMA^2), the paper's filopodial
@@ -510,27 +511,22 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let mut arch = ArchConfig::named(&arch)?;
             arch.learned_rotation |= learned_rotation;
-            match coordinate_init.as_deref() {
-                None => {}
-                Some("reference") => arch.coordinate_init = CoordinateInit::Reference,
-                Some("siren") => arch.coordinate_init = CoordinateInit::Siren,
-                Some(other) => {
-                    return Err(Error::invalid(
-                        "coordinate-init",
-                        format!("{other:?} is not reference or siren"),
-                    ))
-                }
+            if let Some(init) = choose(
+                "coordinate-init",
+                coordinate_init.as_deref(),
+                &[
+                    ("reference", CoordinateInit::Reference),
+                    ("siren", CoordinateInit::Siren),
+                ],
+            )? {
+                arch.coordinate_init = init;
             }
-            match activation.as_deref() {
-                None => {}
-                Some("sine") => arch.activation = Activation::Sine,
-                Some("relu") => arch.activation = Activation::Relu,
-                Some(other) => {
-                    return Err(Error::invalid(
-                        "activation",
-                        format!("{other:?} is not sine or relu"),
-                    ))
-                }
+            if let Some(a) = choose(
+                "activation",
+                activation.as_deref(),
+                &[("sine", Activation::Sine), ("relu", Activation::Relu)],
+            )? {
+                arch.activation = a;
             }
             let opts = TrainOptions {
                 arch,
@@ -1021,6 +1017,21 @@ fn render_jobs(
         voxels
     );
     Ok(())
+}
+
+/// The value of `choices` named by the argument `arg`'s text (`None` when not given).
+fn choose<T: Copy>(arg: &str, text: Option<&str>, choices: &[(&str, T)]) -> Result<Option<T>> {
+    let Some(text) = text else { return Ok(None) };
+    match choices.iter().find(|(name, _)| *name == text) {
+        Some((_, v)) => Ok(Some(*v)),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+            Err(Error::invalid(
+                arg,
+                format!("{text:?} is not {}", names.join(" or ")),
+            ))
+        }
+    }
 }
 
 /// `METHOD[:PARAM]` of `--codes`.

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::io::{read_hyperstack, read_labels};
 use crate::units::VoxelSize;
-use ndarray::{Array3, Array4, Axis};
+use ndarray::{Array3, Array4, ArrayView3, Axis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -99,6 +99,19 @@ impl Source {
 }
 
 impl Source {
+    /// Labels (z, y, x) of frame `t`: a view of the stack in memory, or of the CTC frame
+    /// read into `owned`.
+    fn frame_view<'a>(
+        &'a self,
+        t: usize,
+        owned: &'a mut Option<Array3<u32>>,
+    ) -> Result<ArrayView3<'a, u32>> {
+        Ok(match &self.labels {
+            LabelSource::Stack { data, .. } => data.index_axis(Axis(0), t),
+            LabelSource::Ctc { .. } => owned.insert(self.frame(t)?).view(),
+        })
+    }
+
     /// Calls `f(z, y, x)` for every voxel of frame `t` whose label is in `labels`, within
     /// the inclusive index box `lo`..=`hi` ([z, y, x]; clipped to the image).
     pub fn for_each_voxel(
@@ -109,14 +122,8 @@ impl Source {
         hi: [usize; 3],
         mut f: impl FnMut(usize, usize, usize),
     ) -> Result<()> {
-        let owned;
-        let frame = match &self.labels {
-            LabelSource::Stack { data, .. } => data.index_axis(Axis(0), t),
-            LabelSource::Ctc { .. } => {
-                owned = self.frame(t)?;
-                owned.view()
-            }
-        };
+        let mut owned = None;
+        let frame = self.frame_view(t, &mut owned)?;
         let (nz, ny, nx) = frame.dim();
         let (z1, y1, x1) = (hi[0].min(nz - 1), hi[1].min(ny - 1), hi[2].min(nx - 1));
         for z in lo[0]..=z1 {
@@ -141,14 +148,8 @@ impl Source {
         origin: [i64; 3],
         shape: [usize; 3],
     ) -> Result<Array3<bool>> {
-        let owned;
-        let frame = match &self.labels {
-            LabelSource::Stack { data, .. } => data.index_axis(Axis(0), t),
-            LabelSource::Ctc { .. } => {
-                owned = self.frame(t)?;
-                owned.view()
-            }
-        };
+        let mut owned = None;
+        let frame = self.frame_view(t, &mut owned)?;
         let (nz, ny, nx) = frame.dim();
         Ok(Array3::from_shape_fn(
             (shape[0], shape[1], shape[2]),

@@ -6,7 +6,6 @@
 use super::novelty::{median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
 use super::report::{mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet};
 use super::shape::{describe_mask, ShapeDescriptors};
-use rayon::prelude::*;
 use super::table::{write_table, Row};
 use crate::dataset::Dataset;
 use crate::error::{Error, Result};
@@ -15,6 +14,7 @@ use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
 use crate::synth::{draw_codes, times, CodeSource, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
+use rayon::prelude::*;
 use tch::Tensor;
 
 /// What to generate for the comparison.

@@ -261,7 +261,8 @@ pub const CSDF_CODES_NEIGHBOURS: i32 = 3;
 /// - `CSDF_CODES_AROUND_LEARNED` (1): a learned code chosen at random plus N(0, param^2)
 ///   noise (param < 0: 0.01, as in the paper);
 /// - `CSDF_CODES_FITTED` (2, the default of the other front ends): a Gaussian fitted to the
-///   learned codes within their span, shrinkage `param` in [0, 1] (< 0: estimated);
+///   learned codes within their span, shrinkage `param` in [0, 1] (< 0: 0, the sample
+///   covariance);
 /// - `CSDF_CODES_NEIGHBOURS` (3): a learned code plus noise within the learned span,
 ///   `param` times its nearest-neighbour distance (<= 0: 0.5).
 ///

@@ -25,6 +25,10 @@ const INDEX_LIMIT: u64 = 16 << 20;
 pub struct OutputDir {
     dir: PathBuf,
     owned: BTreeSet<String>,
+    /// The index as found (names written by earlier runs).
+    before: BTreeSet<String>,
+    had_index: bool,
+    created_dir: bool,
     overwrite: bool,
 }
 
@@ -39,10 +43,14 @@ impl OutputDir {
                 format!("{} exists and is not a folder", dir.display()),
             ));
         }
+        let created_dir = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let owned = read_index(dir)?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
+            before: owned.clone(),
+            had_index: dir.join(INDEX_NAME).exists(),
+            created_dir,
             owned,
             overwrite,
         })
@@ -128,6 +136,13 @@ impl OutputDir {
         Ok(path)
     }
 
+    /// Keeps the claims (and the folder) when this value is dropped before the files are
+    /// written: for callers that claim a file and write it later by path.
+    pub fn keep_claims(&mut self) {
+        self.before = self.owned.clone();
+        self.created_dir = false;
+    }
+
     fn write_index(&self) -> Result<()> {
         let mut text = String::from(
             "# files written by cellsdf in this folder; cellsdf replaces only these\n",
@@ -137,6 +152,33 @@ impl OutputDir {
             text.push('\n');
         }
         write_bytes_atomic(&self.dir.join(INDEX_NAME), text.as_bytes())
+    }
+}
+
+impl Drop for OutputDir {
+    /// A run that stopped before writing files it claimed (cancelled or failed) takes their
+    /// names back out of the index; it removes the index when this run created it and wrote
+    /// nothing, and the folder when this run created it and it is still empty. Best effort:
+    /// a name left in the index only lets a later run replace a file of that name.
+    fn drop(&mut self) {
+        let keep: BTreeSet<String> = self
+            .owned
+            .iter()
+            .filter(|n| self.before.contains(*n) || self.dir.join(n).exists())
+            .cloned()
+            .collect();
+        if keep.len() != self.owned.len() {
+            self.owned = keep;
+            if self.owned.is_empty() && !self.had_index {
+                let _ = std::fs::remove_file(self.dir.join(INDEX_NAME));
+            } else {
+                let _ = self.write_index();
+            }
+        }
+        if self.created_dir {
+            // Fails, as it should, unless the folder is empty.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
@@ -151,7 +193,10 @@ pub fn claim_file(path: &Path, overwrite: bool) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    OutputDir::create(dir, overwrite)?.claim(&[name])
+    let mut out = OutputDir::create(dir, overwrite)?;
+    out.claim(&[name])?;
+    out.keep_claims();
+    Ok(())
 }
 
 /// The names in `dir`'s index (empty when it has none).
@@ -209,6 +254,35 @@ mod tests {
         forced.write_bytes("report.md", b"new").unwrap();
         assert_eq!(std::fs::read(dir.join("report.md")).unwrap(), b"new");
         assert_eq!(std::fs::read(dir.join("notes.txt")).unwrap(), b"mine");
+    }
+
+    #[test]
+    fn a_run_that_stops_before_writing_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("new");
+        {
+            let mut out = OutputDir::create(&dir, false).unwrap();
+            out.claim(&["a.tif", "b.tif"]).unwrap();
+            assert!(dir.join(INDEX_NAME).exists());
+        }
+        assert!(!dir.exists(), "cancelled run left its folder");
+        // In a folder with earlier outputs: names not written this time leave the index,
+        // earlier names stay.
+        {
+            let mut out = OutputDir::create(&dir, false).unwrap();
+            out.write_bytes("a.tif", b"1").unwrap();
+        }
+        {
+            let mut out = OutputDir::create(&dir, false).unwrap();
+            out.claim(&["a.tif", "b.tif"]).unwrap();
+        }
+        assert_eq!(
+            read_index(&dir).unwrap().into_iter().collect::<Vec<_>>(),
+            ["a.tif"]
+        );
+        std::fs::write(dir.join("b.tif"), b"user").unwrap();
+        let mut out = OutputDir::create(&dir, false).unwrap();
+        assert!(out.claim(&["b.tif"]).is_err(), "b.tif is not ours");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 use super::cases::{table, CENTRE, EDGES, FACES};
 use super::Mesh;
 use crate::error::{Error, Result};
+use crate::volume::PARALLEL_MIN_VOXELS;
 use ndarray::ArrayView3;
 use rayon::prelude::*;
 
@@ -47,7 +48,13 @@ pub fn marching_cubes(field: ArrayView3<f32>, spacing_zyx: [f64; 3], level: f32)
             owned.as_slice().expect("standard layout")
         }
     };
-    let flags: Vec<u8> = data.par_iter().map(|&v| (v < level) as u8).collect();
+    // Small volumes stay on the calling thread (see PARALLEL_MIN_VOXELS).
+    let min_planes = (PARALLEL_MIN_VOXELS / (ny * nx)).max(1);
+    let flags: Vec<u8> = data
+        .par_iter()
+        .with_min_len(PARALLEL_MIN_VOXELS)
+        .map(|&v| (v < level) as u8)
+        .collect();
     let grid = Grid {
         data,
         flags: &flags,
@@ -61,6 +68,7 @@ pub fn marching_cubes(field: ArrayView3<f32>, spacing_zyx: [f64; 3], level: f32)
     // Pass 1: crossings per plane, and each plane's first vertex index.
     let counts: Vec<usize> = (0..nz)
         .into_par_iter()
+        .with_min_len(min_planes)
         .map(|k| grid.plane_count(k))
         .collect();
     let mut offsets = Vec::with_capacity(nz + 1);
@@ -93,6 +101,7 @@ pub fn marching_cubes(field: ArrayView3<f32>, spacing_zyx: [f64; 3], level: f32)
         }
         vs.into_par_iter()
             .zip(ns)
+            .with_min_len(min_planes)
             .enumerate()
             .for_each(|(k, (v, n))| grid.plane_vertices(k, v, n));
     }
@@ -100,7 +109,9 @@ pub fn marching_cubes(field: ArrayView3<f32>, spacing_zyx: [f64; 3], level: f32)
     // Pass 3: triangles of each layer of cubes. Loop centres (rare) are numbered after the
     // edge vertices, layer by layer.
     let cases = table();
-    let chunk = (nz - 1).div_ceil(4 * rayon::current_num_threads()).max(1);
+    let chunk = (nz - 1)
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(min_planes);
     let starts: Vec<usize> = (0..nz - 1).step_by(chunk).collect();
     let layers: Vec<Layer> = starts
         .into_par_iter()

@@ -22,8 +22,9 @@ pub enum CodeSource {
     /// paper's protocol for filopodial cells (0.01).
     AroundLearned { sigma: f64 },
     /// A Gaussian fitted to the learned codes (mean, covariance within their span, shrunk
-    /// toward isotropy by `shrinkage`; `None`: the Ledoit-Wolf estimate), the log scale of
-    /// each sequence drawn jointly with its code.
+    /// toward isotropy by `shrinkage`, 0 by default; `None`: the Ledoit-Wolf estimate, which
+    /// with a few dozen codes shrinks almost fully and so narrows the size spread), the log
+    /// scale of each sequence drawn jointly with its code.
     Fitted { shrinkage: Option<f64> },
     /// A learned code plus Gaussian noise within the codes' span whose expected length is
     /// `radius` times the distance to that code's nearest learned neighbour.
@@ -33,13 +34,16 @@ pub enum CodeSource {
 impl Default for CodeSource {
     /// The method that measured best (docs/results.md, "Plausible new cells").
     fn default() -> Self {
-        CodeSource::Fitted { shrinkage: None }
+        CodeSource::Fitted {
+            shrinkage: Some(0.0),
+        }
     }
 }
 
 impl CodeSource {
     /// Parses a command-line method: `fitted`, `neighbours`, `normal`, `around-learned`,
-    /// with `param` its number (shrinkage, radius, sigma, sigma; `None`: the default).
+    /// with `param` its number (shrinkage, radius, sigma, sigma; `None`: the default), and
+    /// `fitted-lw` (the fitted Gaussian with Ledoit-Wolf shrinkage).
     pub fn parse(method: &str, param: Option<f64>) -> Result<CodeSource> {
         let check = |name: &str, v: f64, lo: f64, hi: f64| {
             if v.is_finite() && (lo..=hi).contains(&v) {
@@ -50,8 +54,9 @@ impl CodeSource {
         };
         match method {
             "fitted" => Ok(CodeSource::Fitted {
-                shrinkage: param.map(|v| check("shrinkage", v, 0.0, 1.0)).transpose()?,
+                shrinkage: Some(check("shrinkage", param.unwrap_or(0.0), 0.0, 1.0)?),
             }),
+            "fitted-lw" => Ok(CodeSource::Fitted { shrinkage: None }),
             "neighbours" | "neighbors" => Ok(CodeSource::Neighbours {
                 radius: check("radius", param.unwrap_or(0.5), 0.0, 100.0)?,
             }),
@@ -63,7 +68,7 @@ impl CodeSource {
             }),
             other => Err(Error::invalid(
                 "codes",
-                format!("{other:?} is not fitted, neighbours, normal or around-learned"),
+                format!("{other:?} is not fitted, fitted-lw, neighbours, normal or around-learned"),
             )),
         }
     }
@@ -247,4 +252,37 @@ pub fn interpolate_codes(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_methods_parse_with_their_defaults() {
+        // The default keeps the learned covariance (Ledoit-Wolf shrinks it almost fully
+        // with a few dozen codes, which narrowed the generated size spread).
+        assert_eq!(
+            CodeSource::parse("fitted", None).unwrap(),
+            CodeSource::Fitted {
+                shrinkage: Some(0.0)
+            }
+        );
+        assert_eq!(
+            CodeSource::default(),
+            CodeSource::parse("fitted", None).unwrap()
+        );
+        assert_eq!(
+            CodeSource::parse("fitted-lw", None).unwrap(),
+            CodeSource::Fitted { shrinkage: None }
+        );
+        assert_eq!(
+            CodeSource::parse("neighbours", None).unwrap(),
+            CodeSource::Neighbours { radius: 0.5 }
+        );
+        assert!(CodeSource::parse("fitted", Some(1.5)).is_err());
+        assert!(CodeSource::parse("normal", Some(f64::NAN)).is_err());
+        let e = CodeSource::parse("gaussian", None).unwrap_err().to_string();
+        assert!(e.contains("gaussian") && e.contains("fitted"), "{e}");
+    }
 }

@@ -1,7 +1,7 @@
 //! Separable Gaussian smoothing of [z, y, x] volumes, as scipy.ndimage.gaussian_filter
 //! computes it (kernel truncated at 4 sigma, `reflect` borders: d c b a | a b c d).
 
-use ndarray::{Array3, ArrayView3, Axis, Zip};
+use ndarray::{Array3, ArrayView3, ArrayViewMut1, Axis, Zip};
 
 /// Smooths `volume` with a Gaussian of standard deviation `sigma_zyx` voxels per axis
 /// (0 leaves that axis alone). Returns a new volume; arithmetic in f64 per line.
@@ -13,14 +13,19 @@ pub fn gaussian(volume: ArrayView3<f32>, sigma_zyx: [f64; 3]) -> Array3<f32> {
         }
         let kernel = kernel(sigma);
         let n = out.len_of(Axis(axis));
-        Zip::from(out.lanes_mut(Axis(axis))).par_for_each(|mut lane| {
+        let smooth = |mut lane: ArrayViewMut1<f32>| {
             let line: Vec<f64> = lane.iter().map(|&v| v as f64).collect();
             let mut res = vec![0f64; n];
             convolve(&line, &kernel, &mut res);
             for (v, r) in lane.iter_mut().zip(&res) {
                 *v = *r as f32;
             }
-        });
+        };
+        if out.len() >= super::PARALLEL_MIN_VOXELS {
+            Zip::from(out.lanes_mut(Axis(axis))).par_for_each(smooth);
+        } else {
+            Zip::from(out.lanes_mut(Axis(axis))).for_each(smooth);
+        }
     }
     out
 }

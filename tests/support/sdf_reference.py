@@ -51,15 +51,21 @@ elif cmd == "dataset":
         spacing = (v["z"], v["y"], v["x"])
         c = seq["normalisation"]["centre_um"]
         s = seq["normalisation"]["scale_um"]
+        # Model axis k is the image direction axes[k] (x, y, z) when the cell was aligned.
+        axes = seq["normalisation"].get("axes")
+        rot = np.asarray(axes, dtype=np.float64) if axes else np.eye(3)
+        clamp = meta.get("clamp")
         for k, f in enumerate(seq["frames"]):
             row = seq["first_row"] + k
             mask = np.isin(data[f["time_index"]], f["labels"])
             # Pad generously with background so interpolation never clamps.
-            pad = [int(np.ceil(s / h)) + 2 for h in spacing]
+            pad = [int(np.ceil(2 * s / h)) + 2 for h in spacing]
             field = sdf_um(np.pad(mask, [(p, p) for p in pad]), spacing)
+            if clamp is not None:
+                field = np.minimum(field, clamp * s)
 
             def at(xyz):
-                um = np.asarray(c)[None, :] + s * xyz  # (n, 3) x, y, z
+                um = np.asarray(c)[None, :] + s * (xyz @ rot)  # (n, 3) x, y, z
                 idx = [um[:, 2 - a] / spacing[a] - 0.5 + pad[a] for a in range(3)]
                 return map_coordinates(field, idx, order=1) / s
 
