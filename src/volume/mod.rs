@@ -12,4 +12,4 @@ pub use smooth::gaussian;
 /// them costs more than it saves, and callers that describe thousands of small labels in
 /// parallel would otherwise nest parallel loops (measured: 32,768 one-voxel labels took
 /// 48 s with nested loops on 2 threads, 11.5 s on one thread).
-pub const PARALLEL_MIN_VOXELS: usize = 1 << 16;
+pub(crate) const PARALLEL_MIN_VOXELS: usize = 1 << 16;
