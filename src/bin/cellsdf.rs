@@ -200,14 +200,15 @@ enum Command {
         /// Number of new sequences.
         #[arg(long, default_value_t = 1)]
         count: usize,
-        /// How new codes are drawn: fitted[:SHRINKAGE] (a Gaussian fitted to the learned
-        /// codes and their sizes, covariance shrunk toward isotropy by SHRINKAGE in [0, 1],
-        /// default 0; the default method), fitted-lw (Ledoit-Wolf shrinkage), neighbours[:RADIUS] (around a learned code
+        /// How new codes are drawn: neighbours[:RADIUS] (the default: around a learned code
         /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.5),
+        /// fitted[:SHRINKAGE] (a Gaussian fitted to the learned codes and their sizes,
+        /// covariance shrunk toward isotropy by SHRINKAGE in [0, 1], default 0), fitted-lw
+        /// (Ledoit-Wolf shrinkage),
         /// normal[:SIGMA] (N(0, SIGMA^2), the paper's C. elegans protocol) or
         /// around-learned[:SIGMA] (a learned code plus N(0, SIGMA^2), the paper's filopodial
         /// protocol, default 0.01).
-        #[arg(long, default_value = "fitted", conflicts_with_all = ["sigma", "around_learned"])]
+        #[arg(long, default_value = "neighbours", conflicts_with_all = ["sigma", "around_learned"])]
         codes: String,
         /// Same as --codes normal:S.
         #[arg(long, conflicts_with = "around_learned")]
@@ -319,7 +320,7 @@ enum Command {
         #[arg(long, default_value_t = 16)]
         count: usize,
         /// How new codes are drawn (as `synth --codes`).
-        #[arg(long, default_value = "fitted")]
+        #[arg(long, default_value = "neighbours")]
         codes: String,
         /// Only the reconstruction Jaccard index of the first N training sequences (a quick
         /// check; no report is written).

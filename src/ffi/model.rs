@@ -249,9 +249,10 @@ pub unsafe extern "C" fn csdf_model_set_code(
 pub const CSDF_CODES_NORMAL: i32 = 0;
 /// A learned code plus N(0, sigma^2) noise.
 pub const CSDF_CODES_AROUND_LEARNED: i32 = 1;
-/// A Gaussian fitted to the learned codes (the default of the CLI and plugins).
+/// A Gaussian fitted to the learned codes.
 pub const CSDF_CODES_FITTED: i32 = 2;
-/// A learned code plus noise scaled by its nearest-neighbour distance.
+/// A learned code plus noise scaled by its nearest-neighbour distance (the default of the
+/// CLI and plugins).
 pub const CSDF_CODES_NEIGHBOURS: i32 = 3;
 
 /// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major) by
@@ -260,10 +261,11 @@ pub const CSDF_CODES_NEIGHBOURS: i32 = 3;
 ///   deviation), the paper's C. elegans protocol;
 /// - `CSDF_CODES_AROUND_LEARNED` (1): a learned code chosen at random plus N(0, param^2)
 ///   noise (param < 0: 0.01, as in the paper);
-/// - `CSDF_CODES_FITTED` (2, the default of the other front ends): a Gaussian fitted to the
+/// - `CSDF_CODES_FITTED` (2): a Gaussian fitted to the
 ///   learned codes within their span, shrinkage `param` in [0, 1] (< 0: 0, the sample
 ///   covariance);
-/// - `CSDF_CODES_NEIGHBOURS` (3): a learned code plus noise within the learned span,
+/// - `CSDF_CODES_NEIGHBOURS` (3, the default of the other front ends): a learned code plus
+///   noise within the learned span,
 ///   `param` times its nearest-neighbour distance (<= 0: 0.5).
 ///
 /// When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per

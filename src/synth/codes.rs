@@ -34,9 +34,7 @@ pub enum CodeSource {
 impl Default for CodeSource {
     /// The method that measured best (docs/results.md, "Plausible new cells").
     fn default() -> Self {
-        CodeSource::Fitted {
-            shrinkage: Some(0.0),
-        }
+        CodeSource::Neighbours { radius: 0.5 }
     }
 }
 
@@ -260,17 +258,18 @@ mod tests {
 
     #[test]
     fn command_line_methods_parse_with_their_defaults() {
-        // The default keeps the learned covariance (Ledoit-Wolf shrinks it almost fully
-        // with a few dozen codes, which narrowed the generated size spread).
+        // `fitted` keeps the learned covariance (Ledoit-Wolf shrinks it almost fully with a
+        // few dozen codes, which narrowed the generated size spread).
         assert_eq!(
             CodeSource::parse("fitted", None).unwrap(),
             CodeSource::Fitted {
                 shrinkage: Some(0.0)
             }
         );
+        // The default sampler is the one that measured best (neighbours, radius 0.5).
         assert_eq!(
             CodeSource::default(),
-            CodeSource::parse("fitted", None).unwrap()
+            CodeSource::parse("neighbours", None).unwrap()
         );
         assert_eq!(
             CodeSource::parse("fitted-lw", None).unwrap(),

@@ -145,7 +145,7 @@ class Model(_Handle):
     #: Ways to draw new codes (`csdf_codes_sample`'s methods).
     CODE_METHODS = {"normal": 0, "around-learned": 1, "fitted": 2, "neighbours": 3}
 
-    def sample_codes(self, count, method="fitted", param=None, seed=0):
+    def sample_codes(self, count, method="neighbours", param=None, seed=0):
         """`count` new codes drawn by `method` (see CODE_METHODS and the C API's
         csdf_codes_sample; `param` None: the method's default). Returns (codes
         (count, code_size) float32, scales (count,) micrometres per model unit)."""

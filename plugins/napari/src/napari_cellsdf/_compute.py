@@ -44,7 +44,7 @@ def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0
         elif sigma > 0:
             method, param = "normal", sigma
         else:
-            method, param = "fitted", None
+            method, param = "neighbours", None
         codes, scales = m.sample_codes(count, method, param, seed)
         for k, (code, scale) in enumerate(zip(codes, scales)):
             def part(fraction, stage, k=k):

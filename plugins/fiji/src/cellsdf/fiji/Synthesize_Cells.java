@@ -84,9 +84,9 @@ public class Synthesize_Cells implements PlugIn {
         String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
         try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_AUTO)) {
             // Around learned codes (sigma <= 0: the paper's 0.01), N(0, sigma^2) when a sigma
-            // is given, else the Gaussian fitted to the learned codes (the library's default).
+            // is given, else around learned codes within their span (the library's default).
             int method = o.aroundLearned ? CellSdfLibrary.CSDF_CODES_AROUND_LEARNED
-                : o.sigma > 0 ? CellSdfLibrary.CSDF_CODES_NORMAL : CellSdfLibrary.CSDF_CODES_FITTED;
+                : o.sigma > 0 ? CellSdfLibrary.CSDF_CODES_NORMAL : CellSdfLibrary.CSDF_CODES_NEIGHBOURS;
             double[] scales = new double[o.sequences];
             float[][] codes = m.sampleCodes(o.sequences, method, o.sigma > 0 ? o.sigma : -1.0, o.seed,
                 scales);
