@@ -212,7 +212,8 @@ napari-test: napari-deps c-test python-package
 models: build
 	scripts/make_models.sh models out/models-work
 
-## fuzz: each fuzz target (fuzz/fuzz_targets) for FUZZ_SECONDS (default 600) on 2 cores with
+## fuzz: each fuzz target (fuzz/fuzz_targets; debug assertions and overflow checks on) for
+## FUZZ_SECONDS (default 600) on 2 cores with
 ## libFuzzer's 2 GB memory limits, seeded from fuzz/corpus (new inputs go to fuzz/work);
 ## crashes land in fuzz/artifacts: copy each to fuzz/regressions/<target>/ (replayed by
 ## cargo test) and fix it. Needs the nightly toolchain; installs cargo-fuzz into .cargo-home.
@@ -223,7 +224,7 @@ fuzz: torch-check
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/work/$$t; \
 	  echo "== fuzzing $$t for $(FUZZ_SECONDS) s"; \
-	  LD_LIBRARY_PATH=$(TORCH_LIB) cargo +nightly fuzz run -O --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+	  LD_LIBRARY_PATH=$(TORCH_LIB) cargo +nightly fuzz run -O -a --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=30 \
 	    -jobs=2 -workers=2 -print_final_stats=1 > target/fuzz-logs/$$t.log 2>&1 \
 	    || { echo "$$t: fuzzer stopped (crash, oom or timeout): see target/fuzz-logs/$$t.log and fuzz/artifacts/$$t"; exit 1; }; \
