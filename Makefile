@@ -232,13 +232,14 @@ fuzz: torch-check
 	done
 
 ## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,
-## marching cubes vs scikit-image (prints the ratios).
+## marching cubes vs scikit-image (prints the ratios); pure-Rust kernels (for comparing builds).
 bench: torch-check test-deps
 	$(PY) -m pip install -q edt==3.1.2
 	cargo bench --bench edt
 	cargo bench --bench train_step
 	cargo bench --bench synth
 	cargo bench --bench mesh
+	cargo bench --bench kernels
 
 clean:
 	cargo clean
