@@ -49,6 +49,16 @@ fn options(scale: ScaleMode, align: Alignment, clamp: Option<f64>) -> PrepareOpt
     }
 }
 
+/// Prepares `inputs` into `out` with `opts` and opens the result.
+fn prepared(
+    inputs: &[std::path::PathBuf],
+    out: &std::path::Path,
+    opts: &PrepareOptions,
+) -> Dataset {
+    prepare(inputs, out, opts, &Silent).unwrap();
+    Dataset::open(out).unwrap()
+}
+
 /// Voxels inside (sdf <= 0) of each stored grid.
 fn inside_counts(d: &Dataset) -> Vec<usize> {
     (0..d.frames_total())
@@ -64,15 +74,8 @@ fn a_dataset_wide_scale_keeps_the_cells_sizes() {
     ellipsoid(&b, [4.0, 4.0, 4.0], [1.0, 0.0]);
     let inputs = [a, b];
     let ds = |name: &str, mode| {
-        let out = tmp.path().join(name);
-        prepare(
-            &inputs,
-            &out,
-            &options(mode, Alignment::None, Some(0.5)),
-            &Silent,
-        )
-        .unwrap();
-        Dataset::open(&out).unwrap()
+        let opts = options(mode, Alignment::None, Some(0.5));
+        prepared(&inputs, &tmp.path().join(name), &opts)
     };
     let shared = ds("shared", ScaleMode::Dataset);
     let s = &shared.meta.sequences;
@@ -96,15 +99,8 @@ fn alignment_makes_differently_oriented_cells_coincide() {
     ellipsoid(&b, [4.5, 2.0, 1.5], [1.0, 1.3]);
     let inputs = [a, b];
     let jaccard = |align| {
-        let out = tmp.path().join(format!("{align:?}"));
-        prepare(
-            &inputs,
-            &out,
-            &options(ScaleMode::Dataset, align, Some(0.5)),
-            &Silent,
-        )
-        .unwrap();
-        let d = Dataset::open(&out).unwrap();
+        let opts = options(ScaleMode::Dataset, align, Some(0.5));
+        let d = prepared(&inputs, &tmp.path().join(format!("{align:?}")), &opts);
         let (g0, g1) = (d.grid(0).unwrap(), d.grid(1).unwrap());
         let both = g0
             .iter()
@@ -130,15 +126,8 @@ fn the_far_field_saturates_at_the_clamp_and_the_surface_stays() {
     ellipsoid(&a, [2.0, 2.0, 2.0], [1.0, 0.0]);
     let inputs = [a];
     let ds = |name: &str, clamp| {
-        let out = tmp.path().join(name);
-        prepare(
-            &inputs,
-            &out,
-            &options(ScaleMode::Dataset, Alignment::None, clamp),
-            &Silent,
-        )
-        .unwrap();
-        Dataset::open(&out).unwrap()
+        let opts = options(ScaleMode::Dataset, Alignment::None, clamp);
+        prepared(&inputs, &tmp.path().join(name), &opts)
     };
     let (exact, clamped) = (ds("exact", None), ds("clamped", Some(0.25)));
     let max = |d: &Dataset| d.grid(0).unwrap().iter().cloned().fold(f32::MIN, f32::max);
