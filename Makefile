@@ -228,7 +228,8 @@ fuzz: torch-check
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=30 \
 	    -jobs=2 -workers=2 -print_final_stats=1 > target/fuzz-logs/$$t.log 2>&1 \
 	    || { echo "$$t: fuzzer stopped (crash, oom or timeout): see target/fuzz-logs/$$t.log and fuzz/artifacts/$$t"; exit 1; }; \
-	  grep -h "DONE\|stat::peak_rss_mb" fuzz-*.log 2>/dev/null || true; \
+	  for w in fuzz-*.log; do [ -f $$w ] && mv $$w target/fuzz-logs/$$t-$$w; done; \
+	  grep -h "DONE\|stat::peak_rss_mb" target/fuzz-logs/$$t-fuzz-*.log 2>/dev/null || true; \
 	done
 
 ## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,

@@ -21,14 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Time shifts tried, in frames of the reference sequence (both directions).
-#define MAX_SHIFT 2
-
 // ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 2
+#define CSDF_ABI_MINOR 3
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -63,6 +60,11 @@ typedef struct csdf_model csdf_model;
 // An image read from a TIFF. Created by `csdf_stack_read`, released by `csdf_stack_free`;
 // `const` use is thread-safe.
 typedef struct csdf_stack csdf_stack;
+
+// A table of shape descriptors, one row per label per frame, with the CLI's columns
+// (`cellsdf describe`). Created by `csdf_labels_describe`, released by `csdf_table_free`;
+// `const` use is thread-safe.
+typedef struct csdf_table csdf_table;
 
 // Result of every fallible call. Values are stable across versions of the same ABI major.
 typedef int32_t csdf_status;
@@ -228,6 +230,54 @@ typedef struct csdf_stack_view {
   double frame_interval_s;
 } csdf_stack_view;
 
+// What `csdf_model_synthesize` renders.
+typedef int32_t csdf_render_kind;
+
+// Options of `csdf_model_synthesize`; start from `csdf_synth_options_default()`, which
+// matches the CLI's defaults (`cellsdf synth`).
+typedef struct csdf_synth_options {
+  // CSDF_RENDER_*.
+  csdf_render_kind kind;
+  // CSDF_RENDER_SYNTHESIZE: how codes are drawn (CSDF_CODES_*, as `csdf_codes_sample`,
+  // default CSDF_CODES_NEIGHBOURS), its parameter (< 0: the method's default), how many
+  // sequences and the seed (sequence k depends only on (seed, k)).
+  int32_t code_method;
+  double code_param;
+  size_t count;
+  uint64_t seed;
+  // CSDF_RENDER_RECONSTRUCT: the training sequence.
+  size_t sequence;
+  // CSDF_RENDER_INTERPOLATE: from, to, steps (>= 2).
+  size_t from;
+  size_t to;
+  size_t steps;
+  // Frames per sequence; model time -1..1 spans the training sequences' duration and the
+  // files' frame interval is that duration over frames - 1.
+  size_t frames;
+  // Grid (x, y, z) in voxels; all 0: 64^3, or what covers the cell at `voxel_um`.
+  size_t size_xyz[3];
+  // Voxel size (x, y, z) in um; all 0: the cell's box fills the grid.
+  double voxel_um[3];
+  // 1: evaluate every voxel; 0: adaptive coarse-to-fine (same masks, faster).
+  int32_t dense;
+  // 1: also write the SDF (float32, um) as NAME_sdf.tif.
+  int32_t write_sdf;
+  // 1: replace files of the output's names even when cellsdf did not write them.
+  int32_t overwrite;
+  // Model argument recorded in manifest.json (NULL: empty).
+  const char *model_label;
+} csdf_synth_options;
+
+// Borrowed view of a table's numbers: `rows` x `columns` doubles, row-major, valid until
+// the table is freed. Columns are those named by `csdf_table_column_name` (the CLI's CSV
+// columns without `source`); NaN marks a value that does not exist (a mesh that cannot
+// be closed, `time_s` without a frame interval).
+typedef struct csdf_table_view {
+  size_t rows;
+  size_t columns;
+  const double *values;
+} csdf_table_view;
+
 // Success.
 #define CSDF_STATUS_OK 0
 
@@ -296,6 +346,15 @@ typedef struct csdf_stack_view {
 #define CSDF_DTYPE_I32 6
 
 #define CSDF_DTYPE_F64 7
+
+// `count` new sequences, codes drawn by `code_method` (files synth_NNN.tif).
+#define CSDF_RENDER_SYNTHESIZE 0
+
+// Training sequence `sequence` as learned (reconstruct_NNN.tif).
+#define CSDF_RENDER_RECONSTRUCT 1
+
+// `steps` codes from sequence `from` to `to`, endpoints included (morph_NNN.tif).
+#define CSDF_RENDER_INTERPOLATE 2
 
 #ifdef __cplusplus
 extern "C" {
@@ -399,6 +458,9 @@ csdf_status csdf_mesh_view_get(const struct csdf_mesh *mesh, struct csdf_mesh_vi
 // Writes the mesh to `path` (um) in `format`; the file appears only when complete.
 csdf_status csdf_mesh_write(const struct csdf_mesh *mesh, const char *path_utf8, csdf_mesh_format format);
 
+// Reads a mesh file (PLY binary or ASCII, OBJ, binary STL; um) into a new mesh handle.
+csdf_status csdf_mesh_read(const char *path_utf8, struct csdf_mesh **mesh_out);
+
 // Releases a mesh; NULL is ignored.
 void csdf_mesh_free(struct csdf_mesh *mesh);
 
@@ -463,6 +525,61 @@ void csdf_stack_free(struct csdf_stack *stack);
 // `voxel_um` (x, y, z) um (NULL: uncalibrated), `frame_interval_s` (<= 0 or NaN: none).
 // The file appears only when complete.
 csdf_status csdf_stack_write(const char *path_utf8, csdf_dtype dtype, const void *data, size_t frames, size_t nz, size_t ny, size_t nx, const double *voxel_um, double frame_interval_s);
+
+// Copies the file that `name_or_path` names into `buf` (UTF-8, NUL-terminated): an
+// existing path as given, or for `dividing` / `filopodial` the bundled default model found
+// in `search_dir` (may be NULL), `$CELLSDF_MODELS`, or the models/ folder of the source
+// tree the library was built from. `*needed_out` always receives the bytes needed
+// including the NUL; call with `buf` NULL and `len` 0 to size a buffer. A non-NULL `buf`
+// shorter than needed is an INVALID_ARGUMENT (nothing copied).
+csdf_status csdf_model_resolve(const char *name_or_path, const char *search_dir, char *buf, size_t len, size_t *needed_out);
+
+// The CLI's defaults: 1 new sequence of 30 frames by CSDF_CODES_NEIGHBOURS, seed 0, 64^3
+// voxels with the cell filling the grid, adaptive evaluation, masks only.
+struct csdf_synth_options csdf_synth_options_default(void);
+
+// Renders what `options` asks of `model` into the folder `out_dir_utf8` exactly as the
+// CLI does (`cellsdf synth` / `reconstruct` / `interpolate`): one uint8 0/1 mask
+// hyperstack per sequence (calibrated in um and s), optionally the SDF, and
+// `manifest.json`. The folder is created when missing; files cellsdf did not write are
+// never replaced unless `overwrite` is 1 (then INVALID_ARGUMENT names them). Cancelling
+// through `progress` leaves no partial file.
+csdf_status csdf_model_synthesize(const struct csdf_model *model, const struct csdf_synth_options *options, const char *out_dir_utf8, csdf_progress_fn progress, void *user_data);
+
+// Copies the mask file name (e.g. "synth_000.tif") of sequence `k` of what `options` asks
+// for into `buf` (NUL-terminated); `*needed_out` receives the bytes needed including the
+// NUL (call with `buf` NULL and `len` 0 to size a buffer). `k` must be below the number of
+// sequences (`count`, 1 or `steps`). The SDF of the sequence is the same name with `_sdf`
+// before `.tif`.
+csdf_status csdf_synth_file_name(const struct csdf_synth_options *options, size_t k, char *buf, size_t len, size_t *needed_out);
+
+// Describes every non-zero label of every frame of `data` (frames * nz * ny * nx labels of
+// `dtype`: U8, U16, U32 or I32 >= 0; C order [t][z][y][x]) with voxel size `voxel_um`
+// (x, y, z) um and `frame_interval_s` (<= 0 or NaN: unknown), exactly as `cellsdf
+// describe` does. Frames count from 0. `source` (may be NULL) names the data in the CSV.
+// On success `*table_out` is a new table to free with `csdf_table_free`.
+csdf_status csdf_labels_describe(const void *data, csdf_dtype dtype, size_t frames, size_t nz, size_t ny, size_t nx, const double *voxel_um, double frame_interval_s, const char *source, csdf_progress_fn progress, void *user_data, struct csdf_table **table_out);
+
+// Meshes every label of every frame of `data` (as in `csdf_labels_describe`) at its
+// boundary into the folder `out_dir_utf8`, exactly as `cellsdf mesh` does: files
+// `<stem>_tNNN_labelL.<ext>` (frames from 0; `<stem>_tNNN.<ext>` for a binary mask) in
+// `format` (CSDF_MESH_*), vertices in um. Files cellsdf did not write are never replaced
+// unless `overwrite` is 1. `*written_out` (may be NULL) receives the number of meshes.
+csdf_status csdf_labels_mesh(const void *data, csdf_dtype dtype, size_t frames, size_t nz, size_t ny, size_t nx, const double *voxel_um, const char *stem, csdf_mesh_format format, const char *out_dir_utf8, int32_t overwrite, csdf_progress_fn progress, void *user_data, size_t *written_out);
+
+// Fills `*view_out` with a borrowed view of the table's numbers.
+csdf_status csdf_table_view_get(const struct csdf_table *table, struct csdf_table_view *view_out);
+
+// Name of numeric column `index` (e.g. "volume_um3"; static string, never freed), or NULL
+// when `index` is not below the view's `columns`.
+const char *csdf_table_column_name(size_t index);
+
+// Writes the table as the CLI's CSV (header `source,frame,label,...,time_s`), atomically.
+// An existing file that cellsdf did not write is replaced only when `overwrite` is 1.
+csdf_status csdf_table_write_csv(const struct csdf_table *table, const char *path_utf8, int32_t overwrite);
+
+// Releases a table; NULL is ignored.
+void csdf_table_free(struct csdf_table *table);
 
 #ifdef __cplusplus
 }  // extern "C"

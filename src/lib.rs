@@ -22,6 +22,7 @@ pub mod torch_info;
 pub mod train;
 pub mod units;
 pub mod volume;
+pub mod workflow;
 
 pub use error::{Error, Result};
 pub use units::{Calibration, VoxelSize};

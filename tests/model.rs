@@ -4,12 +4,12 @@
 mod common;
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
-use cellsdf::describe::reconstruction_ji;
 use cellsdf::io::NpyArray;
 use cellsdf::model::{Activation, ArchConfig, Decoder, Model};
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
 use cellsdf::progress::Silent;
 use cellsdf::train::{train, DeviceChoice, TrainOptions};
+use cellsdf::workflow::reconstruction_ji;
 use cellsdf::{Error, VoxelSize};
 use std::path::Path;
 use tch::{Device, Kind, Tensor};

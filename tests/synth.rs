@@ -3,7 +3,6 @@
 //! and bad input.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
-use cellsdf::describe::reconstruction_ji;
 use cellsdf::io::{read_hyperstack, AnyStack};
 use cellsdf::model::{jaccard, ArchConfig, Decoder, Model};
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
@@ -13,6 +12,7 @@ use cellsdf::synth::{
     Renderer, SynthOptions,
 };
 use cellsdf::train::{train, DeviceChoice, TrainOptions};
+use cellsdf::workflow::reconstruction_ji;
 use cellsdf::{Error, VoxelSize};
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -2,16 +2,18 @@
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
-use cellsdf::describe::{reconstruction_ji, EvaluateOptions};
 use cellsdf::io::{claim_file, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
-    draw_codes, fit_code, interpolate_codes, times, training_scale_and_interval, write_sequence,
-    CodeSource, Evaluation, FitOptions, SynthOptions, SynthRecord,
+    fit_code, times, write_sequence, CodeSource, Evaluation, FitOptions, SynthOptions,
 };
 use cellsdf::train::{train, DeviceChoice, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
+use cellsdf::workflow::{
+    reconstruction_ji, reconstruction_ji_of, render_jobs, render_to_folder, resolve_model,
+    EvaluateOptions, RenderRequest,
+};
 use cellsdf::VoxelSize;
 use cellsdf::{Error, Result};
 use clap::{Parser, Subcommand};
@@ -430,7 +432,7 @@ fn run(cli: Cli) -> Result<()> {
             let m = load_model(&model, &device)?;
             let d = Dataset::open(&data)?;
             let ji = with_progress(cli.quiet, "reconstruction", false, |report| {
-                cellsdf::describe::reconstruction_ji_of(&m, &d, sequences, report)
+                reconstruction_ji_of(&m, &d, sequences, report)
             })?;
             let (mean, sd) = mean_sd(&ji);
             let _ = (out, count, codes);
@@ -595,50 +597,17 @@ fn run(cli: Cli) -> Result<()> {
             around_learned,
             seed,
         } => {
-            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
-            let source = match (sigma, around_learned) {
+            let codes = match (sigma, around_learned) {
                 (Some(s), _) => CodeSource::Random { sigma: Some(s) },
                 (_, Some(s)) => CodeSource::AroundLearned { sigma: s },
                 _ => parse_code_source(&codes)?,
             };
-            let jobs = draw_codes(&model, source, count, seed)?
-                .into_iter()
-                .enumerate()
-                .map(|(k, d)| {
-                    let code = Tensor::from_slice(&d.values);
-                    let scale = d.scale_um;
-                    let rotation = d.around.and_then(|i| model.rotation(i));
-                    (
-                        format!("synth_{k:03}"),
-                        code,
-                        rotation,
-                        d.around,
-                        Some(d.seed),
-                        scale,
-                    )
-                })
-                .collect();
-            render_jobs(&render, &model, jobs, flags, "synth")
+            let request = RenderRequest::Synthesize { codes, count, seed };
+            render_command(&render, request, flags, "synth")
         }
         Command::Reconstruct { render, sequence } => {
-            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
-            let code = model.code(sequence)?;
-            let (scale, _) = training_scale_and_interval(&model, render.frames);
-            let scale = model
-                .meta
-                .sequences
-                .get(sequence)
-                .and_then(|s| s.normalisation)
-                .map_or(scale, |n| n.scale_um);
-            let jobs = vec![(
-                format!("reconstruct_{sequence:03}"),
-                code,
-                model.rotation(sequence),
-                Some(sequence),
-                None,
-                scale,
-            )];
-            render_jobs(&render, &model, jobs, flags, "reconstruct")
+            let request = RenderRequest::Reconstruct { sequence };
+            render_command(&render, request, flags, "reconstruct")
         }
         Command::Interpolate {
             render,
@@ -646,14 +615,8 @@ fn run(cli: Cli) -> Result<()> {
             to,
             steps,
         } => {
-            let model = load_model(&resolve_model(&render.model)?, &render.device)?;
-            let (scale, _) = training_scale_and_interval(&model, render.frames);
-            let jobs = interpolate_codes(&model, from, to, steps)?
-                .into_iter()
-                .enumerate()
-                .map(|(k, c)| (format!("morph_{k:03}"), c, None, None, None, scale))
-                .collect();
-            render_jobs(&render, &model, jobs, flags, "interpolate")
+            let request = RenderRequest::Interpolate { from, to, steps };
+            render_command(&render, request, flags, "interpolate")
         }
         Command::Fit {
             model,
@@ -734,6 +697,7 @@ fn run(cli: Cli) -> Result<()> {
                     so.mode,
                     &path,
                     None,
+                    &mut Vec::new(),
                     &cellsdf::progress::Silent,
                 )?;
                 println!(
@@ -919,99 +883,25 @@ impl RenderArgs {
     }
 }
 
-/// One sequence to render: file stem, code, learned rotation, the training sequence it
-/// comes from (if any), its seed (if drawn), and micrometres per model unit.
-type Job = (
-    String,
-    Tensor,
-    Option<Tensor>,
-    Option<usize>,
-    Option<u64>,
-    f64,
-);
-
-/// Renders each job into `args.out` and writes `manifest.json` beside the files.
-fn render_jobs(
+/// Renders `request` with the model and grid options of `args` into `args.out`.
+fn render_command(
     args: &RenderArgs,
-    model: &Model,
-    jobs: Vec<Job>,
+    request: RenderRequest,
     flags: Flags,
     what: &str,
 ) -> Result<()> {
+    let model = load_model(&resolve_model(&args.model, None)?, &args.device)?;
     let opts = args.options()?;
+    let jobs = render_jobs(&model, request)?;
     let mut out = OutputDir::create(&args.out, flags.overwrite)?;
-    let mut names: Vec<String> = vec!["manifest.json".into()];
-    for (name, ..) in &jobs {
-        names.push(format!("{name}.tif"));
-        if opts.write_sdf {
-            names.push(format!("{name}_sdf.tif"));
-        }
-    }
-    out.claim(&names)?;
-    let bar = progress_bar(flags.quiet, what);
-    let stop = cancel_on_ctrl_c();
-    let mut records = Vec::new();
-    let n = jobs.len();
-    for (k, (name, code, rotation, around, seed, scale)) in jobs.into_iter().enumerate() {
-        let grid = opts.grid(scale)?;
-        let (_, interval) = training_scale_and_interval(model, opts.frames);
-        let mask_file = format!("{name}.tif");
-        let sdf_file = opts.write_sdf.then(|| format!("{name}_sdf.tif"));
-        let report = |f: f32, stage: &str| {
-            bar.set_position((((k as f32 + f) / n as f32) * 1000.0) as u64);
-            bar.set_message(format!("{name}: {stage}"));
-            !stop.load(Ordering::Relaxed)
-        };
-        let (points, seconds) = write_sequence(
-            model,
-            &code,
-            rotation.as_ref(),
-            &grid,
-            &times(opts.frames),
-            interval,
-            opts.mode,
-            &args.out.join(&mask_file),
-            sdf_file.as_ref().map(|f| args.out.join(f)).as_deref(),
-            &report,
-        )?;
-        records.push(SynthRecord {
-            file: mask_file,
-            sdf_file,
-            code: Vec::<f32>::try_from(code.to_device(tch::Device::Cpu))?,
-            around_sequence: around,
-            seed,
-            frames: opts.frames,
-            size_xyz: grid.size_xyz,
-            voxel_um: grid.voxel_um,
-            frame_interval_s: interval,
-            scale_um: scale,
-            points_evaluated: points,
-            voxels: grid.size_xyz.iter().map(|&v| v as u64).product::<u64>() * opts.frames as u64,
-            seconds,
-        });
-    }
-    bar.finish_and_clear();
-    let manifest = serde_json::json!({
-        "format": "cellsdf-synthesis",
-        "version": 1,
-        "model": args.model,
-        "evaluation": if args.dense { "dense" } else { "adaptive" },
-        "sequences": records,
-    });
-    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| {
-        Error::format(
-            out.path("manifest.json"),
-            format!("cannot encode the manifest: {e}"),
-        )
+    let summary = with_progress(flags.quiet, what, false, |report| {
+        render_to_folder(&model, &args.model, jobs, &opts, &mut out, report)
     })?;
-    out.write_bytes("manifest.json", &bytes)?;
-    let (points, voxels, secs) = records.iter().fold((0u64, 0u64, 0.0), |a, r| {
-        (a.0 + r.points_evaluated, a.1 + r.voxels, a.2 + r.seconds)
-    });
+    let (points, voxels, secs) = summary.totals();
     println!(
         "wrote {} sequences of {} frames to {} ({:.1} s; evaluated {:.1} % of {} voxels)",
-        records.len(),
-        opts.frames,
+        summary.records.len(),
+        summary.frames,
         args.out.display(),
         secs,
         100.0 * points as f64 / voxels.max(1) as f64,
@@ -1047,41 +937,6 @@ fn parse_code_source(text: &str) -> Result<CodeSource> {
         None => (text, None),
     };
     CodeSource::parse(method, param)
-}
-
-/// A model argument: a file, or the name of a bundled default model.
-fn resolve_model(arg: &str) -> Result<PathBuf> {
-    let path = PathBuf::from(arg);
-    if path.exists() || !["dividing", "filopodial"].contains(&arg) {
-        return Ok(path);
-    }
-    bundled_model(arg)
-}
-
-/// Bundled default model `<class>.safetensors`: in $CELLSDF_MODELS, else `models/` two
-/// levels above the executable (target/release/cellsdf in a checkout), else the source tree.
-fn bundled_model(class: &str) -> Result<PathBuf> {
-    let file = format!("{class}.safetensors");
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    if let Some(d) = std::env::var_os("CELLSDF_MODELS") {
-        dirs.push(PathBuf::from(d));
-    }
-    if let Some(up) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent()?.parent()?.parent().map(|p| p.to_path_buf()))
-    {
-        dirs.push(up.join("models"));
-    }
-    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
-    dirs.iter()
-        .map(|d| d.join(&file))
-        .find(|p| p.exists())
-        .ok_or_else(|| {
-            Error::invalid(
-                "model",
-                format!("no bundled {file} found in {dirs:?}: run `make models`, set CELLSDF_MODELS, or give a model file"),
-            )
-        })
 }
 
 fn load_model(path: &Path, device: &str) -> Result<Model> {

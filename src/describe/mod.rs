@@ -1,7 +1,8 @@
-//! Shape descriptors of cells in micrometre units, mask overlap, the two-sample
-//! Kolmogorov-Smirnov test, plots and the comparison report.
+//! Measuring, below the model: shape descriptors of cells in micrometre units, descriptor
+//! tables, mask overlap, the two-sample Kolmogorov-Smirnov test, novelty (nearest-sequence
+//! Jaccard), plots and the comparison report. Nothing here knows about models; evaluating a
+//! model lives in `workflow::evaluate`.
 
-mod evaluate;
 mod ks;
 mod novelty;
 mod overlap;
@@ -10,11 +11,8 @@ mod report;
 mod shape;
 mod table;
 
-pub use evaluate::{
-    evaluate_model, reconstruction_ji, reconstruction_ji_of, EvaluateOptions, EvaluationSummary,
-};
 pub use ks::{ks_2samp, KsTest, MAX_EXACT_N};
-pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence};
+pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};
 pub use plots::{box_plot, qq_plot, quantile};
 pub use report::{

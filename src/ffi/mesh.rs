@@ -3,7 +3,7 @@
 use super::grid::csdf_grid;
 use super::{csdf_status, guard, handle, out, path, slice, voxel_arg};
 use crate::error::Error;
-use crate::mesh::{mesh_mask, mesh_sdf, write_mesh, Mesh, MeshFormat};
+use crate::mesh::{mesh_mask, mesh_sdf, read_mesh, write_mesh, Mesh, MeshFormat};
 use ndarray::{ArrayView3, Axis};
 use std::ffi::c_char;
 
@@ -158,6 +158,20 @@ pub unsafe extern "C" fn csdf_mesh_view_get(
     })
 }
 
+/// The mesh format of a CSDF_MESH_* value.
+pub(crate) fn mesh_format(format: csdf_mesh_format) -> crate::Result<MeshFormat> {
+    match format {
+        CSDF_MESH_PLY_BINARY => Ok(MeshFormat::PlyBinary),
+        CSDF_MESH_PLY_ASCII => Ok(MeshFormat::PlyAscii),
+        CSDF_MESH_OBJ => Ok(MeshFormat::Obj),
+        CSDF_MESH_STL => Ok(MeshFormat::Stl),
+        other => Err(Error::invalid(
+            "format",
+            format!("unknown mesh format {other} (0 PLY, 1 ASCII PLY, 2 OBJ, 3 STL)"),
+        )),
+    }
+}
+
 /// Writes the mesh to `path` (um) in `format`; the file appears only when complete.
 #[no_mangle]
 pub unsafe extern "C" fn csdf_mesh_write(
@@ -168,19 +182,20 @@ pub unsafe extern "C" fn csdf_mesh_write(
     guard(|| {
         let m = &handle(mesh, "mesh")?.mesh;
         let p = path(path_utf8, "path")?;
-        let f = match format {
-            CSDF_MESH_PLY_BINARY => MeshFormat::PlyBinary,
-            CSDF_MESH_PLY_ASCII => MeshFormat::PlyAscii,
-            CSDF_MESH_OBJ => MeshFormat::Obj,
-            CSDF_MESH_STL => MeshFormat::Stl,
-            other => {
-                return Err(Error::invalid(
-                    "format",
-                    format!("unknown mesh format {other} (0 PLY, 1 ASCII PLY, 2 OBJ, 3 STL)"),
-                ))
-            }
-        };
-        write_mesh(m, &p, f)
+        write_mesh(m, &p, mesh_format(format)?)
+    })
+}
+
+/// Reads a mesh file (PLY binary or ASCII, OBJ, binary STL; um) into a new mesh handle.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_mesh_read(
+    path_utf8: *const c_char,
+    mesh_out: *mut *mut csdf_mesh,
+) -> csdf_status {
+    guard(|| {
+        out(mesh_out, "mesh_out")?;
+        boxed(read_mesh(&path(path_utf8, "path")?)?, mesh_out);
+        Ok(())
     })
 }
 

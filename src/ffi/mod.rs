@@ -18,6 +18,7 @@ mod measure;
 mod mesh;
 mod model;
 mod stack;
+mod workflow;
 
 // The C functions, reachable from Rust too (the fuzz driver calls them as C would).
 pub use self::dataset::*;
@@ -26,6 +27,7 @@ pub use self::measure::*;
 pub use self::mesh::*;
 pub use self::model::*;
 pub use self::stack::*;
+pub use self::workflow::*;
 
 use crate::error::Error;
 use crate::progress::Progress;
@@ -252,7 +254,7 @@ pub extern "C" fn csdf_abi_version() -> u32 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 2;
+pub const CSDF_ABI_MINOR: u32 = 3;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

@@ -255,6 +255,29 @@ pub const CSDF_CODES_FITTED: i32 = 2;
 /// CLI and plugins).
 pub const CSDF_CODES_NEIGHBOURS: i32 = 3;
 
+/// The code source of `method` (CSDF_CODES_*) with its parameter (see `csdf_codes_sample`).
+pub(crate) fn code_source(method: i32, param: f64) -> crate::Result<CodeSource> {
+    if !param.is_finite() {
+        return Err(Error::invalid("param", "must be a finite number"));
+    }
+    Ok(match method {
+        CSDF_CODES_NORMAL => CodeSource::Random {
+            sigma: (param > 0.0).then_some(param),
+        },
+        CSDF_CODES_AROUND_LEARNED => {
+            CodeSource::parse("around-learned", (param >= 0.0).then_some(param))?
+        }
+        CSDF_CODES_FITTED => CodeSource::parse("fitted", (param >= 0.0).then_some(param))?,
+        CSDF_CODES_NEIGHBOURS => CodeSource::parse("neighbours", (param > 0.0).then_some(param))?,
+        other => {
+            return Err(Error::invalid(
+                "method",
+                format!("must be 0 to 3 (CSDF_CODES_*), got {other}"),
+            ))
+        }
+    })
+}
+
 /// Draws `count` new codes into `codes_out` (`count` x code size floats, row-major) by
 /// `method` with its parameter `param`:
 /// - `CSDF_CODES_NORMAL` (0): z ~ N(0, param^2) (param <= 0: the learned codes' standard
@@ -285,31 +308,11 @@ pub unsafe extern "C" fn csdf_codes_sample(
         let m = &handle(model, "model")?.model;
         check_len_of(len, count, code_size(m), "len")?;
         let dst = slice_mut(codes_out, len, "codes_out")?;
-        if !param.is_finite() {
-            return Err(Error::invalid("param", "must be a finite number"));
-        }
+        let source = code_source(method, param)?;
         let scales = if scales_out.is_null() {
             None
         } else {
             Some(slice_mut(scales_out, count, "scales_out")?)
-        };
-        let source = match method {
-            CSDF_CODES_NORMAL => CodeSource::Random {
-                sigma: (param > 0.0).then_some(param),
-            },
-            CSDF_CODES_AROUND_LEARNED => {
-                CodeSource::parse("around-learned", (param >= 0.0).then_some(param))?
-            }
-            CSDF_CODES_FITTED => CodeSource::parse("fitted", (param >= 0.0).then_some(param))?,
-            CSDF_CODES_NEIGHBOURS => {
-                CodeSource::parse("neighbours", (param > 0.0).then_some(param))?
-            }
-            other => {
-                return Err(Error::invalid(
-                    "method",
-                    format!("must be 0 to 3 (CSDF_CODES_*), got {other}"),
-                ))
-            }
         };
         let drawn = draw_codes(m, source, count, seed)?;
         if let Some(out) = scales {

@@ -134,7 +134,9 @@ pub struct SynthRecord {
 }
 
 /// Renders `code` (with `rotation`, if any) at `times` on `grid` and writes the masks to
-/// `mask_path` (uint8 0/1) and, when given, the SDF in um to `sdf_path` (float32).
+/// `mask_path` (uint8 0/1) and, when given, the SDF in um to `sdf_path` (float32). Each
+/// file is pushed onto `written` once it is in place (so a caller can take back what a run
+/// that fails later wrote). Returns (points evaluated, seconds).
 #[allow(clippy::too_many_arguments)]
 pub fn write_sequence(
     model: &Model,
@@ -146,6 +148,7 @@ pub fn write_sequence(
     mode: Evaluation,
     mask_path: &Path,
     sdf_path: Option<&Path>,
+    written: &mut Vec<std::path::PathBuf>,
     progress: &dyn Progress,
 ) -> Result<(u64, f64)> {
     let start = std::time::Instant::now();
@@ -157,8 +160,10 @@ pub fn write_sequence(
     };
     let mask = sdf.mapv(|v| (v <= 0.0) as u8);
     write_hyperstack(mask_path, &Hyperstack::new(mask, calibration))?;
+    written.push(mask_path.to_path_buf());
     if let Some(p) = sdf_path {
         write_hyperstack(p, &Hyperstack::new(sdf, calibration))?;
+        written.push(p.to_path_buf());
     }
     Ok((r.points_evaluated, start.elapsed().as_secs_f64()))
 }

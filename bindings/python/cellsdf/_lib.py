@@ -30,6 +30,11 @@ class ModelInfo(Structure):
                 ("learned_rotation", c_int32)]
 
 
+class SequenceInfo(Structure):
+    _fields_ = [("centre_um", c_double * 3), ("scale_um", c_double), ("voxel_um", c_double * 3),
+                ("frame_interval_s", c_double), ("frames", c_size_t)]
+
+
 class GridView(Structure):
     _fields_ = [("data", POINTER(c_float)), ("frames", c_size_t), ("nz", c_size_t),
                 ("ny", c_size_t), ("nx", c_size_t), ("voxel_um", c_double * 3)]
@@ -67,6 +72,21 @@ class TrainOptions(Structure):
                 ("seed", c_uint64), ("checkpoint_every", c_size_t)]
 
 
+class SynthOptions(Structure):
+    _fields_ = [("kind", c_int32), ("code_method", c_int32), ("code_param", c_double),
+                ("count", c_size_t), ("seed", c_uint64), ("sequence", c_size_t),
+                ("from_", c_size_t), ("to", c_size_t), ("steps", c_size_t),
+                ("frames", c_size_t), ("size_xyz", c_size_t * 3), ("voxel_um", c_double * 3),
+                ("dense", c_int32), ("write_sdf", c_int32), ("overwrite", c_int32),
+                ("model_label", c_char_p)]
+
+
+class TableView(Structure):
+    _fields_ = [("rows", c_size_t), ("columns", c_size_t), ("values", POINTER(c_double))]
+
+
+RENDER_SYNTHESIZE, RENDER_RECONSTRUCT, RENDER_INTERPOLATE = 0, 1, 2
+
 H = c_void_p  # every handle is opaque
 PP = POINTER(c_void_p)
 S = c_int32  # csdf_status
@@ -77,9 +97,11 @@ SIGNATURES = {
     "csdf_abi_version": (c_uint32, []),
     "csdf_last_error_message": (c_size_t, [c_char_p, c_size_t]),
     "csdf_status_name": (c_char_p, [S]),
+    "csdf_test_panic": (S, []),
     "csdf_model_load": (S, [c_char_p, c_int32, PP]),
     "csdf_model_free": (None, [H]),
     "csdf_model_info_get": (S, [H, POINTER(ModelInfo)]),
+    "csdf_model_sequence_info": (S, [H, c_size_t, POINTER(SequenceInfo)]),
     "csdf_model_get_code": (S, [H, c_size_t, F32P, c_size_t]),
     "csdf_model_set_code": (S, [H, c_size_t, F32P, c_size_t]),
     "csdf_codes_sample": (S, [H, c_size_t, c_double, c_int32, c_uint64, F32P, c_size_t, F64P]),
@@ -88,12 +110,16 @@ SIGNATURES = {
     "csdf_prepare_options_default": (PrepareOptions, []),
     "csdf_dataset_prepare": (S, [POINTER(c_char_p), c_size_t, c_char_p, POINTER(PrepareOptions),
                                  PROGRESS_FN, c_void_p, PP]),
+    "csdf_dataset_open": (S, [c_char_p, PP]),
+    "csdf_dataset_size": (S, [H, SZP, SZP]),
     "csdf_dataset_free": (None, [H]),
     "csdf_train_options_default": (TrainOptions, []),
     "csdf_train": (S, [H, POINTER(TrainOptions), c_char_p, PROGRESS_FN, c_void_p, PP]),
     "csdf_infer": (S, [H, F32P, c_size_t, F64P, c_size_t, SZP, F64P, c_double, c_int32,
                        PROGRESS_FN, c_void_p, PP]),
     "csdf_grid_view_get": (S, [H, POINTER(GridView)]),
+    "csdf_grid_mask": (S, [H, U8P, c_size_t]),
+    "csdf_grid_write_tiff": (S, [H, c_char_p, c_int32, c_double]),
     "csdf_grid_free": (None, [H]),
     "csdf_mesh_from_grid": (S, [H, c_size_t, c_float, PP]),
     "csdf_mesh_from_sdf": (S, [F32P, c_size_t, c_size_t, c_size_t, F64P, c_float, PP]),
@@ -110,6 +136,19 @@ SIGNATURES = {
     "csdf_stack_free": (None, [H]),
     "csdf_stack_write": (S, [c_char_p, c_int32, c_void_p, c_size_t, c_size_t, c_size_t,
                              c_size_t, F64P, c_double]),
+    "csdf_model_resolve": (S, [c_char_p, c_char_p, c_char_p, c_size_t, SZP]),
+    "csdf_synth_options_default": (SynthOptions, []),
+    "csdf_model_synthesize": (S, [H, POINTER(SynthOptions), c_char_p, PROGRESS_FN, c_void_p]),
+    "csdf_labels_describe": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
+                                 c_double, c_char_p, PROGRESS_FN, c_void_p, PP]),
+    "csdf_table_view_get": (S, [H, POINTER(TableView)]),
+    "csdf_table_column_name": (c_char_p, [c_size_t]),
+    "csdf_table_write_csv": (S, [H, c_char_p, c_int32]),
+    "csdf_table_free": (None, [H]),
+    "csdf_mesh_read": (S, [c_char_p, PP]),
+    "csdf_synth_file_name": (S, [POINTER(SynthOptions), c_size_t, c_char_p, c_size_t, SZP]),
+    "csdf_labels_mesh": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
+                             c_char_p, c_int32, c_char_p, c_int32, PROGRESS_FN, c_void_p, SZP]),
 }
 
 

@@ -5,7 +5,9 @@ garbage collector.
 Arrays are (t, z, y, x) or (z, y, x) in C order; voxel sizes are (x, y, z) micrometres.
 Arrays returned by this module are copies owned by numpy unless a name says "view"."""
 import ctypes
+import json
 import weakref
+from pathlib import Path
 from ctypes import byref, c_char_p, c_double, c_float, c_int32, c_size_t, c_uint8, c_void_p
 
 import numpy as np
@@ -159,6 +161,37 @@ class Model(_Handle):
                                      scales.ctypes.data_as(_lib.F64P)))
         return c, scales
 
+    #: What `synthesize` renders (CSDF_RENDER_*).
+    RENDER_KINDS = {"synthesize": 0, "reconstruct": 1, "interpolate": 2}
+
+    def synthesize(self, out_dir, kind="synthesize", count=1, frames=30, codes="neighbours",
+                   param=None, seed=0, sequence=0, from_=0, to=1, steps=5, size_xyz=None,
+                   voxel_um=None, dense=False, sdf=False, overwrite=False, model_label="",
+                   progress=None):
+        """Renders into `out_dir` exactly as `cellsdf synth` / `reconstruct` / `interpolate`
+        do (mask hyperstacks, optional SDFs, manifest.json) and returns the manifest (dict).
+        `size_xyz` voxels and `voxel_um` (x, y, z) um default to the CLI's (None)."""
+        if kind not in self.RENDER_KINDS:
+            raise ValueError(f"kind must be one of {sorted(self.RENDER_KINDS)}, got {kind!r}")
+        if codes not in self.CODE_METHODS:
+            raise ValueError(f"codes must be one of {sorted(self.CODE_METHODS)}, got {codes!r}")
+        o = LIB.csdf_synth_options_default()
+        o.kind, o.code_method = self.RENDER_KINDS[kind], self.CODE_METHODS[codes]
+        o.code_param = -1.0 if param is None else float(param)
+        o.count, o.seed, o.frames = count, seed, frames
+        o.sequence, o.from_, o.to, o.steps = sequence, from_, to, steps
+        if size_xyz is not None:
+            o.size_xyz = (c_size_t * 3)(*[int(v) for v in size_xyz])
+        if voxel_um is not None:
+            v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
+            o.voxel_um = (c_double * 3)(*v)
+        o.dense, o.write_sdf, o.overwrite = int(bool(dense)), int(bool(sdf)), int(bool(overwrite))
+        label = str(model_label).encode()
+        o.model_label = label
+        cb = _progress(progress)
+        _check(LIB.csdf_model_synthesize(self.ptr, byref(o), str(out_dir).encode(), cb, None))
+        return json.loads((Path(out_dir) / "manifest.json").read_text())
+
     def interpolate(self, i, j, steps):
         c = np.empty((steps, self.code_size), np.float32)
         _check(LIB.csdf_codes_interpolate(self.ptr, i, j, steps, c.ctypes.data_as(_lib.F32P), c.size))
@@ -214,7 +247,10 @@ class Grid(_Handle):
         return self.sdf_view().copy()
 
     def masks(self):
-        return (self.sdf_view() <= 0).astype(np.uint8)
+        """The library's masks (1 inside, sdf <= 0), uint8 (t, z, y, x)."""
+        m = np.empty(self.shape, np.uint8)
+        _check(LIB.csdf_grid_mask(self.ptr, m.ctypes.data_as(_lib.U8P), m.size))
+        return m
 
     def mesh(self, frame, level=0.0):
         out = c_void_p()
@@ -250,6 +286,13 @@ class Mesh(_Handle):
         _check(LIB.csdf_mesh_from_mask(m.ctypes.data_as(_lib.U8P), *m.shape, vp, byref(out)))
         return cls(out.value)
 
+    @classmethod
+    def read(cls, path):
+        """A mesh file (PLY, OBJ, binary STL; um)."""
+        out = c_void_p()
+        _check(LIB.csdf_mesh_read(str(path).encode(), byref(out)))
+        return cls(out.value)
+
     def describe(self):
         d = _lib.Descriptors()
         _check(LIB.csdf_describe_mesh(self.ptr, byref(d)))
@@ -277,23 +320,96 @@ def describe_mask(mask, voxel_um):
     return _descriptors(d)
 
 
-def describe_labels(labels, voxel_um, progress=None):
-    """One row (dict with frame, label and descriptors) per label and frame of a (t, z, y, x)
-    or (z, y, x) label array."""
+class Table(_Handle):
+    """Shape descriptors, one row per label per frame, with the columns of `cellsdf
+    describe` (frames count from 0; lengths um, areas um^2, volumes um^3, time s).
+    `values` is a (rows, columns) float64 copy; NaN marks a value that does not exist."""
+
+    _free = LIB.csdf_table_free
+
+    def __init__(self, ptr):
+        super().__init__(ptr)
+        v = _lib.TableView()
+        _check(LIB.csdf_table_view_get(ptr, byref(v)))
+        self.columns = tuple(LIB.csdf_table_column_name(i).decode() for i in range(v.columns))
+        n = v.rows * v.columns
+        self.values = (np.ctypeslib.as_array(v.values, shape=(n,)).reshape(v.rows, v.columns).copy()
+                       if n else np.zeros((v.rows, v.columns)))
+
+    def __len__(self):
+        return self.values.shape[0]
+
+    def column(self, name):
+        return self.values[:, self.columns.index(name)]
+
+    def rows(self):
+        """The rows as dicts (frame, label and counts as int)."""
+        ints = {"frame", "label", "components", "euler", "genus"}
+        return [{c: (int(v) if c in ints else float(v)) for c, v in zip(self.columns, row)}
+                for row in self.values]
+
+    def write_csv(self, path, overwrite=False):
+        """Writes the CLI's CSV (atomically); a file cellsdf did not write is replaced only
+        with `overwrite`."""
+        _check(LIB.csdf_table_write_csv(self.ptr, str(path).encode(), int(bool(overwrite))))
+
+
+_LABEL_DTYPES = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.uint32): 2,
+                 np.dtype(np.int32): 6}
+
+
+def describe_labels(labels, voxel_um, frame_interval_s=None, source="", progress=None):
+    """Descriptors of every label of every frame of a (t, z, y, x) or (z, y, x) label array
+    as a `Table` (the library's `cellsdf describe`). Other integer types are converted
+    when their values fit."""
+    lab = _labels_array(labels)
+    _, vp = _f64(voxel_um, 3)
+    cb = _progress(progress)
+    out = c_void_p()
+    _check(LIB.csdf_labels_describe(lab.ctypes.data_as(c_void_p), _LABEL_DTYPES[lab.dtype],
+                                    *lab.shape, vp, float(frame_interval_s or 0.0),
+                                    str(source).encode(), cb, None, byref(out)))
+    return Table(out.value)
+
+
+def _labels_array(labels):
+    """A C-contiguous (t, z, y, x) label array of a type the library takes."""
     lab = np.asarray(labels)
     if lab.ndim == 3:
         lab = lab[None]
     if lab.ndim != 4:
         raise ValueError(f"labels must be (t, z, y, x) or (z, y, x), got shape {lab.shape}")
-    rows = []
-    for t in range(lab.shape[0]):
-        for label in np.unique(lab[t]):
-            if label == 0:
-                continue
-            rows.append({"frame": t, "label": int(label), **describe_mask(lab[t] == label, voxel_um)})
-        if progress is not None and progress((t + 1) / lab.shape[0], "describing") is False:
-            raise Cancelled(_lib.STATUS_CANCELLED, "cancelled")
-    return rows
+    if lab.dtype not in _LABEL_DTYPES:
+        if lab.dtype.kind not in "iub" or (lab.size and (lab.min() < 0 or lab.max() >= 2**32)):
+            raise ValueError(f"labels must be non-negative integers below 2^32, got {lab.dtype}")
+        lab = lab.astype(np.uint32)
+    return np.ascontiguousarray(lab)
+
+
+def mesh_labels(labels, voxel_um, out_dir, stem="labels", fmt="ply", overwrite=False,
+                progress=None):
+    """Meshes every label of every frame into `out_dir` exactly as `cellsdf mesh` does
+    (`<stem>_tNNN_labelL.<ext>`, frames from 0); returns the number of meshes written."""
+    lab = _labels_array(labels)
+    _, vp = _f64(voxel_um, 3)
+    cb = _progress(progress)
+    n = c_size_t()
+    _check(LIB.csdf_labels_mesh(lab.ctypes.data_as(c_void_p), _LABEL_DTYPES[lab.dtype], *lab.shape,
+                                vp, str(stem).encode(), _lib.MESH_FORMATS[fmt],
+                                str(out_dir).encode(), int(bool(overwrite)), cb, None, byref(n)))
+    return n.value
+
+
+def resolve_model(name_or_path, search_dir=None):
+    """The file a model argument names: a path as given, or `dividing` / `filopodial` for a
+    bundled default model ($CELLSDF_MODELS, `search_dir`, the repository's models/)."""
+    arg = str(name_or_path).encode()
+    d = None if search_dir is None else str(search_dir).encode()
+    need = c_size_t()
+    _check(LIB.csdf_model_resolve(arg, d, None, 0, byref(need)))
+    buf = ctypes.create_string_buffer(need.value)
+    _check(LIB.csdf_model_resolve(arg, d, buf, need.value, byref(need)))
+    return Path(buf.value.decode())
 
 
 def jaccard(a, b):
@@ -354,6 +470,7 @@ def write_stack(path, data, voxel_um=None, frame_interval_s=None):
                                 *a.shape, vp, frame_interval_s or 0.0))
 
 
-__all__ = ["CellSdfError", "Cancelled", "Model", "Grid", "Mesh", "describe_mask",
-           "describe_labels", "jaccard", "ks_2samp", "read_stack", "write_stack", "version"]
+__all__ = ["CellSdfError", "Cancelled", "Model", "Grid", "Mesh", "Table", "describe_mask",
+           "describe_labels", "jaccard", "ks_2samp", "mesh_labels", "read_stack", "resolve_model",
+           "write_stack", "version"]
 _ = (c_float, c_size_t, c_uint8)

@@ -29,8 +29,10 @@ def test_inference_masks_meshes(model):
         assert g.shape == (3, 18, 22, 20)
         assert g.voxel_um == (0.5, 0.5, 0.5)
         sdf = g.sdf()
-        np.testing.assert_array_equal(g.masks(), (sdf <= 0).astype(np.uint8))
-        assert g.masks().sum() > 50
+        # The library's masks against numpy's reading of the SDF it returned.
+        masks = g.masks()
+        np.testing.assert_array_equal(masks, (sdf <= 0).astype(np.uint8))
+        assert 50 < masks.sum() < masks.size
         view = g.sdf_view()
         assert not view.flags.writeable
         mesh = g.mesh(1)
@@ -101,5 +103,118 @@ def test_descriptors_ks_jaccard_against_references():
     j, dice = cellsdf.jaccard(m1, m2)
     assert j == pytest.approx((m1 & m2).sum() / (m1 | m2).sum())
     assert dice == pytest.approx(2 * (m1 & m2).sum() / (m1.sum() + m2.sum()))
-    rows = cellsdf.describe_labels(np.stack([ball.astype(np.uint8) * 2] * 2), (0.1, 0.1, 0.1))
-    assert [(r["frame"], r["label"]) for r in rows] == [(0, 2), (1, 2)]
+    table = cellsdf.describe_labels(np.stack([ball.astype(np.uint8) * 2] * 2), (0.1, 0.1, 0.1))
+    assert [(r["frame"], r["label"]) for r in table.rows()] == [(0, 2), (1, 2)]
+
+
+def _cli(*args):
+    import subprocess
+    from pathlib import Path
+
+    exe = Path(__file__).resolve().parents[3] / "target" / "release" / "cellsdf"
+    r = subprocess.run([str(exe), "--quiet", *map(str, args)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_describe_labels_matches_the_cli_and_numpy(tmp_path):
+    z, y, x = np.mgrid[:18, :22, :26]
+    a = ((x - 8) ** 2 + (y - 10) ** 2 + (z - 9) ** 2) <= 25
+    b = ((x - 18) ** 2 + (y - 12) ** 2 + (z - 8) ** 2) <= 16
+    labels = np.stack([a * 3 + b * 7, a * 3]).astype(np.uint16)
+    voxel = (0.2, 0.25, 0.5)
+    path = tmp_path / "cells.tif"
+    cellsdf.write_stack(path, labels, voxel, 45.0)
+    _cli("describe", path, "--out", tmp_path / "cli.csv")
+    table = cellsdf.describe_labels(labels, voxel, 45.0, source=str(path))
+    table.write_csv(tmp_path / "py.csv")
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    # Values against numpy: voxel volume, centroid (voxel centres at index x size), time.
+    assert table.columns[:3] == ("frame", "label", "volume_um3") and table.columns[-1] == "time_s"
+    rows = table.rows()
+    assert [(r["frame"], r["label"]) for r in rows] == [(0, 3), (0, 7), (1, 3)]
+    for r in rows:
+        m = labels[r["frame"]] == r["label"]
+        assert r["voxel_volume_um3"] == pytest.approx(m.sum() * 0.2 * 0.25 * 0.5)
+        zz, yy, xx = np.nonzero(m)
+        assert r["time_s"] == pytest.approx(45.0 * r["frame"])
+        assert r["volume_um3"] == pytest.approx(r["voxel_volume_um3"], rel=0.15)
+        assert (r["centroid_x_um"], r["centroid_y_um"], r["centroid_z_um"]) == pytest.approx(
+            (xx.mean() * 0.2, yy.mean() * 0.25, zz.mean() * 0.5), abs=0.05)
+    table.write_csv(tmp_path / "py.csv")  # cellsdf wrote it: replaced
+    (tmp_path / "mine.csv").write_text("my notes")
+    with pytest.raises(cellsdf.CellSdfError, match="mine.csv"):
+        table.write_csv(tmp_path / "mine.csv")
+    assert (tmp_path / "mine.csv").read_text() == "my notes"
+    with pytest.raises(ValueError, match="non-negative"):
+        cellsdf.describe_labels(-labels.astype(np.int64), voxel)
+
+
+def test_synthesize_writes_what_the_cli_writes(model, tmp_path):
+    args = ["--model", MODEL, "--count", 2, "--frames", 3, "--size", "20,18,16", "--voxel-um",
+            "0.4", "--seed", 3]
+    _cli("synth", "--out", tmp_path / "cli", *args)
+    manifest = model.synthesize(tmp_path / "py", count=2, frames=3, size_xyz=(20, 18, 16),
+                                voxel_um=0.4, seed=3, model_label=MODEL)
+    cli = __import__("json").loads((tmp_path / "cli" / "manifest.json").read_text())
+    for a, b in zip(manifest["sequences"], cli["sequences"], strict=True):
+        assert (tmp_path / "py" / a["file"]).read_bytes() == (tmp_path / "cli" / b["file"]).read_bytes()
+        a.pop("seconds"), b.pop("seconds")
+        assert a == b
+    assert manifest["model"] == cli["model"] == MODEL
+    masks, voxel, interval = cellsdf.read_stack(tmp_path / "py" / "synth_000.tif")
+    assert masks.shape == (3, 16, 18, 20) and voxel == pytest.approx((0.4, 0.4, 0.4))
+    assert interval == pytest.approx(manifest["sequences"][0]["frame_interval_s"])
+    # The codes are the ones sample_codes draws for the same seed.
+    codes, scales = model.sample_codes(2, seed=3)
+    np.testing.assert_allclose(manifest["sequences"][1]["code"], codes[1], rtol=1e-6)
+    # A folder holding a file cellsdf did not write is refused, the file kept.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "synth_000.tif").write_text("mine")
+    with pytest.raises(cellsdf.CellSdfError, match="synth_000.tif"):
+        model.synthesize(tmp_path / "mine", frames=2, size_xyz=(8, 8, 8))
+    assert (tmp_path / "mine" / "synth_000.tif").read_text() == "mine"
+    with pytest.raises(cellsdf.Cancelled):
+        model.synthesize(tmp_path / "cancelled", frames=2, size_xyz=(8, 8, 8),
+                         progress=lambda f, s: False)
+    assert not (tmp_path / "cancelled").exists()
+
+
+def test_resolve_model_and_mesh_files(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    assert cellsdf.resolve_model("dividing") == repo / "models" / "dividing.safetensors"
+    (tmp_path / "dividing.safetensors").write_bytes(b"x")
+    monkeypatch.setenv("CELLSDF_MODELS", str(tmp_path))
+    assert cellsdf.resolve_model("dividing") == tmp_path / "dividing.safetensors"
+    with pytest.raises(cellsdf.CellSdfError, match="nothing.safetensors"):
+        cellsdf.resolve_model("nothing.safetensors")
+    z, y, x = np.mgrid[:16, :16, :16]
+    ball = ((x - 7.5) ** 2 + (y - 7.5) ** 2 + (z - 7.5) ** 2) <= 25
+    with cellsdf.Mesh.from_mask(ball, (0.5, 0.5, 0.5)) as m:
+        for fmt, ext in (("ply", "ply"), ("obj", "obj"), ("stl", "stl")):
+            m.write(tmp_path / f"b.{ext}", fmt)
+            with cellsdf.Mesh.read(tmp_path / f"b.{ext}") as r:
+                np.testing.assert_allclose(np.sort(r.vertices, axis=0), np.sort(m.vertices, axis=0),
+                                           atol=1e-5)
+                assert len(r.faces) == len(m.faces)
+                assert r.describe()["volume_um3"] == pytest.approx(m.describe()["volume_um3"])
+
+
+def test_mesh_labels_writes_what_the_cli_writes(tmp_path):
+    z, y, x = np.mgrid[:14, :16, :18]
+    a = ((x - 6) ** 2 + (y - 7) ** 2 + (z - 6) ** 2) <= 16
+    b = ((x - 13) ** 2 + (y - 9) ** 2 + (z - 7) ** 2) <= 9
+    labels = np.stack([a * 2 + b * 5, a * 2]).astype(np.uint8)
+    cellsdf.write_stack(tmp_path / "cells.tif", labels, (0.3, 0.3, 0.6))
+    _cli("mesh", tmp_path / "cells.tif", "--format", "obj", "--out", tmp_path / "cli")
+    n = cellsdf.mesh_labels(labels, (0.3, 0.3, 0.6), tmp_path / "py", stem="cells", fmt="obj")
+    names = sorted(p.name for p in (tmp_path / "cli").glob("*.obj"))
+    assert n == 3 and names == ["cells_t000_label2.obj", "cells_t000_label5.obj",
+                                "cells_t001_label2.obj"]
+    for name in names:
+        assert (tmp_path / "py" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    # Vertices in um: the label-5 sphere's mesh centroid near its centre (13, 9, 7) voxels.
+    with cellsdf.Mesh.read(tmp_path / "py" / "cells_t000_label5.obj") as m:
+        assert m.vertices.mean(axis=0) == pytest.approx((13 * 0.3, 9 * 0.3, 7 * 0.6), abs=0.1)

@@ -13,12 +13,17 @@ with tifffile.TiffFile(out / "synth.tif") as tif:
     ij = tif.imagej_metadata
     xres = tif.pages[0].tags["XResolution"].value
 assert data.shape == (3, 24, 30, 32), data.shape
-assert data.dtype == np.uint8 and data.max() == 255 and (data > 0).sum() > 100
+assert data.dtype == np.uint8 and data.max() == 1 and (data > 0).sum() > 100
 assert ij["unit"] in ("micron", "\\u00B5m", "µm"), ij["unit"]
 assert abs(ij["spacing"] - 0.4) < 1e-6 and abs(xres[1] / xres[0] - 0.4) < 1e-6
-assert abs(ij["finterval"] - 60) < 1e-6
+# The frame interval is the model's (as the CLI writes it), the same as the library's file.
+with tifffile.TiffFile(out / "synth" / "synth_000.tif") as lib:
+    assert abs(ij["finterval"] - lib.imagej_metadata["finterval"]) < 1e-9
+    assert (lib.asarray() == data).all()
 rows = list(csv.DictReader(open(out / "descriptors.csv")))
 assert len(rows) >= 3, rows
+assert {"frame", "label", "volume_um3", "time_s"} <= set(rows[0]), rows[0].keys()
+assert sorted({int(float(r["frame"])) for r in rows}) == [0, 1, 2]
 assert all(float(r["volume_um3"]) > 0 for r in rows)
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))

@@ -3,7 +3,7 @@
 args = split(getArgument(), "|");
 model = args[0];
 out = args[1];
-run("Synthesize Cells...", "model=[" + model + "] bundled_class=dividing sequences=1 frames=3 size_x=32 size_y=30 size_z=24 voxel_size=0.4 sigma=0 frame_interval=60 seed=2");
+run("Synthesize Cells...", "model=[" + model + "] bundled_class=dividing sequences=1 frames=3 size_x=32 size_y=30 size_z=24 voxel_size=0.4 codes=neighbours parameter=0 seed=2 folder=[" + out + "/synth]");
 saveAs("Tiff", out + "/synth.tif");
 run("Shape Descriptors");
 saveAs("Results", out + "/descriptors.csv");

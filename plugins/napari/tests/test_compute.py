@@ -1,6 +1,9 @@
 """Qt-free tests of the plugin's compute functions, reader, writer and sample data."""
+import json
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,23 +21,45 @@ def two_cells():
     return (a * 1 + b * 2).astype(np.uint16)
 
 
-def test_synthesize_gives_scaled_nonempty_masks():
-    out = _compute.synthesize(MODEL, count=2, frames=3, size_xyz=(24, 20, 16), voxel_um=0.5, seed=1)
+def _cli(*args):
+    exe = Path(__file__).resolve().parents[3] / "target" / "release" / "cellsdf"
+    r = subprocess.run([str(exe), "--quiet", *map(str, args)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_synthesize_gives_the_cli_files(tmp_path):
+    out = _compute.synthesize(MODEL, count=2, frames=3, size_xyz=(24, 20, 16), voxel_um=0.5,
+                              seed=1, out_dir=tmp_path / "napari")
+    _cli("synth", "--model", MODEL, "--out", tmp_path / "cli", "--count", 2, "--frames", 3,
+         "--size", "24,20,16", "--voxel-um", 0.5, "--seed", 1)
     assert len(out) == 2
-    masks, voxel, code = out[0]
-    assert masks.shape == (3, 16, 20, 24) and masks.dtype == np.uint8 and masks.sum() > 10
-    assert _compute.napari_scale(voxel) == (1.0, 0.5, 0.5, 0.5)
+    for k, (masks, voxel, interval, code) in enumerate(out):
+        name = f"synth_{k:03}.tif"
+        assert (tmp_path / "napari" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+        assert masks.shape == (3, 16, 20, 24) and masks.dtype == np.uint8 and masks.sum() > 10
+        cli = json.loads((tmp_path / "cli" / "manifest.json").read_text())["sequences"][k]
+        assert _compute.napari_scale(voxel, interval) == pytest.approx(
+            (cli["frame_interval_s"] or 1.0, 0.5, 0.5, 0.5))
+        np.testing.assert_array_equal(code, np.asarray(cli["code"], np.float32))
     with pytest.raises(cellsdf.Cancelled):
         _compute.synthesize(MODEL, frames=3, size_xyz=(16, 16, 16), progress=lambda f, s: False)
 
 
-def test_describe_and_table(tmp_path):
-    rows = _compute.describe(two_cells(), (0.2, 0.2, 0.2))
+def test_describe_table_is_the_cli_table(tmp_path):
+    path = tmp_path / "cells.tif"
+    cellsdf.write_stack(path, two_cells(), (0.2, 0.2, 0.2), 60.0)
+    _cli("describe", path, "--out", tmp_path / "cli.csv")
+    table = _compute.describe(two_cells(), (0.2, 0.2, 0.2), 60.0)
+    rows = table.rows()
     assert [(r["frame"], r["label"]) for r in rows] == [(t, l) for t in range(3) for l in (1, 2)]
-    direct = cellsdf.describe_mask(two_cells()[2] == 1, (0.2, 0.2, 0.2))
-    assert rows[4]["surface_um2"] == pytest.approx(direct["surface_um2"])
-    _compute.write_table(rows, tmp_path / "t.csv")
-    assert len((tmp_path / "t.csv").read_text().splitlines()) == 7
+    cli = (tmp_path / "cli.csv").read_text().splitlines()
+    assert cli[0].split(",")[1:] == list(table.columns)
+    for line, r in zip(cli[1:], rows, strict=True):
+        cells = line.split(",")[1:]
+        assert [float(c) if c else np.nan for c in cells] == pytest.approx(
+            [r[c] for c in table.columns], nan_ok=True)
+    # Voxel volume against numpy.
+    assert rows[4]["voxel_volume_um3"] == pytest.approx((two_cells()[2] == 1).sum() * 0.008)
 
 
 def test_train_from_labels(tmp_path):
@@ -70,5 +95,6 @@ def test_sample_data_uses_the_bundled_model(tmp_path, monkeypatch):
     monkeypatch.setenv("CELLSDF_MODELS", str(tmp_path))
     (data, meta, kind), = _sample.generated_dividing()
     assert kind == "labels" and data.ndim == 4 and data.any()
-    with pytest.raises(FileNotFoundError, match="filopodial"):
-        _sample.generated_filopodial()
+    assert _compute.bundled_model("dividing") == tmp_path / "dividing.safetensors"
+    with pytest.raises(ValueError, match="spherical"):
+        _compute.bundled_model("spherical")

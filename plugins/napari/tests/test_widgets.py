@@ -5,7 +5,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+import cellsdf
 from napari_cellsdf import _widgets
 
 MODEL = os.environ.get("CELLSDF_TEST_MODEL", "target/c/work/tiny.safetensors")
@@ -25,16 +27,19 @@ def _synth_widget(viewer):
     return w
 
 
-def test_synthesize_widget_adds_a_scaled_labels_layer(make_napari_viewer, qtbot):
+def test_synthesize_widget_adds_a_scaled_labels_layer(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer()
     w = _synth_widget(viewer)
+    w.out_dir.value = str(tmp_path)
     w.surface.value = True
     w.run()
     qtbot.waitUntil(lambda: len(viewer.layers) >= 1 and w._run_btn.enabled, timeout=120_000)
     layer = viewer.layers[0]
     assert layer.data.shape == (3, 28, 30, 32)
     assert layer.data.dtype == np.uint8 and layer.data.any()
-    assert tuple(layer.scale) == (1.0, 0.4, 0.4, 0.4)
+    # Frame interval from the model (its training data's), as the CLI writes it.
+    _, _, interval = cellsdf.read_stack(next(tmp_path.glob("synth_000.tif")))
+    assert tuple(layer.scale) == pytest.approx((interval or 1.0, 0.4, 0.4, 0.4))
     assert any(l.__class__.__name__ == "Surface" for l in viewer.layers)
     assert "added 1" in w.status.value
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -66,11 +71,21 @@ def test_descriptor_widget_table(make_napari_viewer, tmp_path):
     w = _widgets.DescriptorsWidget(viewer)
     w.layer.reset_choices()
     w.compute()
-    assert len(w.rows) == 2 and [r["label"] for r in w.rows] == [1, 3]
-    assert abs(w.rows[0]["voxel_volume_um3"] - ball.sum() * 0.008) < 1e-9
+    headers = list(w.table.column_headers)
+    assert headers[:3] == ["frame", "label", "volume_um3"] and "time_s" in headers
+    data = w.table.data.to_list()
+    assert [row[headers.index("label")] for row in data] == [1, 3]
+    assert data[0][headers.index("voxel_volume_um3")] == pytest.approx(ball.sum() * 0.008)
+    assert w.status.value == "2 cells x frames"
     w.csv.value = str(tmp_path / "d.csv")
     w.save()
-    assert (tmp_path / "d.csv").read_text().count("\n") == 3
+    lines = (tmp_path / "d.csv").read_text().splitlines()
+    assert lines[0].startswith("source,frame,label,volume_um3") and len(lines) == 3
+    (tmp_path / "notes.csv").write_text("mine")
+    w.csv.value = str(tmp_path / "notes.csv")
+    w.save()
+    assert w.status.value.startswith("error:") and "notes.csv" in w.status.value
+    assert (tmp_path / "notes.csv").read_text() == "mine"
 
 
 def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, tmp_path):

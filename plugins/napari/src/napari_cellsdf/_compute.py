@@ -1,7 +1,6 @@
 """Qt-free work behind the widgets: everything here is a thin use of the cellsdf binding,
 testable without a display. Arrays (t, z, y, x); voxel sizes (x, y, z) um; napari scales
 (t, z, y, x)."""
-import os
 import tempfile
 from pathlib import Path
 
@@ -13,16 +12,14 @@ CLASSES = ("dividing", "filopodial")
 
 
 def bundled_model(kind):
-    """Path of the bundled default model of a phantom class ($CELLSDF_MODELS, else the
-    repository's models/ folder)."""
+    """Path of the bundled default model of a phantom class, found by the library
+    ($CELLSDF_MODELS, else the models/ folder of the cellsdf source tree)."""
     if kind not in CLASSES:
         raise ValueError(f"unknown phantom class {kind!r}; choose one of {CLASSES}")
-    base = os.environ.get("CELLSDF_MODELS")
-    folder = Path(base) if base else Path(__file__).resolve().parents[4] / "models"
-    path = folder / f"{kind}.safetensors"
-    if not path.exists():
-        raise FileNotFoundError(f"bundled model {path} not found: run `make models` or set CELLSDF_MODELS")
-    return path
+    try:
+        return cellsdf.resolve_model(kind)
+    except cellsdf.CellSdfError as e:
+        raise FileNotFoundError(str(e)) from None
 
 
 def napari_scale(voxel_um, frame_interval_s=None):
@@ -30,30 +27,29 @@ def napari_scale(voxel_um, frame_interval_s=None):
     return (frame_interval_s or 1.0, voxel_um[2], voxel_um[1], voxel_um[0])
 
 
-def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0.0, sigma=0.0,
-               around_learned=False, seed=0, progress=None):
-    """New sequences as [(masks uint8 (t, z, y, x), voxel_um (x, y, z), code)]; `progress`
-    (fraction, stage) -> bool (False cancels, raising cellsdf.Cancelled)."""
-    if count < 1 or frames < 1:
-        raise ValueError("count and frames must be at least 1")
-    times = np.linspace(-1.0, 1.0, frames) if frames > 1 else np.zeros(1)
-    out = []
-    with cellsdf.Model.load(model_path) as m:
-        if around_learned:
-            method, param = "around-learned", (sigma if sigma > 0 else None)
-        elif sigma > 0:
-            method, param = "normal", sigma
-        else:
-            method, param = "neighbours", None
-        codes, scales = m.sample_codes(count, method, param, seed)
-        for k, (code, scale) in enumerate(zip(codes, scales)):
-            def part(fraction, stage, k=k):
-                return progress is None or progress((k + fraction) / count, f"sequence {k + 1}/{count}: {stage}")
+#: Code methods offered by the synthesis widget (the library's, default first).
+CODE_METHODS = ("neighbours", "fitted", "normal", "around-learned")
 
-            with m.infer(code, times, size_xyz, voxel_um if voxel_um > 0 else None,
-                         adaptive=True, scale_um=float(scale), progress=part) as g:
-                out.append((g.masks(), g.voxel_um, code))
-    return out
+
+def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0.0,
+               codes="neighbours", param=None, seed=0, out_dir=None, model_label=None,
+               progress=None):
+    """New sequences rendered by the library exactly as `cellsdf synth` renders them, into
+    `out_dir` (None: a temporary folder, removed after reading). Returns
+    [(masks uint8 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, code)];
+    `progress` (fraction, stage) -> bool (False cancels, raising cellsdf.Cancelled)."""
+    with tempfile.TemporaryDirectory(prefix="cellsdf-synth-") as tmp:
+        folder = Path(out_dir) if out_dir else Path(tmp)
+        with cellsdf.Model.load(model_path) as m:
+            manifest = m.synthesize(folder, count=count, frames=frames, codes=codes, param=param,
+                                    seed=seed, size_xyz=size_xyz,
+                                    voxel_um=voxel_um if voxel_um else None,
+                                    model_label=model_label or str(model_path), progress=progress)
+        out = []
+        for rec in manifest["sequences"]:
+            masks, voxel, interval = cellsdf.read_stack(folder / rec["file"])
+            out.append((masks, voxel, interval, np.asarray(rec["code"], np.float32)))
+        return out
 
 
 def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr_net=1e-3,
@@ -89,9 +85,9 @@ def train_from_folder(folder, model_path, arch="small", epochs=100, lr_net=1e-3,
     return Path(model_path)
 
 
-def describe(labels, voxel_um, progress=None):
-    """Descriptor rows of every label in every frame (dicts; um units)."""
-    return cellsdf.describe_labels(labels, voxel_um, progress)
+def describe(labels, voxel_um, frame_interval_s=None, progress=None):
+    """The library's descriptor table (cellsdf.Table) of every label in every frame."""
+    return cellsdf.describe_labels(labels, voxel_um, frame_interval_s, progress=progress)
 
 
 def frame_surface(mask, voxel_um):
@@ -101,18 +97,3 @@ def frame_surface(mask, voxel_um):
         return m.vertices[:, ::-1].copy(), m.faces.astype(np.int64)
     finally:
         m.close()
-
-
-def write_table(rows, path):
-    """Writes descriptor rows as CSV."""
-    import csv
-
-    if not rows:
-        raise ValueError("no rows to write")
-    keys = [k for k in rows[0] if k not in ("extent_um", "centroid_um")]
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(keys + ["extent_x_um", "extent_y_um", "extent_z_um",
-                           "centroid_x_um", "centroid_y_um", "centroid_z_um"])
-        for r in rows:
-            w.writerow([r[k] for k in keys] + list(r["extent_um"]) + list(r["centroid_um"]))

@@ -12,28 +12,21 @@ def get_reader(path):
     if isinstance(path, list):
         return None
     p = Path(path)
-    if p.suffix.lower() in (".tif", ".tiff", ".ply"):
+    if p.suffix.lower() in (".tif", ".tiff", ".ply", ".obj", ".stl"):
         return read
     return None
 
 
-def _read_ply(path):
-    data = Path(path).read_bytes()
-    end = data.index(b"end_header\n") + len(b"end_header\n")
-    header = data[:end].decode().splitlines()
-    if "format binary_little_endian 1.0" not in header:
-        raise ValueError(f"{path}: only binary little-endian PLY files written by cellsdf are read here")
-    nv = int(next(h for h in header if h.startswith("element vertex")).split()[2])
-    nf = int(next(h for h in header if h.startswith("element face")).split()[2])
-    v = np.frombuffer(data, "<f4", nv * 6, end).reshape(nv, 6)[:, :3]
-    rec = np.frombuffer(data, np.dtype([("n", "u1"), ("i", "<i4", 3)]), nf, end + nv * 24)
-    return v[:, ::-1].astype(np.float32), rec["i"].astype(np.int64)
+def _read_mesh(path):
+    """(vertices (z, y, x) um, faces) of a mesh file, read by the library."""
+    with cellsdf.Mesh.read(path) as m:
+        return m.vertices[:, ::-1].copy(), m.faces.astype(np.int64)
 
 
 def read(path):
     p = Path(path)
-    if p.suffix.lower() == ".ply":
-        verts, faces = _read_ply(p)
+    if p.suffix.lower() in (".ply", ".obj", ".stl"):
+        verts, faces = _read_mesh(p)
         return [((verts, faces), {"name": p.stem}, "surface")]
     data, voxel, interval = cellsdf.read_stack(p)
     meta = {"name": p.stem}

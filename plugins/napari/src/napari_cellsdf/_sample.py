@@ -3,8 +3,10 @@ from ._compute import bundled_model, napari_scale, synthesize
 
 
 def _generated(kind):
-    masks, voxel, _ = synthesize(bundled_model(kind), count=1, frames=10, size_xyz=(64, 64, 64), seed=0)[0]
-    return [(masks, {"name": f"generated {kind} cell", "scale": napari_scale(voxel)}, "labels")]
+    masks, voxel, interval, _ = synthesize(bundled_model(kind), count=1, frames=10,
+                                           size_xyz=(64, 64, 64), seed=0, model_label=kind)[0]
+    return [(masks, {"name": f"generated {kind} cell", "scale": napari_scale(voxel, interval)},
+             "labels")]
 
 
 def generated_dividing():

@@ -86,39 +86,45 @@ class SynthesizeWidget(_Job):
         self.size_y = SpinBox(label="size y", value=64, min=2, max=1024)
         self.size_z = SpinBox(label="size z", value=64, min=2, max=1024)
         self.voxel = FloatSpinBox(label="voxel (um, 0 fills)", value=0.0, min=0.0, max=100.0, step=0.01)
-        self.sigma = FloatSpinBox(label="sigma (0 = learned)", value=0.0, min=0.0, max=10.0, step=0.01)
-        self.around = CheckBox(label="around learned codes", value=False)
+        self.codes = ComboBox(label="codes", choices=list(_compute.CODE_METHODS), value="neighbours")
+        self.param = FloatSpinBox(label="parameter (0 = default)", value=0.0, min=0.0, max=100.0,
+                                  step=0.01)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.out_dir = FileEdit(label="also save to folder", mode="d", value="")
         self.surface = CheckBox(label="surface of frame 1", value=False)
         super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
-                          self.size_y, self.size_z, self.voxel, self.sigma, self.around,
-                          self.seed, self.surface], "Synthesize")
+                          self.size_y, self.size_z, self.voxel, self.codes, self.param,
+                          self.seed, self.out_dir, self.surface], "Synthesize")
 
     def model_path(self):
+        """(model file, label recorded in the manifest)."""
         choice = self.model.value
         if choice.startswith("bundled: "):
-            return _compute.bundled_model(choice.split(": ")[1])
+            kind = choice.split(": ")[1]
+            return _compute.bundled_model(kind), kind
         if choice in TRAINED_MODELS:
-            return TRAINED_MODELS[choice]
-        return Path(self.model_file.value)
+            return TRAINED_MODELS[choice], str(TRAINED_MODELS[choice])
+        return Path(self.model_file.value), str(self.model_file.value)
 
     def run(self):
         try:
-            path = self.model_path()
+            path, label = self.model_path()
         except (FileNotFoundError, ValueError) as e:
             self.status.value = f"error: {e}"
             return
+        folder = str(self.out_dir.value or "")
         self.start(_compute.synthesize, self._add_layers, path, count=self.count.value,
                    frames=self.frames.value,
                    size_xyz=(self.size_x.value, self.size_y.value, self.size_z.value),
-                   voxel_um=self.voxel.value, sigma=self.sigma.value,
-                   around_learned=self.around.value, seed=self.seed.value,
+                   voxel_um=self.voxel.value, codes=self.codes.value,
+                   param=self.param.value or None, seed=self.seed.value,
+                   out_dir=folder if folder not in ("", ".") else None, model_label=label,
                    progress=self.progress)
 
     def _add_layers(self, sequences):
-        for k, (masks, voxel, _code) in enumerate(sequences):
+        for k, (masks, voxel, interval, _code) in enumerate(sequences):
             name = f"synth seed {self.seed.value} #{k}"
-            self.viewer.add_labels(masks, name=name, scale=_compute.napari_scale(voxel))
+            self.viewer.add_labels(masks, name=name, scale=_compute.napari_scale(voxel, interval))
             if self.surface.value and masks[0].any():
                 self.viewer.add_surface(_compute.frame_surface(masks[0], voxel), name=f"{name} surface")
         self.status.value = f"added {len(sequences)} sequence(s)"
@@ -176,7 +182,7 @@ class DescriptorsWidget(Container):
         self.save_btn = PushButton(text="Save CSV")
         self.status = Label(value="")
         super().__init__(widgets=[self.layer, self.compute_btn, self.table, self.csv, self.save_btn, self.status])
-        self.rows = []
+        self.result = None
         self.compute_btn.changed.connect(self.compute)
         self.save_btn.changed.connect(self.save)
         napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
@@ -187,15 +193,26 @@ class DescriptorsWidget(Container):
             self.status.value = "error: choose a Labels layer"
             return
         s = layer.scale
+        interval = s[0] if layer.data.ndim == 4 and s[0] != 1.0 else None
         try:
-            self.rows = _compute.describe(layer.data, (s[-1], s[-2], s[-3]))
+            self.result = _compute.describe(layer.data, (s[-1], s[-2], s[-3]), interval)
         except (cellsdf.CellSdfError, ValueError) as e:
             self.status.value = f"error: {e}"
             return
-        cols = ["frame", "label", "volume_um3", "surface_um2", "sphericity", "components", "genus"]
-        self.table.value = {"data": [[r[c] for c in cols] for r in self.rows], "columns": cols}
-        self.status.value = f"{len(self.rows)} cells x frames"
+        rows = self.result.rows()
+        cols = list(self.result.columns)
+        # magicgui reads a dict as a split table only with all three keys.
+        self.table.value = {"data": [[r[c] for c in cols] for r in rows],
+                            "index": [str(i + 1) for i in range(len(rows))], "columns": cols}
+        self.status.value = f"{len(rows)} cells x frames"
 
     def save(self):
-        _compute.write_table(self.rows, self.csv.value)
+        if self.result is None:
+            self.status.value = "error: compute the table first"
+            return
+        try:
+            self.result.write_csv(self.csv.value)
+        except cellsdf.CellSdfError as e:
+            self.status.value = f"error: {e}"
+            return
         self.status.value = f"saved {self.csv.value}"

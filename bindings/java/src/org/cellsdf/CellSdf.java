@@ -1,6 +1,8 @@
 package org.cellsdf;
 
 import com.sun.jna.Native;
+import com.sun.jna.ptr.LongByReference;
+import com.sun.jna.ptr.PointerByReference;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -58,5 +60,41 @@ public final class CellSdf {
         CellSdfLibrary.Descriptors d = new CellSdfLibrary.Descriptors();
         check(lib().csdf_describe_mask(mask, nz, ny, nx, voxelUmXyz, d));
         return d;
+    }
+
+    /** Descriptors of every label of every frame of {@code labels} ([t][z][y][x] flattened,
+     * values >= 0) with voxel size (x, y, z) um and frame interval (s; 0: unknown), exactly as
+     * {@code cellsdf describe} computes them. {@code source} names the data in the CSV. */
+    public static Table describeLabels(int[] labels, int frames, int nz, int ny, int nx,
+            double[] voxelUmXyz, double frameIntervalS, String source, Progress progress) {
+        PointerByReference out = new PointerByReference();
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        check(lib().csdf_labels_describe(labels, CellSdfLibrary.CSDF_DTYPE_I32, frames, nz, ny, nx,
+            voxelUmXyz, frameIntervalS, source, cb, null, out));
+        return new Table(out.getValue());
+    }
+
+    /** Meshes every label of every frame into {@code outDir} exactly as {@code cellsdf mesh}
+     * does ({@code <stem>_tNNN_labelL.<ext>}, frames from 0; format CSDF_MESH_*); files
+     * cellsdf did not write are kept unless {@code overwrite}. Returns the number written. */
+    public static long meshLabels(int[] labels, int frames, int nz, int ny, int nx,
+            double[] voxelUmXyz, String stem, int format, String outDir, boolean overwrite,
+            Progress progress) {
+        LongByReference written = new LongByReference();
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        check(lib().csdf_labels_mesh(labels, CellSdfLibrary.CSDF_DTYPE_I32, frames, nz, ny, nx,
+            voxelUmXyz, stem, format, outDir, overwrite ? 1 : 0, cb, null, written));
+        return written.getValue();
+    }
+
+    /** The file a model argument names: a path as given, or for "dividing" / "filopodial"
+     * the bundled default model found in {@code searchDir} (may be null), $CELLSDF_MODELS or
+     * the library's source tree. */
+    public static String resolveModel(String nameOrPath, String searchDir) {
+        LongByReference need = new LongByReference();
+        check(lib().csdf_model_resolve(nameOrPath, searchDir, null, 0, need));
+        byte[] buf = new byte[(int) need.getValue()];
+        check(lib().csdf_model_resolve(nameOrPath, searchDir, buf, buf.length, need));
+        return new String(buf, 0, buf.length - 1, StandardCharsets.UTF_8);
     }
 }

@@ -5,6 +5,7 @@ import com.sun.jna.Library;
 import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 
 /**
@@ -42,6 +43,13 @@ public interface CellSdfLibrary extends Library {
     int CSDF_DTYPE_U16 = 1;
     int CSDF_DTYPE_U32 = 2;
     int CSDF_DTYPE_F32 = 3;
+    int CSDF_DTYPE_I8 = 4;
+    int CSDF_DTYPE_I16 = 5;
+    int CSDF_DTYPE_I32 = 6;
+    int CSDF_DTYPE_F64 = 7;
+    int CSDF_RENDER_SYNTHESIZE = 0;
+    int CSDF_RENDER_RECONSTRUCT = 1;
+    int CSDF_RENDER_INTERPOLATE = 2;
 
     /** Progress: return 0 to go on, non-zero to cancel. May run on a library thread. */
     interface ProgressFn extends Callback {
@@ -107,15 +115,68 @@ public interface CellSdfLibrary extends Library {
         public static class ByValue extends TrainOptions implements Structure.ByValue {}
     }
 
+    @Structure.FieldOrder({"centre_um", "scale_um", "voxel_um", "frame_interval_s", "frames"})
+    class SequenceInfo extends Structure {
+        public double[] centre_um = new double[3];
+        public double scale_um;
+        public double[] voxel_um = new double[3];
+        public double frame_interval_s;
+        public long frames;
+    }
+
+    @Structure.FieldOrder({"dtype", "data", "frames", "nz", "ny", "nx", "voxel_um",
+        "frame_interval_s"})
+    class StackView extends Structure {
+        public int dtype;
+        public Pointer data;
+        public long frames, nz, ny, nx;
+        public double[] voxel_um = new double[3];
+        public double frame_interval_s;
+    }
+
+    @Structure.FieldOrder({"kind", "code_method", "code_param", "count", "seed", "sequence",
+        "from", "to", "steps", "frames", "size_xyz", "voxel_um", "dense", "write_sdf",
+        "overwrite", "model_label"})
+    class SynthOptions extends Structure {
+        public int kind, code_method;
+        public double code_param;
+        public long count, seed, sequence, from, to, steps, frames;
+        public long[] size_xyz = new long[3];
+        public double[] voxel_um = new double[3];
+        public int dense, write_sdf, overwrite;
+        public String model_label;
+        public static class ByValue extends SynthOptions implements Structure.ByValue {}
+    }
+
+    @Structure.FieldOrder({"rows", "columns", "values"})
+    class TableView extends Structure {
+        public long rows, columns;
+        public Pointer values;
+    }
+
     String csdf_version();
     int csdf_abi_version();
     long csdf_last_error_message(byte[] buf, long len);
     String csdf_status_name(int status);
+    int csdf_test_panic();
 
     int csdf_model_load(String path, int device, PointerByReference modelOut);
     void csdf_model_free(Pointer model);
     int csdf_model_info_get(Pointer model, ModelInfo info);
+    int csdf_model_sequence_info(Pointer model, long index, SequenceInfo info);
     int csdf_model_get_code(Pointer model, long index, float[] code, long len);
+    int csdf_model_set_code(Pointer model, long index, float[] code, long len);
+    int csdf_codes_interpolate(Pointer model, long from, long to, long steps, float[] codes,
+        long len);
+    int csdf_fit_code(Pointer model, String masksPath, double[] voxelUm, long iterations,
+        ProgressFn progress, Pointer user, float[] code, long len);
+    int csdf_model_resolve(String nameOrPath, String searchDir, byte[] buf, long len,
+        LongByReference neededOut);
+    SynthOptions.ByValue csdf_synth_options_default();
+    int csdf_model_synthesize(Pointer model, SynthOptions options, String outDir,
+        ProgressFn progress, Pointer user);
+    int csdf_synth_file_name(SynthOptions options, long k, byte[] buf, long len,
+        LongByReference neededOut);
     int csdf_codes_sample(Pointer model, long count, double param, int method, long seed,
         float[] codes, long len, double[] scales);
     int csdf_infer(Pointer model, float[] code, long codeLen, double[] times, long nTimes,
@@ -123,19 +184,25 @@ public interface CellSdfLibrary extends Library {
         Pointer user, PointerByReference gridOut);
     int csdf_grid_view_get(Pointer grid, GridView view);
     int csdf_grid_mask(Pointer grid, byte[] mask, long len);
+    int csdf_grid_write_tiff(Pointer grid, String path, int content, double frameIntervalS);
     void csdf_grid_free(Pointer grid);
 
     PrepareOptions.ByValue csdf_prepare_options_default();
     int csdf_dataset_prepare(String[] inputs, long n, String outDir, PrepareOptions options,
         ProgressFn progress, Pointer user, PointerByReference datasetOut);
+    int csdf_dataset_open(String dir, PointerByReference datasetOut);
+    int csdf_dataset_size(Pointer dataset, LongByReference sequences, LongByReference frames);
     void csdf_dataset_free(Pointer dataset);
     TrainOptions.ByValue csdf_train_options_default();
     int csdf_train(Pointer dataset, TrainOptions options, String checkpoint, ProgressFn progress,
         Pointer user, PointerByReference modelOut);
 
     int csdf_mesh_from_grid(Pointer grid, long frame, float level, PointerByReference meshOut);
+    int csdf_mesh_from_sdf(float[] data, long nz, long ny, long nx, double[] voxelUm,
+        float level, PointerByReference meshOut);
     int csdf_mesh_from_mask(byte[] data, long nz, long ny, long nx, double[] voxelUm,
         PointerByReference meshOut);
+    int csdf_mesh_read(String path, PointerByReference meshOut);
     int csdf_mesh_view_get(Pointer mesh, MeshView view);
     int csdf_mesh_write(Pointer mesh, String path, int format);
     void csdf_mesh_free(Pointer mesh);
@@ -147,6 +214,20 @@ public interface CellSdfLibrary extends Library {
     int csdf_ks_2samp(double[] a, long na, double[] b, long nb, double[] statistic,
         double[] p, IntByReference exact);
 
+    int csdf_labels_describe(int[] data, int dtype, long frames, long nz, long ny, long nx,
+        double[] voxelUm, double frameIntervalS, String source, ProgressFn progress, Pointer user,
+        PointerByReference tableOut);
+    int csdf_labels_mesh(int[] data, int dtype, long frames, long nz, long ny, long nx,
+        double[] voxelUm, String stem, int format, String outDir, int overwrite,
+        ProgressFn progress, Pointer user, LongByReference writtenOut);
+    int csdf_table_view_get(Pointer table, TableView view);
+    String csdf_table_column_name(long index);
+    int csdf_table_write_csv(Pointer table, String path, int overwrite);
+    void csdf_table_free(Pointer table);
+
+    int csdf_stack_read(String path, PointerByReference stackOut);
+    int csdf_stack_view_get(Pointer stack, StackView view);
+    void csdf_stack_free(Pointer stack);
     int csdf_stack_write(String path, int dtype, Pointer data, long frames, long nz, long ny,
         long nx, double[] voxelUm, double frameIntervalS);
 }

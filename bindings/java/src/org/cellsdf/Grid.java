@@ -13,6 +13,13 @@ public final class Grid implements AutoCloseable {
         CellSdf.check(CellSdf.lib().csdf_grid_view_get(handle, view));
     }
 
+    private Pointer handle() {
+        if (handle == null) {
+            throw new IllegalStateException("the grid is closed");
+        }
+        return handle;
+    }
+
     public int frames() { return (int) view.frames; }
     public int nz() { return (int) view.nz; }
     public int ny() { return (int) view.ny; }
@@ -24,7 +31,8 @@ public final class Grid implements AutoCloseable {
     }
 
     /** SDF values (um) of frame t, [z][y][x] flattened (a copy). */
-    public float[] sdf(int t) {
+    public synchronized float[] sdf(int t) {
+        handle(); // the view points into the grid's memory
         long n = view.nz * view.ny * view.nx;
         if (t < 0 || t >= view.frames) {
             throw new IndexOutOfBoundsException("frame " + t + " of " + view.frames);
@@ -33,16 +41,16 @@ public final class Grid implements AutoCloseable {
     }
 
     /** Masks of all frames (1 inside), [t][z][y][x] flattened. */
-    public byte[] masks() {
+    public synchronized byte[] masks() {
         byte[] m = new byte[(int) (view.frames * view.nz * view.ny * view.nx)];
-        CellSdf.check(CellSdf.lib().csdf_grid_mask(handle, m, m.length));
+        CellSdf.check(CellSdf.lib().csdf_grid_mask(handle(), m, m.length));
         return m;
     }
 
     /** Mesh of the {@code level} iso-surface (um) of frame t. */
     public Mesh mesh(int t, float level) {
         PointerByReference out = new PointerByReference();
-        CellSdf.check(CellSdf.lib().csdf_mesh_from_grid(handle, t, level, out));
+        CellSdf.check(CellSdf.lib().csdf_mesh_from_grid(handle(), t, level, out));
         return new Mesh(out.getValue());
     }
 

@@ -20,28 +20,44 @@ public final class Mesh implements AutoCloseable {
         return new Mesh(out.getValue());
     }
 
+    /** A mesh file (PLY, OBJ or binary STL; um). */
+    public static Mesh read(String path) {
+        PointerByReference out = new PointerByReference();
+        CellSdf.check(CellSdf.lib().csdf_mesh_read(path, out));
+        return new Mesh(out.getValue());
+    }
+
+    private Pointer handle() {
+        if (handle == null) {
+            throw new IllegalStateException("the mesh is closed");
+        }
+        return handle;
+    }
+
     public int vertexCount() { return (int) view.n_vertices; }
     public int faceCount() { return (int) view.n_faces; }
 
     /** Vertices (x, y, z) um, flattened (a copy). */
-    public float[] vertices() {
+    public synchronized float[] vertices() {
+        handle(); // the view points into the mesh's memory
         return view.vertices.getFloatArray(0, 3 * vertexCount());
     }
 
     /** Triangles as vertex indices, flattened (a copy). */
-    public int[] faces() {
+    public synchronized int[] faces() {
+        handle();
         return view.faces.getIntArray(0, 3 * faceCount());
     }
 
     public CellSdfLibrary.Descriptors describe() {
         CellSdfLibrary.Descriptors d = new CellSdfLibrary.Descriptors();
-        CellSdf.check(CellSdf.lib().csdf_describe_mesh(handle, d));
+        CellSdf.check(CellSdf.lib().csdf_describe_mesh(handle(), d));
         return d;
     }
 
     /** Writes the mesh; format CSDF_MESH_PLY_BINARY, _PLY_ASCII, _OBJ or _STL. */
     public void write(String path, int format) {
-        CellSdf.check(CellSdf.lib().csdf_mesh_write(handle, path, format));
+        CellSdf.check(CellSdf.lib().csdf_mesh_write(handle(), path, format));
     }
 
     @Override

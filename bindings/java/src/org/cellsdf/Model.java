@@ -110,6 +110,36 @@ public final class Model implements AutoCloseable {
         return new Grid(out.getValue());
     }
 
+    /** The CLI's rendering defaults ({@code cellsdf synth}): one new sequence of 30 frames,
+     * codes by CSDF_CODES_NEIGHBOURS, 64^3 voxels with the cell filling the grid. */
+    public static CellSdfLibrary.SynthOptions synthOptions() {
+        return CellSdf.lib().csdf_synth_options_default();
+    }
+
+    /** Renders what {@code options} asks into {@code outDir} exactly as the CLI does (mask
+     * hyperstacks NAME.tif, calibrated in um and s with the model's frame interval, optional
+     * NAME_sdf.tif, manifest.json); files cellsdf did not write are never replaced unless
+     * options.overwrite is 1. Returns the mask files written, in order. */
+    public java.util.List<java.io.File> synthesize(CellSdfLibrary.SynthOptions options,
+            String outDir, Progress progress) {
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        CellSdf.check(CellSdf.lib().csdf_model_synthesize(handle(), options, outDir, cb, null));
+        java.util.List<java.io.File> files = new java.util.ArrayList<java.io.File>();
+        com.sun.jna.ptr.LongByReference need = new com.sun.jna.ptr.LongByReference();
+        for (long k = 0; ; k++) {
+            // The library names the files; k past the last sequence ends the list.
+            if (CellSdf.lib().csdf_synth_file_name(options, k, null, 0, need)
+                    != CellSdfLibrary.CSDF_STATUS_OK) {
+                break;
+            }
+            byte[] buf = new byte[(int) need.getValue()];
+            CellSdf.check(CellSdf.lib().csdf_synth_file_name(options, k, buf, buf.length, need));
+            files.add(new java.io.File(outDir,
+                new String(buf, 0, buf.length - 1, java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        return files;
+    }
+
     @Override
     public synchronized void close() {
         if (handle != null) {

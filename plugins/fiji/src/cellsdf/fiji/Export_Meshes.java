@@ -5,13 +5,11 @@ import ij.ImagePlus;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import java.io.File;
-import java.util.ArrayList;
-import java.util.List;
+import org.cellsdf.CellSdf;
 import org.cellsdf.CellSdfLibrary;
-import org.cellsdf.Mesh;
 
 /** Plugins > Cell SDF > Export Meshes...: one mesh (PLY, OBJ or STL, in um) per label and
- * frame of the current mask or label image. */
+ * frame of the current mask or label image, as {@code cellsdf mesh} writes them. */
 public class Export_Meshes implements PlugIn {
     static final String[] FORMATS = {"ply", "obj", "stl"};
 
@@ -27,15 +25,17 @@ public class Export_Meshes implements PlugIn {
         }
         String folder = gd.getNextString();
         try {
-            List<File> files = export(imp, new File(folder), gd.getNextChoice());
-            IJ.log("Cell SDF: wrote " + files.size() + " meshes to " + folder);
+            long n = export(imp, new File(folder), gd.getNextChoice());
+            IJ.log("Cell SDF: wrote " + n + " meshes to " + folder);
         } catch (RuntimeException e) {
             Images.error("Export Meshes", e);
         }
     }
 
-    /** Writes the meshes of {@code imp} into {@code dir}; returns the files. */
-    public static List<File> export(ImagePlus imp, File dir, String format) {
+    /** Writes the meshes of {@code imp} into {@code dir} exactly as {@code cellsdf mesh}
+     * does (files cellsdf did not write are kept: an error names them); returns the number
+     * of meshes written. */
+    public static long export(ImagePlus imp, File dir, String format) {
         int f;
         if ("ply".equals(format)) {
             f = CellSdfLibrary.CSDF_MESH_PLY_BINARY;
@@ -46,24 +46,9 @@ public class Export_Meshes implements PlugIn {
         } else {
             throw new IllegalArgumentException("unknown mesh format " + format + "; use ply, obj or stl");
         }
-        if (!dir.isDirectory() && !dir.mkdirs()) {
-            throw new IllegalArgumentException("cannot create folder " + dir);
-        }
         double[] voxel = Images.voxelUm(imp);
-        int nz = imp.getNSlices(), ny = imp.getHeight(), nx = imp.getWidth();
-        String stem = imp.getShortTitle();
-        List<File> out = new ArrayList<File>();
-        for (int t = 0; t < imp.getNFrames(); t++) {
-            int[] frame = Images.frameLabels(imp, t);
-            for (int label : Images.labels(frame)) {
-                File file = new File(dir, String.format("%s_t%03d_label%d.%s", stem, t, label, format));
-                try (Mesh m = Mesh.ofMask(Images.mask(frame, label), nz, ny, nx, voxel)) {
-                    m.write(file.getPath(), f);
-                }
-                out.add(file);
-            }
-            IJ.showProgress(t + 1, imp.getNFrames());
-        }
-        return out;
+        return CellSdf.meshLabels(Images.allLabels(imp), imp.getNFrames(), imp.getNSlices(),
+            imp.getHeight(), imp.getWidth(), voxel, imp.getShortTitle(), f, dir.getPath(), false,
+            Synthesize_Cells.ijProgress());
     }
 }

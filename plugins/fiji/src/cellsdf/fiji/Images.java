@@ -6,7 +6,6 @@ import ij.ImageStack;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import java.io.File;
-import java.util.TreeSet;
 import org.cellsdf.CellSdf;
 
 /** Conversions between ImageJ hyperstacks and the [t][z][y][x] arrays of the C API. */
@@ -52,73 +51,30 @@ final class Images {
         return out;
     }
 
-    /** Non-zero labels present in a frame, ascending. */
-    static TreeSet<Integer> labels(int[] frame) {
-        TreeSet<Integer> s = new TreeSet<Integer>();
-        for (int v : frame) {
-            if (v != 0) {
-                s.add(v);
-            }
+    /** Label values of all frames, [t][z][y][x] flattened. */
+    static int[] allLabels(ImagePlus imp) {
+        int frames = imp.getNFrames();
+        int n = imp.getNSlices() * imp.getHeight() * imp.getWidth();
+        if ((long) frames * n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(imp.getTitle() + " is too large for one Java "
+                + "array; use the cellsdf command line");
         }
-        return s;
-    }
-
-    /** Mask of one label (1 inside). */
-    static byte[] mask(int[] frame, int label) {
-        byte[] m = new byte[frame.length];
-        for (int i = 0; i < frame.length; i++) {
-            m[i] = (byte) (frame[i] == label ? 1 : 0);
-        }
-        return m;
-    }
-
-    /** A calibrated 8-bit hyperstack (t, z, y, x) of masks (255 inside). */
-    static ImagePlus maskStack(String title, byte[] masks, int frames, int nz, int ny, int nx,
-            double[] voxelUm, double frameIntervalS) {
-        ImageStack st = new ImageStack(nx, ny);
+        int[] out = new int[frames * n];
         for (int t = 0; t < frames; t++) {
-            for (int z = 0; z < nz; z++) {
-                byte[] plane = new byte[ny * nx];
-                int base = (t * nz + z) * ny * nx;
-                for (int i = 0; i < plane.length; i++) {
-                    plane[i] = masks[base + i] != 0 ? (byte) 255 : 0;
-                }
-                st.addSlice(null, plane);
-            }
+            System.arraycopy(frameLabels(imp, t), 0, out, t * n, n);
         }
-        return hyperstack(title, st, nz, frames, voxelUm, frameIntervalS);
+        return out;
     }
 
-    /** A (t, z) hyperstack of {@code st}'s planes, calibrated in um and seconds. */
-    static ImagePlus hyperstack(String title, ImageStack st, int nz, int frames, double[] voxelUm,
-            double frameIntervalS) {
-        ImagePlus imp = new ImagePlus(title, st);
-        imp.setDimensions(1, nz, frames);
-        imp.setOpenAsHyperStack(frames > 1 || nz > 1);
-        Calibration c = imp.getCalibration();
-        c.setUnit("micron");
-        c.pixelWidth = voxelUm[0];
-        c.pixelHeight = voxelUm[1];
-        c.pixelDepth = voxelUm[2];
-        c.frameInterval = frameIntervalS;
-        c.setTimeUnit("sec");
-        return imp;
-    }
-
-    /** The bundled default model of a phantom class: models/CLASS.safetensors under
-     * -Dcellsdf.models, else Fiji.app/models. */
+    /** The bundled default model of a phantom class, found by the library: models/ under
+     * -Dcellsdf.models, else Fiji.app/models, else $CELLSDF_MODELS. */
     static String bundledModel(String kind) {
         String dir = System.getProperty("cellsdf.models");
         if (dir == null) {
             String ij = IJ.getDirectory("imagej");
             dir = (ij == null ? "." : ij) + File.separator + "models";
         }
-        File f = new File(dir, kind + ".safetensors");
-        if (!f.exists()) {
-            throw new IllegalArgumentException("bundled model " + f + " not found: install the "
-                + "cellsdf models folder there (see plugins/fiji/README.md) or choose a file");
-        }
-        return f.getPath();
+        return CellSdf.resolveModel(kind, dir);
     }
 
     /** Shows an error the ImageJ way (log when headless). */

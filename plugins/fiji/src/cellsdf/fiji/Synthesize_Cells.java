@@ -4,23 +4,34 @@ import ij.IJ;
 import ij.ImagePlus;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
 import org.cellsdf.CellSdfLibrary;
-import org.cellsdf.Grid;
 import org.cellsdf.Model;
 import org.cellsdf.Progress;
 
-/** Plugins > Cell SDF > Synthesize Cells...: new cell sequences from a model as calibrated
- * 4D mask hyperstacks (optionally the SDF as float32). Macro-recordable. */
+/** Plugins > Cell SDF > Synthesize Cells...: new cell sequences from a model, rendered by
+ * the library exactly as {@code cellsdf synth} renders them (calibrated 4D mask hyperstacks
+ * with the model's frame interval, optionally the SDF as float32, and manifest.json) into a
+ * folder, then opened. Macro-recordable. */
 public class Synthesize_Cells implements PlugIn {
+    /** Ways to draw new codes, as the CLI's --codes names them (default first). */
+    static final String[] CODES = {"neighbours", "fitted", "normal", "around-learned"};
+
     /** What to synthesize. Sizes (x, y, z) in voxels; voxel size in um (0: the cell fills
-     * the grid); sigma 0: the learned codes' spread. */
+     * the grid); param 0: the code method's default; folder "": a new temporary folder. */
     public static class Options {
         public String model = "bundled";
         public String kind = "dividing";
         public int sequences = 1, frames = 10, sizeX = 64, sizeY = 64, sizeZ = 64;
-        public double voxelUm = 0, sigma = 0, frameIntervalS = 60;
-        public boolean aroundLearned = false, sdf = false;
+        public double voxelUm = 0, param = 0;
+        public String codes = "neighbours";
+        public boolean sdf = false;
         public long seed = 0;
+        public String folder = "";
     }
 
     @Override
@@ -35,11 +46,11 @@ public class Synthesize_Cells implements PlugIn {
         gd.addNumericField("size_y", o.sizeY, 0);
         gd.addNumericField("size_z", o.sizeZ, 0);
         gd.addNumericField("voxel_size", o.voxelUm, 3, 8, "um (0: cell fills the grid)");
-        gd.addNumericField("sigma", o.sigma, 3, 8, "(0: from the learned codes)");
-        gd.addCheckbox("around_learned_codes", o.aroundLearned);
-        gd.addNumericField("frame_interval", o.frameIntervalS, 1, 8, "s");
+        gd.addChoice("codes", CODES, o.codes);
+        gd.addNumericField("parameter", o.param, 3, 8, "(0: the method's default)");
         gd.addNumericField("seed", o.seed, 0);
         gd.addCheckbox("also_SDF", o.sdf);
+        gd.addDirectoryField("folder", o.folder);
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;
@@ -52,11 +63,11 @@ public class Synthesize_Cells implements PlugIn {
         o.sizeY = (int) gd.getNextNumber();
         o.sizeZ = (int) gd.getNextNumber();
         o.voxelUm = gd.getNextNumber();
-        o.sigma = gd.getNextNumber();
-        o.aroundLearned = gd.getNextBoolean();
-        o.frameIntervalS = gd.getNextNumber();
+        o.codes = gd.getNextChoice();
+        o.param = gd.getNextNumber();
         o.seed = (long) gd.getNextNumber();
         o.sdf = gd.getNextBoolean();
+        o.folder = gd.getNextString();
         try {
             for (ImagePlus imp : synthesize(o, ijProgress())) {
                 imp.show();
@@ -76,54 +87,61 @@ public class Synthesize_Cells implements PlugIn {
         };
     }
 
-    /** The new sequences: masks (and SDFs when asked), calibrated, not shown. */
-    public static ImagePlus[] synthesize(Options o, Progress progress) {
-        if (o.sequences < 1 || o.frames < 1) {
-            throw new IllegalArgumentException("sequences and frames must be at least 1");
+    /** The library's options for {@code o}. */
+    static CellSdfLibrary.SynthOptions options(Options o) {
+        CellSdfLibrary.SynthOptions so = Model.synthOptions();
+        int method = java.util.Arrays.asList(CODES).indexOf(o.codes);
+        if (method < 0) {
+            throw new IllegalArgumentException("codes must be one of "
+                + String.join(", ", CODES) + ", not " + o.codes);
         }
-        String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
-        try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_AUTO)) {
-            // Around learned codes (sigma <= 0: the paper's 0.01), N(0, sigma^2) when a sigma
-            // is given, else around learned codes within their span (the library's default).
-            int method = o.aroundLearned ? CellSdfLibrary.CSDF_CODES_AROUND_LEARNED
-                : o.sigma > 0 ? CellSdfLibrary.CSDF_CODES_NORMAL : CellSdfLibrary.CSDF_CODES_NEIGHBOURS;
-            double[] scales = new double[o.sequences];
-            float[][] codes = m.sampleCodes(o.sequences, method, o.sigma > 0 ? o.sigma : -1.0, o.seed,
-                scales);
-            double[] times = new double[o.frames];
-            for (int i = 0; i < o.frames; i++) {
-                times[i] = o.frames > 1 ? -1.0 + 2.0 * i / (o.frames - 1) : 0.0;
-            }
-            long[] size = {o.sizeX, o.sizeY, o.sizeZ};
-            double[] voxel = o.voxelUm > 0 ? new double[] {o.voxelUm, o.voxelUm, o.voxelUm} : null;
-            ImagePlus[] out = new ImagePlus[o.sequences * (o.sdf ? 2 : 1)];
-            for (int k = 0; k < o.sequences; k++) {
-                try (Grid g = m.infer(codes[k], times, size, voxel, scales[k], true, progress)) {
-                    String title = String.format("synth_%03d", k);
-                    out[k * (o.sdf ? 2 : 1)] = Images.maskStack(title, g.masks(), g.frames(), g.nz(),
-                        g.ny(), g.nx(), g.voxelUm(), o.frameIntervalS);
-                    if (o.sdf) {
-                        out[2 * k + 1] = sdfStack(title + "_sdf", g, o.frameIntervalS);
-                    }
-                }
-            }
-            return out;
-        }
+        so.code_method = new int[] {CellSdfLibrary.CSDF_CODES_NEIGHBOURS,
+            CellSdfLibrary.CSDF_CODES_FITTED, CellSdfLibrary.CSDF_CODES_NORMAL,
+            CellSdfLibrary.CSDF_CODES_AROUND_LEARNED}[method];
+        so.code_param = o.param > 0 ? o.param : -1.0;
+        so.count = o.sequences;
+        so.frames = o.frames;
+        so.seed = o.seed;
+        so.size_xyz = new long[] {o.sizeX, o.sizeY, o.sizeZ};
+        so.voxel_um = o.voxelUm > 0 ? new double[] {o.voxelUm, o.voxelUm, o.voxelUm}
+            : new double[3];
+        so.write_sdf = o.sdf ? 1 : 0;
+        so.model_label = "bundled".equals(o.model) ? o.kind : o.model;
+        return so;
     }
 
-    static ImagePlus sdfStack(String title, Grid g, double frameIntervalS) {
-        ij.ImageStack st = new ij.ImageStack(g.nx(), g.ny());
-        int plane = g.ny() * g.nx();
-        for (int t = 0; t < g.frames(); t++) {
-            float[] v = g.sdf(t);
-            for (int z = 0; z < g.nz(); z++) {
-                float[] p = new float[plane];
-                System.arraycopy(v, z * plane, p, 0, plane);
-                st.addSlice(null, p);
+    /** Renders into {@code o.folder} (a new temporary folder when empty) and opens the
+     * files: masks of every sequence, each followed by its SDF when asked; not shown. */
+    public static ImagePlus[] synthesize(Options o, Progress progress) {
+        String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
+        String folder = o.folder;
+        if (folder == null || folder.trim().isEmpty()) {
+            try {
+                folder = Files.createTempDirectory("cellsdf-synth-").toString();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create a temporary folder: " + e.getMessage());
             }
         }
-        ImagePlus imp = Images.hyperstack(title, st, g.nz(), g.frames(), g.voxelUm(), frameIntervalS);
-        imp.getCalibration().setValueUnit("um");
+        List<ImagePlus> out = new ArrayList<ImagePlus>();
+        try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_AUTO)) {
+            for (File f : m.synthesize(options(o), folder, progress)) {
+                out.add(open(f));
+                if (o.sdf) {
+                    out.add(open(new File(f.getParent(), f.getName().replace(".tif", "_sdf.tif"))));
+                }
+            }
+        }
+        return out.toArray(new ImagePlus[0]);
+    }
+
+    private static ImagePlus open(File f) {
+        ImagePlus imp = IJ.openImage(f.getPath());
+        if (imp == null) {
+            throw new IllegalStateException("ImageJ could not open " + f);
+        }
+        if (imp.getBitDepth() == 8) {
+            imp.setDisplayRange(0, 1); // masks are 0/1 labels
+        }
         return imp;
     }
 }

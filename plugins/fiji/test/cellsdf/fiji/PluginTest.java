@@ -1,7 +1,7 @@
 package cellsdf.fiji;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -10,16 +10,21 @@ import ij.ImageStack;
 import ij.measure.ResultsTable;
 import ij.process.ShortProcessor;
 import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.cellsdf.CellSdf;
 import org.cellsdf.CellSdfException;
 import org.cellsdf.CellSdfLibrary;
+import org.cellsdf.Grid;
+import org.cellsdf.Mesh;
 import org.cellsdf.Model;
 import org.junit.Test;
 
 /** Headless tests of the plugin classes against libcellsdf (-Dcellsdf.test.model names a
- * tiny trained model, made by the C API tests). */
+ * tiny trained model, made by the C API tests): each front-end result is compared with what
+ * the cellsdf command line writes for the same input (target/release/cellsdf). */
 public class PluginTest {
     static String tinyModel() {
         String p = System.getProperty("cellsdf.test.model");
@@ -27,8 +32,32 @@ public class PluginTest {
         return p;
     }
 
+    /** Runs the CLI with {@code args}; fails with its stderr unless it succeeds. */
+    static void cli(String... args) throws Exception {
+        List<String> cmd = new ArrayList<String>();
+        cmd.add(System.getProperty("cellsdf.cli", "target/release/cellsdf"));
+        cmd.add("--quiet");
+        cmd.addAll(Arrays.asList(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = readAll(p.getInputStream());
+        assertEquals(new String(out, StandardCharsets.UTF_8), 0, p.waitFor());
+    }
+
+    static byte[] readAll(java.io.InputStream in) throws Exception {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            b.write(buf, 0, n);
+        }
+        return b.toByteArray();
+    }
+
+    static File tempDir(String prefix) throws Exception {
+        return Files.createTempDirectory(prefix).toFile();
+    }
+
     /** Labels 1 and 2: two spheres (radius growing with t) in a 16-bit 3-frame hyperstack
-     * of 40x36x30 voxels of 0.2 um. */
+     * of 40x36x30 voxels of 0.2 um, 30 s apart. */
     static ImagePlus twoCells() {
         int nx = 40, ny = 36, nz = 30, nt = 3;
         ImageStack st = new ImageStack(nx, ny);
@@ -60,8 +89,15 @@ public class PluginTest {
         return v * v;
     }
 
+    /** {@code twoCells()} written as DIR/two_cells.tif. */
+    static File twoCellsFile(File dir) {
+        File f = new File(dir, "two_cells.tif");
+        Train_Model.writeLabels(twoCells(), f.getPath());
+        return f;
+    }
+
     @Test
-    public void synthesizesCalibratedNonEmptyHyperstacks() {
+    public void synthesisWritesWhatTheCliWrites() throws Exception {
         Synthesize_Cells.Options o = new Synthesize_Cells.Options();
         o.model = tinyModel();
         o.sequences = 2;
@@ -72,7 +108,16 @@ public class PluginTest {
         o.voxelUm = 0.4;
         o.seed = 3;
         o.sdf = true;
+        o.folder = tempDir("cellsdf-fiji-synth").getPath();
         ImagePlus[] out = Synthesize_Cells.synthesize(o, null);
+        File cliDir = tempDir("cellsdf-cli-synth");
+        cli("synth", "--model", tinyModel(), "--out", cliDir.getPath(), "--count", "2", "--frames",
+            "3", "--size", "32,30,28", "--voxel-um", "0.4", "--seed", "3", "--sdf");
+        for (String name : new String[] {"synth_000.tif", "synth_000_sdf.tif", "synth_001.tif",
+                "synth_001_sdf.tif"}) {
+            assertArrayEquals(name, Files.readAllBytes(new File(cliDir, name).toPath()),
+                Files.readAllBytes(new File(o.folder, name).toPath()));
+        }
         assertEquals(4, out.length);
         ImagePlus m = out[0];
         assertEquals(32, m.getWidth());
@@ -80,54 +125,83 @@ public class PluginTest {
         assertEquals(28, m.getNSlices());
         assertEquals(3, m.getNFrames());
         assertEquals(8, m.getBitDepth());
-        assertEquals("micron", m.getCalibration().getUnit());
         assertEquals(0.4, m.getCalibration().pixelDepth, 1e-9);
-        assertEquals(60, m.getCalibration().frameInterval, 1e-9);
+        assertEquals(32, out[1].getBitDepth());
         long inside = 0;
         for (int i = 1; i <= m.getStackSize(); i++) {
-            byte[] p = (byte[]) m.getStack().getPixels(i);
-            for (byte b : p) {
+            for (byte b : (byte[]) m.getStack().getPixels(i)) {
                 inside += b != 0 ? 1 : 0;
             }
         }
         assertTrue("masks are empty", inside > 100);
-        assertEquals(32, out[1].getBitDepth());
-        // Seeded: the same options give the same masks.
-        ImagePlus again = Synthesize_Cells.synthesize(o, null)[0];
-        for (int i = 1; i <= m.getStackSize(); i++) {
-            assertTrue(java.util.Arrays.equals((byte[]) m.getStack().getPixels(i),
-                (byte[]) again.getStack().getPixels(i)));
+        // The folder now holds files cellsdf wrote: a second run replaces them; a file of
+        // the same name that cellsdf did not write is refused and kept.
+        Synthesize_Cells.synthesize(o, null);
+        File foreign = new File(tempDir("cellsdf-fiji-foreign"), "synth_000.tif");
+        Files.write(foreign.toPath(), "mine".getBytes(StandardCharsets.UTF_8));
+        o.folder = foreign.getParent();
+        try {
+            Synthesize_Cells.synthesize(o, null);
+            fail("a foreign file was overwritten");
+        } catch (CellSdfException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("synth_000.tif"));
         }
+        assertEquals("mine", new String(Files.readAllBytes(foreign.toPath()), StandardCharsets.UTF_8));
     }
 
     @Test
-    public void descriptorTableMatchesTheCApiAndTheSphere() {
-        ImagePlus imp = twoCells();
-        ResultsTable rt = Shape_Descriptors.describe(imp);
-        assertEquals(6, rt.size());
-        int[] frame = Images.frameLabels(imp, 2);
-        CellSdfLibrary.Descriptors d = CellSdf.describeMask(Images.mask(frame, 1), 30, 36, 40,
-            new double[] {0.2, 0.2, 0.2});
-        int row = 4; // frame 3, label 1
-        assertEquals(3, (int) rt.getValue("frame", row));
+    public void descriptorTableIsTheCliTable() throws Exception {
+        File dir = tempDir("cellsdf-describe");
+        File tif = twoCellsFile(dir);
+        File csv = new File(dir, "cli.csv");
+        cli("describe", tif.getPath(), "--out", csv.getPath());
+        List<String> lines = Files.readAllLines(csv.toPath(), StandardCharsets.UTF_8);
+        String[] header = lines.get(0).split(",");
+        ResultsTable rt = Shape_Descriptors.describe(twoCells());
+        assertEquals(lines.size() - 1, rt.size());
+        String[] headings = rt.getHeadings();
+        assertEquals(Arrays.asList(header).subList(1, header.length), Arrays.asList(headings));
+        for (int r = 0; r < rt.size(); r++) {
+            String[] cells = lines.get(r + 1).split(",", -1);
+            for (int c = 1; c < header.length; c++) {
+                double want = cells[c].isEmpty() ? Double.NaN : Double.parseDouble(cells[c]);
+                assertEquals(header[c] + " row " + r, want, rt.getValue(header[c], r), 1e-12);
+            }
+        }
+        // Frames count from 0 as in the CLI; time in s from the 30 s interval; the sphere of
+        // radius 2.0 um (frame 2, label 1) against its closed-form volume.
+        int row = 4;
+        assertEquals(2, (int) rt.getValue("frame", row));
         assertEquals(1, (int) rt.getValue("label", row));
-        assertEquals(d.volume_um3, rt.getValue("volume_um3", row), 1e-9);
-        assertEquals(d.surface_um2, rt.getValue("surface_um2", row), 1e-9);
-        assertEquals(d.sphericity, rt.getValue("sphericity", row), 1e-9);
-        double r = 2.0;
-        assertEquals(4.0 / 3.0 * Math.PI * r * r * r, rt.getValue("voxel_volume_um3", row), 0.03 * 33.5);
+        assertEquals(60.0, rt.getValue("time_s", row), 1e-9);
+        assertEquals(4.0 / 3.0 * Math.PI * 8.0, rt.getValue("voxel_volume_um3", row), 0.03 * 33.5);
+        assertEquals(4.0 / 3.0 * Math.PI * 8.0, rt.getValue("volume_um3", row), 0.05 * 33.5);
         assertEquals(1, (int) rt.getValue("components", row));
     }
 
     @Test
-    public void exportsOneMeshPerLabelAndFrame() throws Exception {
-        File dir = Files.createTempDirectory("cellsdf-meshes").toFile();
-        List<File> files = Export_Meshes.export(twoCells(), dir, "ply");
-        assertEquals(6, files.size());
-        for (File f : files) {
-            String head = new String(Files.readAllBytes(f.toPath()), "ISO-8859-1");
-            assertTrue(head.startsWith("ply\nformat binary_little_endian 1.0"));
-            assertFalse(head.contains("element vertex 0\n"));
+    public void exportsTheMeshesTheCliExports() throws Exception {
+        File dir = tempDir("cellsdf-meshes");
+        File cliDir = tempDir("cellsdf-cli-meshes");
+        cli("mesh", twoCellsFile(tempDir("cellsdf-mesh-in")).getPath(), "--format", "ply", "--out",
+            cliDir.getPath());
+        assertEquals(6, Export_Meshes.export(twoCells(), dir, "ply"));
+        String[] names = cliDir.list((d, n) -> n.endsWith(".ply"));
+        Arrays.sort(names);
+        assertEquals(6, names.length);
+        assertEquals("two_cells_t000_label1.ply", names[0]);
+        for (String n : names) {
+            assertArrayEquals(n, Files.readAllBytes(new File(cliDir, n).toPath()),
+                Files.readAllBytes(new File(dir, n).toPath()));
+        }
+        Mesh m = Mesh.read(new File(dir, names[0]).getPath());
+        assertTrue(m.describe().volume_um3 > 0);
+        m.close();
+        try {
+            m.vertices();
+            fail("a closed mesh was read");
+        } catch (IllegalStateException e) {
+            assertTrue(e.getMessage().contains("closed"));
         }
         try {
             Export_Meshes.export(twoCells(), dir, "vrml");
@@ -138,8 +212,24 @@ public class PluginTest {
     }
 
     @Test
+    public void closedGridsThrow() {
+        try (Model m = Model.load(tinyModel(), CellSdfLibrary.CSDF_DEVICE_CPU)) {
+            Grid g = m.infer(m.learnedCode(0), new double[] {0.0}, new long[] {8, 8, 8}, null,
+                true, null);
+            assertEquals(512, g.sdf(0).length);
+            g.close();
+            try {
+                g.sdf(0);
+                fail("a closed grid was read");
+            } catch (IllegalStateException e) {
+                assertTrue(e.getMessage().contains("closed"));
+            }
+        }
+    }
+
+    @Test
     public void trainsFromTheCurrentImageAndCancels() throws Exception {
-        File dir = Files.createTempDirectory("cellsdf-train-test").toFile();
+        File dir = tempDir("cellsdf-train-test");
         Train_Model.Options o = new Train_Model.Options();
         o.model = new File(dir, "m.safetensors").getPath();
         o.epochs = 20;
@@ -155,7 +245,7 @@ public class PluginTest {
         } catch (CellSdfException e) {
             assertTrue(e.cancelled());
         }
-        assertFalse(new File(o.model).exists());
+        assertTrue(!new File(o.model).exists());
     }
 
     @Test
@@ -176,6 +266,14 @@ public class PluginTest {
         } catch (CellSdfException e) {
             assertEquals(CellSdfLibrary.CSDF_STATUS_IO, e.status());
             assertTrue(e.getMessage().contains("/nonexistent/model.safetensors"));
+        }
+        o.model = "bundled";
+        o.kind = "spherical";
+        try {
+            Synthesize_Cells.synthesize(o, null);
+            fail("unknown bundled class accepted");
+        } catch (CellSdfException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("spherical"));
         }
     }
 }

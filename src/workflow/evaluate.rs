@@ -3,11 +3,11 @@
 //! training sequences: descriptor distributions (KS tests), fragmentation (components
 //! beyond any training frame at the same time point) and novelty (nearest-training JI).
 
-use super::novelty::{median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
-use super::report::{mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet};
-use super::shape::{describe_mask, ShapeDescriptors};
-use super::table::{write_table, Row};
 use crate::dataset::Dataset;
+use crate::describe::{
+    describe_mask, mean_sd, median, nearest_jaccard, report_files, write_report, write_table,
+    BitMask, ComparedDescriptor, DescriptorSet, MaskSequence, Row, ShapeDescriptors, MAX_SHIFT,
+};
 use crate::error::{Error, Result};
 use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
