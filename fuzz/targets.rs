@@ -5,7 +5,8 @@
 #![allow(dead_code)]
 
 use cellsdf::dataset::{
-    parse_man_track_text, plan, Dataset, LabelSource, LabelStats, PlanOptions, Scan, Source,
+    parse_man_track_text, plan, BorderPolicy, Dataset, LabelSource, LabelStats, PlanOptions, Scan,
+    Source,
 };
 use cellsdf::describe::describe_mesh;
 use cellsdf::io::{read_hyperstack_bytes, ReadLimits};
@@ -74,7 +75,8 @@ pub fn man_track(data: &[u8]) {
                     voxels: 1 + (tr.label as u64 % 7),
                     lo: [t % 3, 1, 1],
                     hi: [t % 3 + 1, 2, 3],
-                    touches_border: tr.label % 5 == 0,
+                    touches_xy_border: tr.label % 5 == 0,
+                    touches_z_border: tr.label % 3 == 0,
                     moments: Default::default(),
                 },
             );
@@ -92,11 +94,15 @@ pub fn man_track(data: &[u8]) {
         voxel_um: VoxelSize::isotropic(0.5),
         frame_interval_s: None,
     };
-    for follow in [false, true] {
+    for (follow, border) in [
+        (false, BorderPolicy::Skip),
+        (true, BorderPolicy::KeepZ),
+        (true, BorderPolicy::Keep),
+    ] {
         let opts = PlanOptions {
             follow_divisions: follow,
             min_length: 1,
-            keep_border: follow,
+            border,
         };
         let _ = plan(&source, &scan, &opts, &mut Vec::new());
     }

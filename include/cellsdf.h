@@ -83,9 +83,14 @@ typedef struct csdf_prepare_options {
   int32_t follow_divisions;
   // Shortest sequence kept, in frames.
   size_t min_length;
-  // 1: keep cells that touch the image border.
+  // Cells that touch the image border: 0 skipped (default), 1 kept, 2 kept when they
+  // touch only the first or last z slice (thin stacks).
   int32_t keep_border;
   uint64_t seed;
+  // What the planes of label TIFFs are when their metadata says otherwise: "TZYX",
+  // "ZTYX" (time varies fastest), "TYX" or "ZYX" (stored plane axes, slowest first);
+  // NULL: as the metadata says.
+  const char *axes;
 } csdf_prepare_options;
 
 // Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
@@ -513,6 +518,12 @@ csdf_status csdf_fit_code(const struct csdf_model *model, const char *masks_path
 
 // Reads an ImageJ hyperstack or multi-page TIFF (uncompressed, LZW or Deflate).
 csdf_status csdf_stack_read(const char *path_utf8, struct csdf_stack **stack_out);
+
+// Reads a TIFF as `csdf_stack_read` does, with `axes` saying what its planes are when the
+// metadata says otherwise: "TZYX", "ZTYX" (time varies fastest, e.g. frames saved as
+// channels after the slices), "TYX" (every plane a frame) or "ZYX" (stored plane axes,
+// slowest first); NULL: as the metadata says.
+csdf_status csdf_stack_read_axes(const char *path_utf8, const char *axes, struct csdf_stack **stack_out);
 
 // Fills `*view_out` with a borrowed view of the stack's pixels and calibration.
 csdf_status csdf_stack_view_get(const struct csdf_stack *stack, struct csdf_stack_view *view_out);

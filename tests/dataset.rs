@@ -426,3 +426,73 @@ fn real_label_files_prepare_with_the_expected_sequence_counts() {
         .iter()
         .all(|s| s.frames.len() == 1 && s.frames[0].t == 0.0));
 }
+
+/// A thin stack (4 slices) in which label 1 spans the whole depth (touches the top and
+/// bottom slice only) and label 2 also touches the x border.
+#[test]
+fn thin_stacks_keep_cells_cut_only_in_z_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (t, nz, ny, nx) = (2, 4, 20, 24);
+    let mut a = Array4::<u8>::zeros((t, nz, ny, nx));
+    for ((_, _, y, x), v) in a.indexed_iter_mut() {
+        let (dy, dx) = (y as f64 - 9.5, x as f64 - 7.5);
+        if dy * dy + dx * dx <= 16.0 {
+            *v = 1;
+        } else if (8..13).contains(&y) && x >= 18 {
+            *v = 2;
+        }
+    }
+    let path = d.join("thin.tif");
+    let cal = Calibration {
+        voxel_um: Some(VoxelSize {
+            x: 0.3,
+            y: 0.3,
+            z: 1.0,
+        }),
+        frame_interval_s: Some(60.0),
+    };
+    write_hyperstack(&path, &Hyperstack::new(a, cal)).unwrap();
+    // By default both are skipped; the message names the flag that keeps the first.
+    let e = prepare(
+        std::slice::from_ref(&path),
+        &d.join("ds"),
+        &PrepareOptions::default(),
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("--keep-z-border") || e.contains("--keep-border"),
+        "{e}"
+    );
+    let opts = |border| PrepareOptions {
+        border,
+        grid: 0,
+        samples_per_frame: 256,
+        ..PrepareOptions::default()
+    };
+    let meta = prepare(
+        std::slice::from_ref(&path),
+        &d.join("ds"),
+        &opts(cellsdf::dataset::BorderPolicy::KeepZ),
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(meta.sequences.len(), 1, "only the cell cut in z is kept");
+    assert_eq!(meta.skipped.len(), 1);
+    assert!(
+        meta.skipped[0].reason.contains("x/y image border")
+            && meta.skipped[0].reason.contains("--keep-border"),
+        "{:?}",
+        meta.skipped
+    );
+    let meta = prepare(
+        &[path],
+        &d.join("ds"),
+        &opts(cellsdf::dataset::BorderPolicy::Keep),
+        &Silent,
+    )
+    .unwrap();
+    assert_eq!(meta.sequences.len(), 2);
+}

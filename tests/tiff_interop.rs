@@ -219,3 +219,60 @@ fn we_read_what_tifffile_writes_and_refuse_bad_files() {
         }
     }
 }
+
+/// Files whose metadata misnames their axes read correctly with an axes override, and
+/// without one the error names the override.
+#[test]
+fn axes_override_reads_frames_saved_as_channels_and_plain_pages() {
+    use cellsdf::io::{read_hyperstack_with, ReadOptions};
+    let dir = tempfile::tempdir().unwrap();
+    common::run_python("tifffile_axes.py", &[dir.path().to_str().unwrap()]);
+    let read = |name: &str, axes: Option<&str>| {
+        read_hyperstack_with(
+            &dir.path().join(name),
+            &ReadOptions::with_axes(axes.map(|a| a.parse().unwrap())),
+        )
+    };
+    let e = read("frames_as_channels.tif", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("frames_as_channels.tif")
+            && e.contains("5 slices x 4 channels")
+            && e.contains("--axes"),
+        "{e}"
+    );
+    let AnyStack::U16(h) = read("frames_as_channels.tif", Some("ZTYX")).unwrap() else {
+        panic!("uint16 expected")
+    };
+    assert_eq!(h.data.dim(), (4, 5, 9, 11));
+    for ((t, z, y, x), &v) in h.data.indexed_iter() {
+        assert_eq!(
+            v as usize,
+            100 * t + 10 * z + (y + x) % 10,
+            "at {t},{z},{y},{x}"
+        );
+    }
+    let AnyStack::U16(p) = read("plain_pages.tif", None).unwrap() else {
+        panic!("uint16 expected")
+    };
+    assert_eq!(p.data.dim(), (1, 6, 9, 11), "pages are slices by default");
+    let AnyStack::U16(p) = read("plain_pages.tif", Some("TYX")).unwrap() else {
+        panic!("uint16 expected")
+    };
+    assert_eq!(p.data.dim(), (6, 1, 9, 11));
+    for ((t, _, y, x), &v) in p.data.indexed_iter() {
+        assert_eq!(v as usize, 100 * t + (y + x) % 10);
+    }
+    let e = read("plain_pages.tif", Some("TZYX"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("6 planes") && e.contains("TYX"), "{e}");
+    // Labels read through the same override (describe, prepare).
+    let labels = cellsdf::io::read_labels_with(
+        &dir.path().join("frames_as_channels.tif"),
+        &ReadOptions::with_axes(Some("ZTYX".parse().unwrap())),
+    )
+    .unwrap();
+    assert_eq!(labels.data[[3, 4, 0, 1]], 341);
+}

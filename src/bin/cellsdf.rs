@@ -1,8 +1,8 @@
 //! `cellsdf`: the command-line front end of the cellsdf library, for scripted and cluster use.
 
-use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
-use cellsdf::io::{claim_file, OutputDir};
+use cellsdf::io::{claim_file, Axes, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
@@ -43,6 +43,12 @@ struct Cli {
     /// other files are never touched).
     #[arg(long, global = true)]
     overwrite: bool,
+    /// What the planes of input TIFFs are when their metadata says otherwise: the stored
+    /// plane axes, slowest first, then YX: TZYX (the usual order), ZTYX (time varies
+    /// fastest, e.g. frames saved as channels after the slices), TYX (every plane a frame)
+    /// or ZYX.
+    #[arg(long, global = true)]
+    axes: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -127,6 +133,10 @@ enum Command {
         /// Keep cells that touch the image border (skipped by default).
         #[arg(long)]
         keep_border: bool,
+        /// Keep cells that touch only the first or last z slice (thin stacks, where every
+        /// cell spans the depth); cells on the x/y border are still skipped.
+        #[arg(long)]
+        keep_z_border: bool,
         /// Seed of the sampling.
         #[arg(long, default_value_t = 0)]
         seed: u64,
@@ -370,6 +380,11 @@ struct Flags {
     overwrite: bool,
 }
 
+/// The `--axes` override, parsed.
+fn axes_of(text: Option<&str>) -> Result<Option<Axes>> {
+    text.map(str::parse).transpose()
+}
+
 /// Whether `a` and `b` name the same existing file.
 fn same_file(a: &Path, b: &Path) -> bool {
     matches!(
@@ -383,6 +398,7 @@ fn run(cli: Cli) -> Result<()> {
         quiet: cli.quiet,
         overwrite: cli.overwrite,
     };
+    let axes = axes_of(cli.axes.as_deref())?;
     match cli.command {
         Command::Mesh {
             input,
@@ -395,6 +411,7 @@ fn run(cli: Cli) -> Result<()> {
             level,
             &format,
             voxel_um.as_deref(),
+            axes,
             &mut OutputDir::create(&out, cli.overwrite)?,
             cli.quiet,
         ),
@@ -404,7 +421,7 @@ fn run(cli: Cli) -> Result<()> {
             voxel_um,
         } => {
             claim_file(&out, cli.overwrite)?;
-            shape_commands::describe(&inputs, &out, voxel_um.as_deref(), cli.quiet)
+            shape_commands::describe(&inputs, &out, voxel_um.as_deref(), axes, cli.quiet)
         }
         Command::Compare {
             original,
@@ -416,6 +433,7 @@ fn run(cli: Cli) -> Result<()> {
             &generated,
             &mut OutputDir::create(&out, cli.overwrite)?,
             voxel_um.as_deref(),
+            axes,
             cli.quiet,
         ),
         Command::Evaluate {
@@ -637,6 +655,7 @@ fn run(cli: Cli) -> Result<()> {
             let opts = FitOptions {
                 iterations,
                 voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
+                axes,
                 ..FitOptions::default()
             };
             let fitted = with_progress(cli.quiet, "fit", false, |report| {
@@ -724,6 +743,7 @@ fn run(cli: Cli) -> Result<()> {
             follow_divisions,
             min_length,
             keep_border,
+            keep_z_border,
             seed,
         } => {
             let opts = PrepareOptions {
@@ -743,9 +763,16 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 margin,
                 voxel_um: voxel_um.as_deref().map(parse_voxel_size).transpose()?,
+                axes,
                 follow_divisions,
                 min_length,
-                keep_border,
+                border: if keep_border {
+                    BorderPolicy::Keep
+                } else if keep_z_border {
+                    BorderPolicy::KeepZ
+                } else {
+                    BorderPolicy::Skip
+                },
                 seed,
             };
             let meta = with_progress(cli.quiet, "prepare", false, |report| {

@@ -12,7 +12,8 @@ mod source;
 pub use align::{principal_axes, Alignment};
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 pub use plan::{
-    plan, LabelStats, Moments, PlanOptions, PlannedFrame, PlannedSequence, Scan, Skipped,
+    plan, BorderPolicy, LabelStats, Moments, PlanOptions, PlannedFrame, PlannedSequence, Scan,
+    Skipped,
 };
 pub use prepare::{expand_inputs, prepare, PrepareOptions, ScaleMode};
 pub use replace::DATASET_FILES;

@@ -16,7 +16,10 @@ pub struct LabelStats {
     pub voxels: u64,
     pub lo: [usize; 3],
     pub hi: [usize; 3],
-    pub touches_border: bool,
+    /// Touches the first or last column or row (x/y border).
+    pub touches_xy_border: bool,
+    /// Touches the first or last z slice (stacks of more than one slice).
+    pub touches_z_border: bool,
     /// Sums of the voxel indices (z, y, x) and of their products (zz, yy, xx, zy, zx, yx).
     pub moments: Moments,
 }
@@ -94,7 +97,20 @@ pub struct Skipped {
 pub struct PlanOptions {
     pub follow_divisions: bool,
     pub min_length: usize,
-    pub keep_border: bool,
+    pub border: BorderPolicy,
+}
+
+/// What happens to cells that touch the image border (cut off by the field of view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum BorderPolicy {
+    /// Skip every cell that touches any border (the default).
+    #[default]
+    Skip,
+    /// Keep cells that touch only the first or last z slice (thin stacks, where every cell
+    /// spans the whole depth); skip those touching the x/y border.
+    KeepZ,
+    /// Keep every cell.
+    Keep,
 }
 
 /// A sequence before filtering: label, name and (time, labels) per frame.
@@ -113,16 +129,14 @@ pub fn scan(source: &Source, progress: &dyn Progress, done: f32, share: f32) -> 
                 continue;
             }
             // A single-slice image has no z border to touch.
-            let border = (nz > 1 && (z == 0 || z + 1 == nz))
-                || y == 0
-                || x == 0
-                || y + 1 == ny
-                || x + 1 == nx;
+            let z_border = nz > 1 && (z == 0 || z + 1 == nz);
+            let xy_border = y == 0 || x == 0 || y + 1 == ny || x + 1 == nx;
             let s = stats.entry(v).or_insert(LabelStats {
                 voxels: 0,
                 lo: [z, y, x],
                 hi: [z, y, x],
-                touches_border: false,
+                touches_xy_border: false,
+                touches_z_border: false,
                 moments: Moments::default(),
             });
             s.voxels += 1;
@@ -131,7 +145,8 @@ pub fn scan(source: &Source, progress: &dyn Progress, done: f32, share: f32) -> 
                 s.lo[a] = s.lo[a].min(p);
                 s.hi[a] = s.hi[a].max(p);
             }
-            s.touches_border |= border;
+            s.touches_xy_border |= xy_border;
+            s.touches_z_border |= z_border;
         }
         out.insert(t, stats);
         let f = done + share * (k + 1) as f32 / times.len() as f32;
@@ -215,11 +230,22 @@ pub fn plan(
                 });
                 continue;
             }
-            if !opts.keep_border && stats.iter().any(|s| s.touches_border) {
+            let xy = stats.iter().any(|s| s.touches_xy_border);
+            let z = stats.iter().any(|s| s.touches_z_border);
+            let reason = match opts.border {
+                BorderPolicy::Skip | BorderPolicy::KeepZ if xy => Some(format!(
+                    "touches the x/y image border at time {t} (--keep-border keeps such cells)"
+                )),
+                BorderPolicy::Skip if z => Some(format!(
+                    "touches the first or last z slice at time {t} (in thin stacks every cell does: --keep-z-border keeps cells cut only in z, --keep-border keeps all)"
+                )),
+                _ => None,
+            };
+            if let Some(reason) = reason {
                 skipped.push(Skipped {
                     source: src.clone(),
                     what: name.clone(),
-                    reason: format!("touches the image border at time {t}"),
+                    reason,
                 });
                 continue 'cand;
             }

@@ -4,11 +4,11 @@
 
 use super::align::{principal_axes, Alignment};
 use super::format::{DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
-use super::plan::{plan, scan, PlanOptions, PlannedSequence};
+use super::plan::{plan, scan, BorderPolicy, PlanOptions, PlannedSequence};
 use super::replace::{commit, inspect_target};
 use super::source::Source;
 use crate::error::{Error, Result};
-use crate::io::NpyWriter;
+use crate::io::{Axes, NpyWriter};
 use crate::progress::{check, Progress};
 use crate::sdf::{signed_distance, trilinear};
 use crate::units::VoxelSize;
@@ -73,9 +73,12 @@ pub struct PrepareOptions {
     pub clamp: Option<f64>,
     /// Voxel size to use instead of (or where there is no) file calibration.
     pub voxel_um: Option<VoxelSize>,
+    /// What the planes of label TIFFs mean when their metadata says otherwise.
+    pub axes: Option<Axes>,
     pub follow_divisions: bool,
     pub min_length: usize,
-    pub keep_border: bool,
+    /// Cells touching the image border: skipped, kept when cut only in z, or kept.
+    pub border: BorderPolicy,
     pub seed: u64,
 }
 
@@ -93,9 +96,10 @@ impl Default for PrepareOptions {
             fixed_scale_um: None,
             clamp: Some(0.5),
             voxel_um: None,
+            axes: None,
             follow_divisions: false,
             min_length: 1,
-            keep_border: false,
+            border: BorderPolicy::Skip,
             seed: 0,
         }
     }
@@ -154,22 +158,10 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
         if p.is_dir() && !(p.join("man_track.txt").exists() || p.join("TRA/man_track.txt").exists())
         {
-            let mut tifs: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Error::io(p, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("tif" | "tiff")))
-                .collect();
-            if tifs.is_empty() {
-                return Err(Error::invalid(
-                    "input",
-                    format!(
-                        "{} holds no .tif files and is not a CTC folder (no man_track.txt)",
-                        p.display()
-                    ),
-                ));
-            }
-            tifs.sort();
-            out.extend(tifs);
+            out.extend(crate::io::tiff_files_in(
+                p,
+                " and is not a CTC folder (no man_track.txt)",
+            )?);
         } else {
             out.push(p.clone());
         }
@@ -225,7 +217,7 @@ pub fn prepare(
     let plan_opts = PlanOptions {
         follow_divisions: opts.follow_divisions,
         min_length: opts.min_length,
-        keep_border: opts.keep_border,
+        border: opts.border,
     };
     // Pass 1: what every source holds and how each sequence maps to model space (the
     // dataset-wide scale needs every cell's extent).
@@ -233,7 +225,7 @@ pub fn prepare(
     let mut kept: Option<Source> = None;
     let share = 1.0 / files.len() as f32;
     for (k, file) in files.iter().enumerate() {
-        let source = Source::open(file, opts.voxel_um)?;
+        let source = Source::open(file, opts.voxel_um, opts.axes)?;
         let scanned = scan(&source, progress, k as f32 * share * 0.2, 0.2 * share)?;
         let planned = plan(&source, &scanned, &plan_opts, &mut skipped)?;
         let normed = planned
@@ -264,7 +256,7 @@ pub fn prepare(
         }
         let source = match kept.take() {
             Some(s) if *k + 1 == files.len() => s,
-            _ => Source::open(&files[*k], opts.voxel_um)?,
+            _ => Source::open(&files[*k], opts.voxel_um, opts.axes)?,
         };
         for (seq, norm) in planned {
             let mut norm = *norm;

@@ -2,7 +2,7 @@
 //! Tracking Challenge folder with one TIFF per time point and its lineage table.
 
 use crate::error::{Error, Result};
-use crate::io::{read_hyperstack, read_labels};
+use crate::io::{read_hyperstack, read_labels, read_labels_with, Axes, ReadOptions};
 use crate::units::VoxelSize;
 use ndarray::{Array3, Array4, ArrayView3, Axis};
 use std::collections::BTreeMap;
@@ -41,12 +41,17 @@ pub struct Source {
 impl Source {
     /// Opens `path`: a TIFF file (label hyperstack, mask hyperstack or static 3D labels) or a
     /// CTC folder. `voxel_override` is used when given, else the file's calibration; a file
-    /// without one is an error that asks for `--voxel-um`.
-    pub fn open(path: &Path, voxel_override: Option<VoxelSize>) -> Result<Source> {
+    /// without one is an error that asks for `--voxel-um`. `axes` overrides what the planes
+    /// of a TIFF file mean (CTC frames are single time points and ignore it).
+    pub fn open(
+        path: &Path,
+        voxel_override: Option<VoxelSize>,
+        axes: Option<Axes>,
+    ) -> Result<Source> {
         if path.is_dir() {
             return open_ctc(path, voxel_override);
         }
-        let labels = read_labels(path)?;
+        let labels = read_labels_with(path, &ReadOptions::with_axes(axes))?;
         let cal = labels.calibration;
         let voxel_um = voxel_override
             .or(cal.voxel_um)

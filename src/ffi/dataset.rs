@@ -2,7 +2,7 @@
 
 use super::model::{csdf_device, csdf_model, device_choice};
 use super::{csdf_progress_fn, csdf_status, guard, handle, out, path, slice, text, CProgress};
-use crate::dataset::{prepare, Dataset, PrepareOptions};
+use crate::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use crate::error::Error;
 use crate::model::{Activation, ArchConfig};
 use crate::train::{train, TrainOptions};
@@ -32,9 +32,14 @@ pub struct csdf_prepare_options {
     pub follow_divisions: i32,
     /// Shortest sequence kept, in frames.
     pub min_length: usize,
-    /// 1: keep cells that touch the image border.
+    /// Cells that touch the image border: 0 skipped (default), 1 kept, 2 kept when they
+    /// touch only the first or last z slice (thin stacks).
     pub keep_border: i32,
     pub seed: u64,
+    /// What the planes of label TIFFs are when their metadata says otherwise: "TZYX",
+    /// "ZTYX" (time varies fastest), "TYX" or "ZYX" (stored plane axes, slowest first);
+    /// NULL: as the metadata says.
+    pub axes: *const c_char,
 }
 
 /// The defaults (grid 64, 16384 samples, 70 % near the surface, ...).
@@ -48,8 +53,9 @@ pub extern "C" fn csdf_prepare_options_default() -> csdf_prepare_options {
         voxel_um: [0.0; 3],
         follow_divisions: d.follow_divisions as i32,
         min_length: d.min_length,
-        keep_border: d.keep_border as i32,
+        keep_border: 0,
         seed: d.seed,
+        axes: std::ptr::null(),
     }
 }
 
@@ -95,8 +101,21 @@ pub unsafe extern "C" fn csdf_dataset_prepare(
             near_fraction: o.near_fraction,
             follow_divisions: flag(o.follow_divisions, "follow_divisions")?,
             min_length: o.min_length,
-            keep_border: flag(o.keep_border, "keep_border")?,
+            border: match o.keep_border {
+                0 => BorderPolicy::Skip,
+                1 => BorderPolicy::Keep,
+                2 => BorderPolicy::KeepZ,
+                other => {
+                    return Err(Error::invalid(
+                        "keep_border",
+                        format!(
+                        "must be 0 (skip), 1 (keep) or 2 (keep cells cut only in z), got {other}"
+                    ),
+                    ))
+                }
+            },
             seed: o.seed,
+            axes: super::stack::axes_arg(o.axes)?,
             ..PrepareOptions::default()
         };
         if o.voxel_um != [0.0; 3] {

@@ -2,7 +2,10 @@
 
 use super::{csdf_status, guard, handle, out, path, slice};
 use crate::error::Error;
-use crate::io::{read_hyperstack, write_hyperstack, AnyStack, Hyperstack, Sample};
+use crate::io::{
+    read_hyperstack, read_hyperstack_with, write_hyperstack, AnyStack, Axes, Hyperstack,
+    ReadOptions, Sample,
+};
 use crate::units::{Calibration, VoxelSize};
 use ndarray::Array4;
 use std::ffi::{c_char, c_void};
@@ -54,6 +57,33 @@ pub unsafe extern "C" fn csdf_stack_read(
         *stack_out = Box::into_raw(Box::new(csdf_stack { stack }));
         Ok(())
     })
+}
+
+/// Reads a TIFF as `csdf_stack_read` does, with `axes` saying what its planes are when the
+/// metadata says otherwise: "TZYX", "ZTYX" (time varies fastest, e.g. frames saved as
+/// channels after the slices), "TYX" (every plane a frame) or "ZYX" (stored plane axes,
+/// slowest first); NULL: as the metadata says.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_stack_read_axes(
+    path_utf8: *const c_char,
+    axes: *const c_char,
+    stack_out: *mut *mut csdf_stack,
+) -> csdf_status {
+    guard(|| {
+        out(stack_out, "stack_out")?;
+        let options = ReadOptions::with_axes(axes_arg(axes)?);
+        let stack = read_hyperstack_with(&path(path_utf8, "path")?, &options)?;
+        *stack_out = Box::into_raw(Box::new(csdf_stack { stack }));
+        Ok(())
+    })
+}
+
+/// The axes override at `axes` (NULL: none).
+pub(crate) unsafe fn axes_arg(axes: *const c_char) -> crate::Result<Option<Axes>> {
+    if axes.is_null() {
+        return Ok(None);
+    }
+    super::text(axes, "axes")?.parse().map(Some)
 }
 
 /// Fills `*view_out` with a borrowed view of the stack's pixels and calibration.

@@ -6,7 +6,9 @@
 //! write never leaves a half-written file.
 
 mod atomic;
+mod axes;
 mod imagej;
+mod inputs;
 mod npy;
 mod output_dir;
 mod stack;
@@ -15,11 +17,13 @@ mod tiff_write;
 
 pub(crate) use atomic::write_bytes_atomic;
 pub use atomic::{sync_dir, write_atomic};
+pub use axes::{Axes, PlaneLayout};
+pub use inputs::{expand_inputs, is_mesh, is_tiff, tiff_files_in};
 pub use npy::{NpyArray, NpyWriter};
 pub use output_dir::{claim_file, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{
-    read_hyperstack, read_hyperstack_bytes, read_hyperstack_with_limits, read_labels,
-    read_labels_with_limits, ReadLimits,
+    read_hyperstack, read_hyperstack_bytes, read_hyperstack_with, read_hyperstack_with_limits,
+    read_labels, read_labels_with, read_labels_with_limits, ReadLimits, ReadOptions,
 };
 pub use tiff_write::write_hyperstack;

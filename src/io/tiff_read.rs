@@ -1,6 +1,7 @@
 //! Reading multi-page TIFFs (ImageJ hyperstacks, tifffile "shaped" files, plain page stacks)
 //! into (t, z, y, x) arrays with their calibration.
 
+use super::axes::{layout_with, Axes, PlaneLayout};
 use super::imagej::{length_unit_in_um, Description};
 use super::stack::{AnyStack, Hyperstack};
 use crate::error::{Error, Result};
@@ -49,9 +50,28 @@ fn default_read_limit() -> u64 {
     available.map_or(cap, |a| (a / 2).min(cap))
 }
 
+/// How to read a stack: resource caps, and what the planes mean when the file's metadata
+/// says otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    pub limits: ReadLimits,
+    /// Overrides the (t, z) split of the metadata (see [`Axes`]).
+    pub axes: Option<Axes>,
+}
+
+impl ReadOptions {
+    /// Default limits with the axes override `axes`.
+    pub fn with_axes(axes: Option<Axes>) -> Self {
+        ReadOptions {
+            axes,
+            ..ReadOptions::default()
+        }
+    }
+}
+
 /// Reads a TIFF stack with [`ReadLimits::default`]. See [`read_hyperstack_with_limits`].
 pub fn read_hyperstack(path: &Path) -> Result<AnyStack> {
-    read_hyperstack_with_limits(path, &ReadLimits::default())
+    read_hyperstack_with(path, &ReadOptions::default())
 }
 
 /// Reads a label or mask stack straight into uint32 labels, page by page (no second copy
@@ -63,8 +83,19 @@ pub fn read_labels(path: &Path) -> Result<Hyperstack<u32>> {
 
 /// [`read_labels`] with explicit limits.
 pub fn read_labels_with_limits(path: &Path, limits: &ReadLimits) -> Result<Hyperstack<u32>> {
+    read_labels_with(
+        path,
+        &ReadOptions {
+            limits: *limits,
+            axes: None,
+        },
+    )
+}
+
+/// [`read_labels`] with explicit limits and axes override.
+pub fn read_labels_with(path: &Path, options: &ReadOptions) -> Result<Hyperstack<u32>> {
     let mut data: Vec<u32> = Vec::new();
-    let info = read_pages(path, limits, 4, &mut |page, image| {
+    let info = read_pages(path, &options.limits, 4, &mut |page, image| {
         let negative = || {
             Error::invalid(
                 path.display().to_string(),
@@ -107,14 +138,37 @@ pub fn read_labels_with_limits(path: &Path, limits: &ReadLimits) -> Result<Hyper
         }
         Ok(())
     })?;
-    let (shape, calibration) = info.shape(path)?;
-    let data = Array4::from_shape_vec(shape, data).map_err(|e| {
+    let (layout, shape, calibration) = info.shape(path, options.axes)?;
+    let data = Array4::from_shape_vec(stored_shape(layout, shape), data).map_err(|e| {
         Error::format(
             path,
             format!("pixel data does not fill shape {shape:?}: {e}"),
         )
     })?;
-    Ok(Hyperstack::new(data, calibration))
+    Ok(Hyperstack::new(to_tz(data, layout), calibration))
+}
+
+/// The shape of the pixel data as stored: (t, z, y, x), or (z, t, y, x) when z-major.
+fn stored_shape(
+    layout: PlaneLayout,
+    (t, z, y, x): (usize, usize, usize, usize),
+) -> (usize, usize, usize, usize) {
+    if layout.z_major {
+        (z, t, y, x)
+    } else {
+        (t, z, y, x)
+    }
+}
+
+/// Stored pixel data in (t, z, y, x) order (a copy when it was stored z-major).
+fn to_tz<T: Clone>(a: Array4<T>, layout: PlaneLayout) -> Array4<T> {
+    if layout.z_major {
+        a.permuted_axes([1, 0, 2, 3])
+            .as_standard_layout()
+            .into_owned()
+    } else {
+        a
+    }
 }
 
 /// Elements of a decoded page.
@@ -155,23 +209,38 @@ fn reserve<T>(v: &mut Vec<T>, extra: usize, path: &Path) -> Result<()> {
 /// input (sizes are checked against `limits` before memory is reserved, and memory is
 /// reserved fallibly).
 pub fn read_hyperstack_with_limits(path: &Path, limits: &ReadLimits) -> Result<AnyStack> {
+    read_hyperstack_with(
+        path,
+        &ReadOptions {
+            limits: *limits,
+            axes: None,
+        },
+    )
+}
+
+/// [`read_hyperstack_with_limits`] with an axes override.
+pub fn read_hyperstack_with(path: &Path, options: &ReadOptions) -> Result<AnyStack> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    hyperstack_from(BufReader::new(file), path, limits)
+    hyperstack_from(BufReader::new(file), path, options)
 }
 
 /// Reads a TIFF held in memory (as [`read_hyperstack_with_limits`]); `name` stands for the
 /// file in errors.
 pub fn read_hyperstack_bytes(bytes: &[u8], name: &str, limits: &ReadLimits) -> Result<AnyStack> {
-    hyperstack_from(std::io::Cursor::new(bytes), Path::new(name), limits)
+    let options = ReadOptions {
+        limits: *limits,
+        axes: None,
+    };
+    hyperstack_from(std::io::Cursor::new(bytes), Path::new(name), &options)
 }
 
 fn hyperstack_from<R: std::io::Read + std::io::Seek>(
     reader: R,
     path: &Path,
-    limits: &ReadLimits,
+    options: &ReadOptions,
 ) -> Result<AnyStack> {
     let mut pages: Option<Pages> = None;
-    let info = read_pages_from(reader, path, limits, 0, &mut |page, image| {
+    let info = read_pages_from(reader, path, &options.limits, 0, &mut |page, image| {
         match pages.as_mut() {
             None => pages = Some(Pages::from(image)),
             Some(p) => p.push(image, path).map_err(|e| match e {
@@ -185,8 +254,8 @@ fn hyperstack_from<R: std::io::Read + std::io::Seek>(
         Ok(())
     })?;
     let pages = pages.ok_or_else(|| Error::format(path, "holds no image"))?;
-    let (shape, calibration) = info.shape(path)?;
-    pages.into_stack(shape, calibration, path)
+    let (layout, shape, calibration) = info.shape(path, options.axes)?;
+    pages.into_stack(layout, shape, calibration, path)
 }
 
 /// What a file's pages are, before they are shaped into (t, z, y, x).
@@ -201,16 +270,21 @@ struct PageInfo {
     res_unit: u16,
 }
 
+/// (t, z, y, x) shape of a stack.
+type Shape4 = (usize, usize, usize, usize);
+
 impl PageInfo {
-    fn shape(&self, path: &Path) -> Result<((usize, usize, usize, usize), Calibration)> {
-        let (frames, slices) = split_pages(
+    /// The plane layout, the (t, z, y, x) shape and the calibration.
+    fn shape(&self, path: &Path, axes: Option<Axes>) -> Result<(PlaneLayout, Shape4, Calibration)> {
+        let layout = split_pages(
             path,
             self.count,
             self.ij.as_ref(),
             &self.description,
-            self.height,
-            self.width,
+            (self.height, self.width),
+            axes,
         )?;
+        let (frames, slices) = (layout.frames, layout.slices);
         let calibration = calibration(
             self.ij.as_ref(),
             self.x_res,
@@ -219,6 +293,7 @@ impl PageInfo {
             slices,
         );
         Ok((
+            layout,
             (frames, slices, self.height as usize, self.width as usize),
             calibration,
         ))
@@ -367,23 +442,27 @@ fn rational(v: Option<Value>) -> Option<f64> {
     }
 }
 
-/// Splits `count` pages into (frames, slices).
+/// Splits `count` pages into frames and slices: from the ImageJ description (`frames`,
+/// `slices`; channels only under an axes override), else a tifffile `{"shape": [...]}`
+/// description, else all pages are slices; `axes` reinterprets the stored axes.
 fn split_pages(
     path: &Path,
     count: usize,
     ij: Option<&Description>,
     description: &str,
-    height: u32,
-    width: u32,
-) -> Result<(usize, usize)> {
+    (height, width): (u32, u32),
+    axes: Option<Axes>,
+) -> Result<PlaneLayout> {
     let bad = |msg: String| Error::format(path, msg);
+    let t_major = |frames, slices| PlaneLayout {
+        frames,
+        slices,
+        z_major: false,
+    };
+    // The stored plane axes (slowest first) with more than one plane, as the file names them.
+    let stored: Vec<(char, usize)>;
+    let default: Option<PlaneLayout>;
     if let Some(d) = ij {
-        if d.channels.unwrap_or(1) > 1 {
-            return Err(bad(format!(
-                "holds {} channels; cellsdf reads single-channel stacks (split the channels first)",
-                d.channels.unwrap_or(1)
-            )));
-        }
         if let Some(images) = d.images {
             if images != count {
                 return Err(bad(format!(
@@ -391,35 +470,76 @@ fn split_pages(
                 )));
             }
         }
+        let channels = d.channels.unwrap_or(1).max(1);
         let frames = d.frames.unwrap_or(1).max(1);
-        let slices = d.slices.unwrap_or(count / frames).max(1);
-        if frames * slices != count {
+        let slices = d
+            .slices
+            .unwrap_or(count / (frames * channels).max(1))
+            .max(1);
+        if frames.saturating_mul(slices).saturating_mul(channels) != count {
             return Err(bad(format!(
-                "description declares {slices} slices x {frames} frames but the file holds {count} pages"
+                "description declares {slices} slices x {frames} frames x {channels} channels but the file holds {count} pages"
             )));
         }
-        return Ok((frames, slices));
-    }
-    if let Some(shape) = shaped_description(description) {
-        let n = shape.len();
-        if n >= 2 && shape[n - 2] == height as usize && shape[n - 1] == width as usize {
-            let lead: Vec<usize> = shape[..n - 2].to_vec();
-            if lead.iter().product::<usize>() == count {
-                let non_unit: Vec<usize> = lead.iter().copied().filter(|&s| s != 1).collect();
-                match non_unit.as_slice() {
-                    [] => return Ok((1, 1)),
-                    [z] => return Ok((1, *z)),
-                    [t, z] => return Ok((*t, *z)),
-                    _ => {
-                        return Err(bad(format!(
-                            "shape {shape:?} has more than 4 dimensions; cellsdf reads (t, z, y, x)"
-                        )))
-                    }
-                }
-            }
+        stored = [('T', frames), ('Z', slices), ('C', channels)]
+            .into_iter()
+            .filter(|&(_, n)| n > 1)
+            .collect();
+        default = (channels == 1).then(|| t_major(frames, slices));
+        if default.is_none() && axes.is_none() {
+            let names: Vec<String> = stored
+                .iter()
+                .map(|(c, n)| {
+                    format!(
+                        "{n} {}",
+                        match c {
+                            'T' => "frames",
+                            'Z' => "slices",
+                            _ => "channels",
+                        }
+                    )
+                })
+                .collect();
+            return Err(bad(format!(
+                "holds {} (stored in that order); cellsdf reads one channel: if the channels are really time points or slices, say what the stored axes are with --axes (slowest first, e.g. ZTYX when the channels are time points), else split the channels first",
+                names.join(" x ")
+            )));
         }
+    } else if let Some(lead) = shaped_description(description).filter(|shape| {
+        let n = shape.len();
+        n >= 2
+            && shape[n - 2] == height as usize
+            && shape[n - 1] == width as usize
+            && shape[..n - 2].iter().product::<usize>() == count
+    }) {
+        let lead = &lead[..lead.len() - 2];
+        stored = lead
+            .iter()
+            .filter(|&&s| s != 1)
+            .map(|&s| ('?', s))
+            .collect();
+        default = match stored.as_slice() {
+            [] => Some(t_major(1, 1)),
+            [(_, z)] => Some(t_major(1, *z)),
+            [(_, t), (_, z)] => Some(t_major(*t, *z)),
+            _ => {
+                return Err(bad(format!(
+                    "shape {lead:?} x {height} x {width} has more than 4 dimensions; cellsdf reads (t, z, y, x)"
+                )))
+            }
+        };
+    } else {
+        stored = if count > 1 {
+            vec![('P', count)]
+        } else {
+            vec![]
+        };
+        default = Some(t_major(1, count));
     }
-    Ok((1, count))
+    match axes {
+        None => Ok(default.expect("checked above")),
+        Some(a) => layout_with(count, &stored, a).map_err(|m| Error::format(path, m)),
+    }
 }
 
 /// The `shape` of a tifffile description such as `{"shape": [60, 256, 256]}`.
@@ -548,7 +668,8 @@ macro_rules! pages_dispatch {
 
             fn into_stack(
                 self,
-                shape: (usize, usize, usize, usize),
+                layout: PlaneLayout,
+                shape: Shape4,
                 calibration: Calibration,
                 path: &Path,
             ) -> Result<AnyStack> {
@@ -557,7 +678,11 @@ macro_rules! pages_dispatch {
                 };
                 match self {
                     $(Pages::$v(v) => Ok(AnyStack::$v(Hyperstack::new(
-                        Array4::from_shape_vec(shape, v).map_err(wrong)?,
+                        to_tz(
+                            Array4::from_shape_vec(stored_shape(layout, shape), v)
+                                .map_err(wrong)?,
+                            layout,
+                        ),
                         calibration,
                     ))),)*
                     Pages::Unsupported(what) => Err(Error::format(

@@ -19,6 +19,8 @@ pub struct FitOptions {
     pub code_reg: f64,
     pub samples_per_frame: usize,
     pub voxel_um: Option<VoxelSize>,
+    /// What the planes of the mask file mean when its metadata says otherwise.
+    pub axes: Option<crate::io::Axes>,
     pub seed: u64,
 }
 
@@ -30,6 +32,7 @@ impl Default for FitOptions {
             code_reg: 1e-4,
             samples_per_frame: 8192,
             voxel_um: None,
+            axes: None,
             seed: 0,
         }
     }
@@ -75,6 +78,7 @@ pub fn fit_code(
         grid: 0,
         samples_per_frame: opts.samples_per_frame,
         voxel_um: opts.voxel_um,
+        axes: opts.axes,
         seed: opts.seed,
         fixed_scale_um: shared_scale.filter(|_| norms.len() > 1),
         scale: if shared_scale.is_some() && norms.len() > 1 {

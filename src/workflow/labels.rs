@@ -1,10 +1,12 @@
 //! Label images to tables and meshes: every label of every frame described (one table
 //! format for every front end) or meshed into an output folder.
 
-use super::inputs::{expand_inputs, is_mesh};
 use crate::describe::{describe_mesh, describe_stack, Row};
 use crate::error::{Error, Result};
-use crate::io::{read_hyperstack, read_labels, AnyStack, Hyperstack, OutputDir};
+use crate::io::{
+    expand_inputs, is_mesh, read_hyperstack_with, read_labels_with, AnyStack, Axes, Hyperstack,
+    OutputDir, ReadOptions,
+};
 use crate::mesh::{mesh_mask, mesh_sdf, write_mesh, Mesh, MeshFormat};
 use crate::progress::{check, Progress};
 use crate::units::VoxelSize;
@@ -14,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 /// Descriptor rows of every cell in the files named by `inputs` (label or mask TIFFs,
 /// folders of them, meshes), and the first frame interval (s) found in their calibration.
-/// `voxel` overrides the files' calibration.
+/// `voxel` overrides the files' calibration, `axes` what their planes mean.
 pub fn describe_files(
     inputs: &[PathBuf],
     voxel: Option<VoxelSize>,
+    axes: Option<Axes>,
     progress: &dyn Progress,
 ) -> Result<(Vec<Row>, Option<f64>)> {
     let files = expand_inputs(inputs)?;
@@ -35,7 +38,7 @@ pub fn describe_files(
             });
             continue;
         }
-        let labels = read_labels(f)?;
+        let labels = read_labels_with(f, &ReadOptions::with_axes(axes))?;
         interval = interval.or(labels.calibration.frame_interval_s);
         let part = |fr: f32, s: &str| progress.report((i as f32 + fr) / n, s);
         rows.extend(describe_stack(&labels, &name, voxel, &part)?);
@@ -59,16 +62,17 @@ pub struct WrittenMesh {
 
 /// Meshes every frame of a hyperstack file into `out`: float32 stacks as SDFs at `level`
 /// (um), masks and label images per label at their boundary, as [`mesh_labels`] names
-/// them (stem: the file's). `voxel` overrides the calibration.
+/// them (stem: the file's). `voxel` overrides the calibration, `axes` what the planes mean.
 pub fn mesh_file(
     input: &Path,
     level: Option<f32>,
     format: MeshFormat,
     voxel: Option<VoxelSize>,
+    axes: Option<Axes>,
     out: &mut OutputDir,
     progress: &dyn Progress,
 ) -> Result<Vec<WrittenMesh>> {
-    let stack = read_hyperstack(input)?;
+    let stack = read_hyperstack_with(input, &ReadOptions::with_axes(axes))?;
     let voxel = voxel.or(stack.calibration().voxel_um).ok_or_else(|| {
         Error::invalid(
             "voxel size",

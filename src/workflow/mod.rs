@@ -1,11 +1,10 @@
 //! The operations users name, above every other module: render sets of sequences
 //! (synthesize, reconstruct, interpolate) into a folder, describe and mesh label images,
-//! resolve a model argument, expand input folders, and evaluate a model against its
+//! resolve a model argument, and evaluate a model against its
 //! training set. The CLI and the C API (and through it the Python and Java bindings and the
 //! napari and Fiji plugins) call these; none of them re-implements a step.
 
 mod evaluate;
-mod inputs;
 mod labels;
 mod model_ref;
 mod render_set;
@@ -13,7 +12,6 @@ mod render_set;
 pub use evaluate::{
     evaluate_model, reconstruction_ji, reconstruction_ji_of, EvaluateOptions, EvaluationSummary,
 };
-pub use inputs::{expand_inputs, is_mesh, is_tiff};
 pub use labels::{describe_files, mesh_file, mesh_labels, WrittenMesh};
 pub use model_ref::{bundled_model_dirs, resolve_model, BUNDLED_CLASSES};
 pub use render_set::{render_jobs, render_to_folder, RenderJob, RenderRequest, RenderSummary};

@@ -62,7 +62,8 @@ class StackView(Structure):
 class PrepareOptions(Structure):
     _fields_ = [("grid", c_size_t), ("samples_per_frame", c_size_t), ("near_fraction", c_double),
                 ("voxel_um", c_double * 3), ("follow_divisions", c_int32),
-                ("min_length", c_size_t), ("keep_border", c_int32), ("seed", c_uint64)]
+                ("min_length", c_size_t), ("keep_border", c_int32), ("seed", c_uint64),
+                ("axes", c_char_p)]
 
 
 class TrainOptions(Structure):
@@ -132,6 +133,7 @@ SIGNATURES = {
     "csdf_jaccard": (S, [U8P, U8P, c_size_t, F64P, F64P]),
     "csdf_ks_2samp": (S, [F64P, c_size_t, F64P, c_size_t, F64P, F64P, POINTER(c_int32)]),
     "csdf_stack_read": (S, [c_char_p, PP]),
+    "csdf_stack_read_axes": (S, [c_char_p, c_char_p, PP]),
     "csdf_stack_view_get": (S, [H, POINTER(StackView)]),
     "csdf_stack_free": (None, [H]),
     "csdf_stack_write": (S, [c_char_p, c_int32, c_void_p, c_size_t, c_size_t, c_size_t,

@@ -107,13 +107,15 @@ class Model(_Handle):
 
     @classmethod
     def train(cls, inputs, dataset_dir, checkpoint, arch="small", epochs=100, lr_net=1e-3,
-              seed=0, grid=64, samples_per_frame=16384, voxel_um=None, device="auto",
-              progress=None):
+              seed=0, grid=64, samples_per_frame=16384, voxel_um=None, axes=None,
+              device="auto", progress=None):
         """Prepares label images (hyperstack paths, folders or CTC folders) into
-        `dataset_dir` and trains a model saved to `checkpoint`."""
+        `dataset_dir` and trains a model saved to `checkpoint`. `axes` as in `read_stack`."""
         cb = _progress(progress)
         po = LIB.csdf_prepare_options_default()
         po.grid, po.samples_per_frame = grid, samples_per_frame
+        axes_text = None if axes is None else str(axes).encode()
+        po.axes = axes_text
         if voxel_um is not None:
             po.voxel_um = (c_double * 3)(*voxel_um)
         paths = (c_char_p * len(inputs))(*[str(p).encode() for p in inputs])
@@ -433,10 +435,13 @@ def ks_2samp(a, b):
     return s.value, p.value, bool(e.value)
 
 
-def read_stack(path):
-    """(array (t, z, y, x), voxel_um (x, y, z) or None, frame_interval_s or None)."""
+def read_stack(path, axes=None):
+    """(array (t, z, y, x), voxel_um (x, y, z) or None, frame_interval_s or None). `axes`
+    says what the planes are when the metadata says otherwise: "TZYX", "ZTYX" (time varies
+    fastest), "TYX" or "ZYX" (stored plane axes, slowest first)."""
     h = c_void_p()
-    _check(LIB.csdf_stack_read(str(path).encode(), byref(h)))
+    _check(LIB.csdf_stack_read_axes(str(path).encode(), None if axes is None else str(axes).encode(),
+                                    byref(h)))
     try:
         v = _lib.StackView()
         _check(LIB.csdf_stack_view_get(h, byref(v)))

@@ -218,3 +218,21 @@ def test_mesh_labels_writes_what_the_cli_writes(tmp_path):
     # Vertices in um: the label-5 sphere's mesh centroid near its centre (13, 9, 7) voxels.
     with cellsdf.Mesh.read(tmp_path / "py" / "cells_t000_label5.obj") as m:
         assert m.vertices.mean(axis=0) == pytest.approx((13 * 0.3, 9 * 0.3, 7 * 0.6), abs=0.1)
+
+
+def test_axes_override_for_frames_saved_as_channels(tmp_path):
+    t, z, y, x = np.mgrid[:3, :6, :12, :12]
+    cells = (((x - 5.5) ** 2 + (y - 5.5) ** 2 + (z - 2.5) ** 2) <= (2 + t) ** 2).astype(np.uint8)
+    path = tmp_path / "swapped.tif"
+    tifffile.imwrite(path, cells.transpose(1, 0, 2, 3), imagej=True, resolution=(2.0, 2.0),
+                     metadata={"axes": "ZCYX", "spacing": 0.5, "unit": "um"})
+    with pytest.raises(cellsdf.CellSdfError, match="--axes"):
+        cellsdf.read_stack(path)
+    data, voxel, _ = cellsdf.read_stack(path, axes="ZTYX")
+    np.testing.assert_array_equal(data, cells)
+    assert voxel == pytest.approx((0.5, 0.5, 0.5))
+    _cli("--axes", "ZTYX", "describe", path, "--out", tmp_path / "d.csv")
+    lines = (tmp_path / "d.csv").read_text().splitlines()
+    assert [int(l.split(",")[1]) for l in lines[1:]] == [0, 1, 2]
+    vol = [float(l.split(",")[4]) for l in lines[1:]]
+    assert vol == pytest.approx([cells[k].sum() * 0.125 for k in range(3)])

@@ -3,7 +3,7 @@
 use super::{load_model, with_progress};
 use cellsdf::dataset::Dataset;
 use cellsdf::describe::{mean_sd, write_report, write_table, DescriptorSet, Row};
-use cellsdf::io::OutputDir;
+use cellsdf::io::{Axes, OutputDir};
 use cellsdf::mesh::MeshFormat;
 use cellsdf::units::parse_voxel_size;
 use cellsdf::workflow::{describe_files, evaluate_model, mesh_file, EvaluateOptions};
@@ -16,13 +16,14 @@ pub fn mesh(
     level: Option<f32>,
     format: &str,
     voxel_um: Option<&str>,
+    axes: Option<Axes>,
     out_dir: &mut OutputDir,
     quiet: bool,
 ) -> Result<()> {
     let format = MeshFormat::parse(format)?;
     let voxel = voxel_um.map(parse_voxel_size).transpose()?;
     let written = with_progress(quiet, "mesh", false, |report| {
-        mesh_file(input, level, format, voxel, out_dir, report)
+        mesh_file(input, level, format, voxel, axes, out_dir, report)
     })?;
     for m in written {
         println!(
@@ -42,17 +43,24 @@ pub fn mesh(
 fn describe_inputs(
     inputs: &[PathBuf],
     voxel_um: Option<&str>,
+    axes: Option<Axes>,
     quiet: bool,
 ) -> Result<(Vec<Row>, Option<f64>)> {
     let voxel = voxel_um.map(parse_voxel_size).transpose()?;
     with_progress(quiet, "describe", false, |report| {
-        describe_files(inputs, voxel, report)
+        describe_files(inputs, voxel, axes, report)
     })
 }
 
 /// `cellsdf describe`.
-pub fn describe(inputs: &[PathBuf], out: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<()> {
-    let (rows, interval) = describe_inputs(inputs, voxel_um, quiet)?;
+pub fn describe(
+    inputs: &[PathBuf],
+    out: &Path,
+    voxel_um: Option<&str>,
+    axes: Option<Axes>,
+    quiet: bool,
+) -> Result<()> {
+    let (rows, interval) = describe_inputs(inputs, voxel_um, axes, quiet)?;
     write_table(&rows, interval, out)?;
     println!(
         "{} cells x frames described into {}",
@@ -63,7 +71,12 @@ pub fn describe(inputs: &[PathBuf], out: &Path, voxel_um: Option<&str>, quiet: b
 }
 
 /// A set to compare: a table written by `describe` (.csv) or TIFFs (files or folders).
-fn descriptor_set(input: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<DescriptorSet> {
+fn descriptor_set(
+    input: &Path,
+    voxel_um: Option<&str>,
+    axes: Option<Axes>,
+    quiet: bool,
+) -> Result<DescriptorSet> {
     if input
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
@@ -71,7 +84,7 @@ fn descriptor_set(input: &Path, voxel_um: Option<&str>, quiet: bool) -> Result<D
         DescriptorSet::from_table(input)
     } else {
         Ok(DescriptorSet::from_rows(
-            &describe_inputs(&[input.to_path_buf()], voxel_um, quiet)?.0,
+            &describe_inputs(&[input.to_path_buf()], voxel_um, axes, quiet)?.0,
         ))
     }
 }
@@ -82,10 +95,11 @@ pub fn compare(
     generated: &Path,
     out: &mut OutputDir,
     voxel_um: Option<&str>,
+    axes: Option<Axes>,
     quiet: bool,
 ) -> Result<()> {
-    let a = descriptor_set(original, voxel_um, quiet)?;
-    let b = descriptor_set(generated, voxel_um, quiet)?;
+    let a = descriptor_set(original, voxel_um, axes, quiet)?;
+    let b = descriptor_set(generated, voxel_um, axes, quiet)?;
     let preamble = format!(
         "Original: `{}`. Generated: `{}`.\n",
         original.display(),

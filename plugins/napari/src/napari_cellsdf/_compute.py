@@ -72,7 +72,7 @@ def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr
 
 
 def train_from_folder(folder, model_path, arch="small", epochs=100, lr_net=1e-3, seed=0,
-                      progress=None):
+                      axes=None, progress=None):
     """Trains a model on a folder of label hyperstacks or a Cell Tracking Challenge folder
     (man_track.txt); saves it to `model_path` and returns the path."""
     folder = Path(folder)
@@ -80,7 +80,8 @@ def train_from_folder(folder, model_path, arch="small", epochs=100, lr_net=1e-3,
         raise ValueError(f"{folder} is not a folder")
     with tempfile.TemporaryDirectory(prefix="cellsdf-train-") as work:
         with cellsdf.Model.train([folder], Path(work) / "dataset", model_path, arch=arch,
-                                 epochs=epochs, lr_net=lr_net, seed=seed, progress=progress):
+                                 epochs=epochs, lr_net=lr_net, seed=seed, axes=axes or None,
+                                 progress=progress):
             pass
     return Path(model_path)
 

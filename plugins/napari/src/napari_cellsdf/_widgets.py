@@ -138,14 +138,16 @@ class TrainWidget(_Job):
         self.viewer = napari_viewer
         self.layer = create_widget(annotation=Labels, label="labels")
         self.folder = FileEdit(label="or folder (labels / CTC)", mode="d", value="")
+        self.axes = ComboBox(label="folder files' axes", value="as in the files",
+                             choices=["as in the files", "TZYX", "ZTYX", "TYX", "ZYX"])
         self.out = FileEdit(label="save model as", mode="w", filter="*.safetensors",
                             value=str(Path.home() / "cellsdf-model.safetensors"))
         self.arch = ComboBox(label="architecture", choices=["small", "paper"], value="small")
         self.epochs = SpinBox(label="epochs", value=100, min=1, max=100000)
         self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-6, max=1.0, step=1e-4)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
-        super().__init__([self.layer, self.folder, self.out, self.arch, self.epochs, self.lr,
-                          self.seed], "Train")
+        super().__init__([self.layer, self.folder, self.axes, self.out, self.arch, self.epochs,
+                          self.lr, self.seed], "Train")
         napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
         napari_viewer.layers.events.removed.connect(lambda e: self.layer.reset_choices())
 
@@ -154,7 +156,9 @@ class TrainWidget(_Job):
                        seed=self.seed.value, progress=self.progress)
         folder = str(self.folder.value or "")
         if folder not in ("", ".") and Path(folder).is_dir():
-            self.start(_compute.train_from_folder, self._trained, folder, Path(self.out.value), **options)
+            axes = None if self.axes.value == "as in the files" else self.axes.value
+            self.start(_compute.train_from_folder, self._trained, folder, Path(self.out.value),
+                       axes=axes, **options)
             return
         layer = self.layer.value
         if layer is None:

@@ -90,7 +90,7 @@ public interface CellSdfLibrary extends Library {
     }
 
     @Structure.FieldOrder({"grid", "samples_per_frame", "near_fraction", "voxel_um",
-        "follow_divisions", "min_length", "keep_border", "seed"})
+        "follow_divisions", "min_length", "keep_border", "seed", "axes"})
     class PrepareOptions extends Structure {
         public long grid, samples_per_frame;
         public double near_fraction;
@@ -99,6 +99,7 @@ public interface CellSdfLibrary extends Library {
         public long min_length;
         public int keep_border;
         public long seed;
+        public String axes;
         public static class ByValue extends PrepareOptions implements Structure.ByValue {}
     }
 
@@ -226,6 +227,7 @@ public interface CellSdfLibrary extends Library {
     void csdf_table_free(Pointer table);
 
     int csdf_stack_read(String path, PointerByReference stackOut);
+    int csdf_stack_read_axes(String path, String axes, PointerByReference stackOut);
     int csdf_stack_view_get(Pointer stack, StackView view);
     void csdf_stack_free(Pointer stack);
     int csdf_stack_write(String path, int dtype, Pointer data, long frames, long nz, long ny,

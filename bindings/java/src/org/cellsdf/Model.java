@@ -26,10 +26,18 @@ public final class Model implements AutoCloseable {
      * "paper", "small" or a JSON config path. */
     public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
             int epochs, double lrNet, long seed, Progress progress) {
+        return train(inputs, datasetDir, checkpoint, arch, epochs, lrNet, seed, null, progress);
+    }
+
+    /** As above; {@code axes} ("TZYX", "ZTYX", "TYX", "ZYX" or null) says what the files'
+     * planes are when their metadata says otherwise (stored plane axes, slowest first). */
+    public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
+            int epochs, double lrNet, long seed, String axes, Progress progress) {
         CellSdfLibrary lib = CellSdf.lib();
         CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
         PointerByReference ds = new PointerByReference();
         CellSdfLibrary.PrepareOptions po = lib.csdf_prepare_options_default();
+        po.axes = axes;
         CellSdf.check(lib.csdf_dataset_prepare(inputs, inputs.length, datasetDir, po, cb, null, ds));
         try {
             CellSdfLibrary.TrainOptions to = lib.csdf_train_options_default();

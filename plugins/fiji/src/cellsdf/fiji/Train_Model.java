@@ -26,6 +26,10 @@ public class Train_Model implements PlugIn {
         public int epochs = 100;
         public double lrNet = 1e-3;
         public long seed = 0;
+        /** For a folder source: what the files' planes are when their metadata says
+         * otherwise ("TZYX", "ZTYX", "TYX", "ZYX"); "" as the metadata says. (For the
+         * current image use Image > Hyperstacks > Re-order Hyperstack first.) */
+        public String axes = "";
     }
 
     @Override
@@ -38,6 +42,8 @@ public class Train_Model implements PlugIn {
         gd.addNumericField("epochs", o.epochs, 0);
         gd.addNumericField("learning_rate", o.lrNet, 5);
         gd.addNumericField("seed", o.seed, 0);
+        gd.addChoice("folder_axes", new String[] {"as in the files", "TZYX", "ZTYX", "TYX", "ZYX"},
+            "as in the files");
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;
@@ -48,6 +54,8 @@ public class Train_Model implements PlugIn {
         o.epochs = (int) gd.getNextNumber();
         o.lrNet = gd.getNextNumber();
         o.seed = (long) gd.getNextNumber();
+        String axes = gd.getNextChoice();
+        o.axes = axes.startsWith("as ") ? "" : axes;
         try {
             ImagePlus imp = "current image".equals(o.source) ? WindowManager.getCurrentImage() : null;
             try (Model m = train(imp, o, Synthesize_Cells.ijProgress())) {
@@ -73,7 +81,8 @@ public class Train_Model implements PlugIn {
                 throw new IllegalArgumentException("no image is open and the source " + o.source + " does not exist");
             }
             return Model.train(new String[] {input}, new File(work, "dataset").getPath(), o.model,
-                o.arch, o.epochs, o.lrNet, o.seed, progress);
+                o.arch, o.epochs, o.lrNet, o.seed, imp != null || o.axes.isEmpty() ? null : o.axes,
+                progress);
         } finally {
             deleteTree(work);
         }

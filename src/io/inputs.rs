@@ -17,6 +17,27 @@ pub fn is_mesh(p: &Path) -> bool {
         .is_some_and(|e| ["ply", "obj", "stl"].contains(&e.as_str()))
 }
 
+/// The `.tif`/`.tiff` files (any case) of `folder`, sorted by name; a folder without any is
+/// an error naming it and `what_else` (what else the folder could have held).
+pub fn tiff_files_in(folder: &Path, what_else: &str) -> Result<Vec<PathBuf>> {
+    let mut inside: Vec<PathBuf> = std::fs::read_dir(folder)
+        .map_err(|e| Error::io(folder, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| f.is_file() && is_tiff(f))
+        .collect();
+    inside.sort();
+    if inside.is_empty() {
+        return Err(Error::invalid(
+            "input",
+            format!(
+                "{} holds no .tif or .tiff files{what_else}",
+                folder.display()
+            ),
+        ));
+    }
+    Ok(inside)
+}
+
 /// Files named by `inputs`: existing files as given, and every `.tif`/`.tiff` of a folder
 /// (sorted). A missing path, or a folder without TIFFs, is an error naming it.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -26,25 +47,13 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for p in inputs {
         if p.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Error::io(p, e))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && is_tiff(f))
-                .collect();
-            inside.sort();
-            if inside.is_empty() {
-                return Err(Error::invalid(
-                    "input",
-                    format!("{} holds no .tif or .tiff files", p.display()),
-                ));
-            }
-            files.extend(inside);
+            files.extend(tiff_files_in(p, "")?);
         } else if p.exists() {
             files.push(p.clone());
         } else {
             return Err(Error::io(
                 p,
-                std::io::Error::from(std::io::ErrorKind::NotFound),
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or folder"),
             ));
         }
     }
