@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
 FUZZ_SECONDS ?= 600
 
-.PHONY: fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+.PHONY: fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -93,16 +93,17 @@ fmt-check:
 clippy: torch-check
 	cargo clippy --release --all-targets -- -D warnings
 
+## cargo-test: every Rust test, including the C API tests under sanitizers (tests/c_api.rs),
+## whose work folder target/c/work keeps the tiny model the plugin tests use.
 cargo-test: torch-check test-deps
-	cargo test --release
+	CELLSDF_C_WORK=$(CURDIR)/$(C_WORK) cargo test --release
 
-test: test-deps torch-check fmt-check clippy header-check cargo-test c-test fiji-test napari-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-examples fiji-test napari-test
 
 CBINDGEN := $(CARGO_HOME)/bin/cbindgen
 CC ?= cc
 CXX ?= c++
 C_LINK := -Iinclude -Ltarget/release -lcellsdf -Wl,-rpath,$(CURDIR)/target/release
-SANITIZE := -g -fsanitize=address,undefined -fno-omit-frame-pointer
 
 $(CBINDGEN):
 	cargo install cbindgen --version 0.29.4 --locked --root $(CARGO_HOME)
@@ -118,17 +119,26 @@ header-check: $(CBINDGEN)
 	@diff -u include/cellsdf.h target/cellsdf.h.generated || \
 	  (echo "include/cellsdf.h is out of date: run 'make header' and commit it"; exit 1)
 
-## c-test: the C API tests (AddressSanitizer + UBSan, leaks checked), the C example and the
-## header compiled as C++, against target/release/libcellsdf.so.
+C_WORK := target/c/work
+
+## c-test: the C API tests alone (AddressSanitizer + UBSan, leaks checked; tests/c_api.rs
+## runs tests/c/test_api.c, training the tiny model into target/c/work), then c-examples.
 c-test: torch-check
-	cargo build --release --lib
+	CELLSDF_C_WORK=$(CURDIR)/$(C_WORK) cargo test --release --test c_api
+	$(MAKE) c-examples
+
+## The tiny model the C API tests train (made by cargo-test or c-test; built here if missing).
+$(C_WORK)/tiny.safetensors:
+	CELLSDF_C_WORK=$(CURDIR)/$(C_WORK) cargo test --release --test c_api
+
+## c-examples: the C example and the header compiled as C++ against
+## target/release/libcellsdf.so; only csdf_* symbols exported.
+c-examples: torch-check $(C_WORK)/tiny.safetensors
+	cargo build --release
 	ln -sf libcellsdf.so target/release/libcellsdf.so.0
 	@mkdir -p target/c
-	$(CC) -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror $(SANITIZE) tests/c/test_api.c -o target/c/test_api $(C_LINK) -lpthread -lm
-	rm -rf target/c/work
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 target/c/test_api target/c/work
 	$(CC) -std=c11 -Wall -Wextra -Werror examples/c/synth_mesh.c -o target/c/synth_mesh $(C_LINK)
-	target/c/synth_mesh target/c/work/tiny.safetensors target/c/example
+	target/c/synth_mesh $(C_WORK)/tiny.safetensors target/c/example
 	$(CXX) -std=c++17 -Wall -Wextra -Werror examples/c/header_check.cpp -o target/c/header_check $(C_LINK)
 	target/c/header_check
 	@nm -D --defined-only target/release/libcellsdf.so | awk '{print $$3}' | grep -v '^csdf_' \
@@ -150,7 +160,7 @@ fiji-plugin: test-deps
 
 ## fiji-test: JUnit tests of the plugin classes (headless) and the macro test under Xvfb,
 ## with the tiny model the C API tests train.
-fiji-test: fiji-plugin c-test
+fiji-test: fiji-plugin c-examples
 	mkdir -p target/java/test
 	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(FIJI_JAR):/usr/share/java/junit4.jar \
 	  -d target/java/test plugins/fiji/test/cellsdf/fiji/PluginTest.java
@@ -199,7 +209,7 @@ python-package: build
 
 ## napari-test: the Python binding and the plugin's Qt-free tests, the manifest check, then
 ## the GUI tests with a real napari viewer under Xvfb (screenshot in target/napari-screenshots).
-napari-test: napari-deps c-test python-package
+napari-test: napari-deps c-examples python-package
 	$(VENV)/bin/npe2 validate napari-cellsdf
 	CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
 	  bindings/python/tests plugins/napari/tests/test_compute.py

@@ -303,17 +303,30 @@ fn cli_meshes_describes_and_compares_phantoms() {
             &d(name),
         ]);
     }
-    // Voxel volumes agree with the phantom generator's own counts.
+    // Descriptors against the phantoms' analytic ground truth (quadrature of the exact
+    // shape, not a voxel count) at 0.2 um voxels: voxel volumes within 1 %; the mesh of the
+    // smoothed mask sits inside the true surface (measured: volume -3 to -6 %, area -2 to
+    // -4.5 % for these 27-30 um^3 cells; docs/results.md), so mesh figures must lie in
+    // [0.92, 1.0] and [0.94, 1.0] of the truth; components as the analytic shape has them.
     cli(&["describe", &d("a"), "--out", &d("a.csv")]);
-    let ours = read_column(&dir.path().join("a.csv"), "voxel_volume_um3").unwrap();
-    let truth = read_column(&dir.path().join("a/phantoms.csv"), "voxel_volume_um3").unwrap();
-    assert_eq!(ours.len(), truth.len());
-    for (o, t) in ours.iter().zip(&truth) {
-        assert!((o - t).abs() < 1e-6 * t, "{o} vs {t}");
+    let col = |file: &str, c: &str| read_column(&dir.path().join(file), c).unwrap();
+    let exact_volume = col("a/phantoms.csv", "volume_um3");
+    let exact_area = col("a/phantoms.csv", "surface_um2");
+    for (name, exact, lo, hi) in [
+        ("voxel_volume_um3", &exact_volume, 0.99, 1.01),
+        ("volume_um3", &exact_volume, 0.92, 1.0),
+        ("surface_um2", &exact_area, 0.94, 1.0),
+    ] {
+        let ours = col("a.csv", name);
+        assert_eq!(ours.len(), exact.len());
+        for (o, t) in ours.iter().zip(exact) {
+            assert!((lo..=hi).contains(&(o / t)), "{name}: {o} vs analytic {t}");
+        }
     }
-    let comps = read_column(&dir.path().join("a.csv"), "components").unwrap();
-    let truth = read_column(&dir.path().join("a/phantoms.csv"), "components").unwrap();
-    assert_eq!(comps, truth);
+    assert_eq!(
+        col("a.csv", "components"),
+        col("a/phantoms.csv", "components")
+    );
     // Meshes: one closed mesh per frame.
     let out = cli(&[
         "mesh",

@@ -6,6 +6,7 @@ use crate::dataset::{prepare, Alignment, Dataset, Normalisation, PrepareOptions,
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::progress::{check, Progress, Silent};
+use crate::train::{Adam, Param};
 use crate::units::VoxelSize;
 use std::path::Path;
 use tch::{Kind, Tensor};
@@ -108,8 +109,16 @@ pub fn fit_code(
     } else {
         0.1
     };
-    let mut code = Tensor::zeros([c], (Kind::Float, device)).set_requires_grad(true);
-    let (mut m, mut v) = (code.zeros_like(), code.zeros_like());
+    let code = Tensor::zeros([c], (Kind::Float, device)).set_requires_grad(true);
+    // The trainer's Adam (PyTorch's update), on the code alone.
+    let mut adam = Adam::new(
+        vec![Param {
+            name: "code".into(),
+            tensor: code.shallow_clone(),
+            group: 0,
+        }],
+        vec![opts.lr],
+    );
     let batches: Vec<(Tensor, Tensor)> = (0..data.frames_total())
         .map(|row| {
             let s = data.samples(row);
@@ -122,7 +131,7 @@ pub fn fit_code(
         .collect();
     let mut loss_value = f64::NAN;
     for it in 0..opts.iterations {
-        code.zero_grad();
+        adam.zero_grad();
         let mut l1s = Vec::new();
         for (coords, target) in &batches {
             l1s.push(
@@ -134,15 +143,7 @@ pub fn fit_code(
         let l1 = Tensor::stack(&l1s, 0).mean(Kind::Float);
         let loss = &l1 + code.square().sum(Kind::Float) * (opts.code_reg / (sigma * sigma));
         loss.backward();
-        let g = code.grad();
-        let step = (it + 1) as i32;
-        tch::no_grad(|| {
-            let _ = m.g_mul_scalar_(0.9).g_add_(&(&g * 0.1));
-            let _ = v.g_mul_scalar_(0.999).g_add_(&(&g * &g * 0.001));
-            let update = &m / (v.sqrt() / (1.0 - 0.999f64.powi(step)).sqrt() + 1e-8)
-                * (opts.lr / (1.0 - 0.9f64.powi(step)));
-            let _ = code.g_sub_(&update);
-        });
+        adam.step();
         loss_value = l1.double_value(&[]);
         check(
             progress,

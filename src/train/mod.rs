@@ -8,7 +8,7 @@ use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::model::{rotate_coords, ArchConfig, Model, TrainedSequence, TrainingRecord};
 use crate::progress::{check, Progress};
-use adam::{Adam, Param};
+pub use adam::{Adam, Param};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

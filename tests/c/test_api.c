@@ -548,6 +548,41 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     EXPECT_STATUS(csdf_labels_mesh(lab, CSDF_DTYPE_U32, 1, n, n, n, vox, "a/b", CSDF_MESH_PLY_BINARY, mesh_dir, 0, NULL, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "stem");
     EXPECT_STATUS(csdf_labels_mesh(lab, CSDF_DTYPE_U32, 1, n, n, n, vox, "ball", 9, mesh_dir, 0, NULL, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "format");
     free(lab);
+
+    /* A mesh of an analytic SDF (a sphere of radius 1.2 um on 0.1 um voxels): its area and
+       volume against the closed forms. */
+    const size_t m = 32;
+    float *sdf = malloc(m * m * m * sizeof *sdf);
+    const double rs = 1.2, mid = (m - 1) / 2.0;
+    for (size_t z = 0; z < m; z++)
+        for (size_t y = 0; y < m; y++)
+            for (size_t x = 0; x < m; x++)
+                sdf[(z * m + y) * m + x] = (float)(sqrt((x - mid) * (x - mid) + (y - mid) * (y - mid) + (z - mid) * (z - mid)) * h - rs);
+    OK(csdf_mesh_from_sdf(sdf, m, m, m, vox, 0.0f, &mesh));
+    OK(csdf_describe_mesh(mesh, &d));
+    CHECK(fabs(d.surface_um2 / (4.0 * pi * rs * rs) - 1.0) < 0.02, "SDF mesh area %f", d.surface_um2);
+    CHECK(fabs(d.volume_um3 / (4.0 / 3.0 * pi * rs * rs * rs) - 1.0) < 0.02, "SDF mesh volume %f", d.volume_um3);
+    csdf_mesh_free(mesh);
+    free(sdf);
+
+    /* Fitting a code to a training cell's masks: a code comes back, finite and moved. */
+    OK(csdf_model_load(model_path, CSDF_DEVICE_CPU, &model));
+    csdf_model_info info;
+    OK(csdf_model_info_get(model, &info));
+    float *fitted = calloc(info.code_size, sizeof *fitted);
+    reports = 0;
+    OK(csdf_fit_code(model, in_dir(dir, "masks/cell_0.tif"), NULL, 20, count_reports, &reports, fitted, info.code_size));
+    double norm = 0;
+    int finite = 1;
+    for (size_t i = 0; i < info.code_size; i++) {
+        finite &= isfinite(fitted[i]);
+        norm += fitted[i] * fitted[i];
+    }
+    CHECK(finite && norm > 0 && reports >= 20, "fitted code: finite %d, |code|^2 %f, %d reports", finite, norm, reports);
+    EXPECT_STATUS(csdf_fit_code(model, in_dir(dir, "masks/none.tif"), NULL, 20, NULL, NULL, fitted, info.code_size), CSDF_STATUS_IO, "none.tif");
+    EXPECT_STATUS(csdf_fit_code(model, in_dir(dir, "masks/cell_0.tif"), NULL, 20, NULL, NULL, fitted, info.code_size - 1), CSDF_STATUS_INVALID_ARGUMENT, "len");
+    free(fitted);
+    csdf_model_free(model);
 }
 
 int main(int argc, char **argv) {

@@ -141,6 +141,16 @@ class Model(_Handle):
     def sequences(self):
         return self.info.sequences
 
+    def sequence_info(self, i):
+        """Training sequence i: centre_um, scale_um, voxel_um (x, y, z), frame_interval_s
+        (None when unknown) and frames."""
+        si = _lib.SequenceInfo()
+        _check(LIB.csdf_model_sequence_info(self.ptr, i, byref(si)))
+        return {"centre_um": tuple(si.centre_um), "scale_um": si.scale_um,
+                "voxel_um": tuple(si.voxel_um),
+                "frame_interval_s": None if np.isnan(si.frame_interval_s) else si.frame_interval_s,
+                "frames": si.frames}
+
     def learned_code(self, i):
         c = np.empty(self.code_size, np.float32)
         _check(LIB.csdf_model_get_code(self.ptr, i, c.ctypes.data_as(_lib.F32P), c.size))

@@ -63,15 +63,26 @@ def test_describe_table_is_the_cli_table(tmp_path):
 
 
 def test_train_from_labels(tmp_path):
-    path = _compute.train_from_labels(two_cells(), (0.2, 0.2, 0.2), tmp_path / "m.safetensors", epochs=5)
+    # What the model records of its training sequences comes from the labels given: one
+    # sequence per label, 3 frames, the voxel size of the layer and of the files.
+    path = _compute.train_from_labels(two_cells(), (0.2, 0.25, 0.5), tmp_path / "m.safetensors",
+                                      epochs=5)
     with cellsdf.Model.load(path) as m:
         assert m.sequences == 2
+        for i in range(2):
+            info = m.sequence_info(i)
+            assert info["frames"] == 3 and info["voxel_um"] == pytest.approx((0.2, 0.25, 0.5))
+            assert info["frame_interval_s"] is None
     folder = tmp_path / "labels"
     folder.mkdir()
-    cellsdf.write_stack(folder / "cells.tif", two_cells(), (0.2, 0.2, 0.2))
+    cellsdf.write_stack(folder / "cells.tif", two_cells(), (0.2, 0.2, 0.2), 45.0)
     path = _compute.train_from_folder(folder, tmp_path / "f.safetensors", epochs=3)
     with cellsdf.Model.load(path) as m:
         assert m.sequences == 2
+        assert m.sequence_info(1)["frame_interval_s"] == pytest.approx(45.0)
+        # Label 2's centre (x, y, z) um: the sphere is centred at voxel (19.1, 12.2, 10.3).
+        assert m.sequence_info(1)["centre_um"] == pytest.approx((19.1 * 0.2, 12.2 * 0.2, 10.3 * 0.2),
+                                                               abs=0.15)
     with pytest.raises(ValueError, match="4D"):
         _compute.train_from_labels(two_cells()[0], (0.2, 0.2, 0.2), tmp_path / "x.safetensors")
 

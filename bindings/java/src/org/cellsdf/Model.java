@@ -73,6 +73,14 @@ public final class Model implements AutoCloseable {
         return info.parameters;
     }
 
+    /** What the model records of training sequence i: centre and voxel size (x, y, z) um,
+     * um per model unit, frame interval (s; NaN when unknown), frames. */
+    public CellSdfLibrary.SequenceInfo sequenceInfo(int i) {
+        CellSdfLibrary.SequenceInfo si = new CellSdfLibrary.SequenceInfo();
+        CellSdf.check(CellSdf.lib().csdf_model_sequence_info(handle(), i, si));
+        return si;
+    }
+
     /** Learned code of training sequence i. */
     public float[] learnedCode(int i) {
         float[] c = new float[codeSize()];

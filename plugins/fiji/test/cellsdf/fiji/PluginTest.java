@@ -235,7 +235,19 @@ public class PluginTest {
         o.epochs = 20;
         o.seed = 1;
         try (Model m = Train_Model.train(twoCells(), o, null)) {
+            // One sequence per label, with the image's frames, voxel size and interval.
             assertEquals(2, m.sequences());
+            for (int i = 0; i < 2; i++) {
+                CellSdfLibrary.SequenceInfo si = m.sequenceInfo(i);
+                assertEquals(3, si.frames);
+                assertEquals(0.2, si.voxel_um[2], 1e-9);
+                assertEquals(30.0, si.frame_interval_s, 1e-9);
+            }
+            // Label 1's sphere is centred at voxel (12.3, 17.6, 14.8) of 0.2 um.
+            double[] c = m.sequenceInfo(0).centre_um;
+            assertEquals(12.3 * 0.2, c[0], 0.15);
+            assertEquals(17.6 * 0.2, c[1], 0.15);
+            assertEquals(14.8 * 0.2, c[2], 0.15);
         }
         assertTrue(new File(o.model).exists());
         o.model = new File(dir, "cancelled.safetensors").getPath();
