@@ -17,6 +17,7 @@ pub mod model;
 pub mod phantom;
 pub mod progress;
 pub mod sdf;
+pub mod seed;
 pub mod synth;
 pub mod torch_info;
 pub mod train;

@@ -4,9 +4,10 @@
  *
  *   cc -Iinclude examples/c/synth_mesh.c -Ltarget/release -lcellsdf \
  *      -Wl,-rpath,$PWD/target/release -o synth_mesh
- *   ./synth_mesh [MODEL.safetensors] [OUT_DIR]
+ *   ./synth_mesh [MODEL] [OUT_DIR]
  *
- * Without MODEL it uses the bundled default model, models/dividing.safetensors.
+ * MODEL is a .safetensors file or the name of a bundled default model (dividing,
+ * filopodial), found by the library as every cellsdf front end finds it; default dividing.
  */
 #include "cellsdf.h"
 
@@ -29,9 +30,10 @@ static int32_t show_progress(void *user, float fraction, const char *stage) {
 }
 
 int main(int argc, char **argv) {
-    const char *model_path = argc > 1 ? argv[1] : "models/dividing.safetensors";
+    const char *model_arg = argc > 1 ? argv[1] : "dividing";
     const char *out_dir = argc > 2 ? argv[2] : "out/c-example";
-    char path[4096];
+    char path[4096], model_path[4096];
+    size_t needed = 0;
     csdf_status s;
     csdf_model *model = NULL;
     csdf_grid *grid = NULL;
@@ -43,6 +45,8 @@ int main(int argc, char **argv) {
     int rc = 1;
 
     printf("libcellsdf %s (ABI %u.%u)\n", csdf_version(), csdf_abi_version() >> 16, csdf_abi_version() & 0xffff);
+    if ((s = csdf_model_resolve(model_arg, NULL, model_path, sizeof model_path, &needed)) != CSDF_STATUS_OK)
+        return fail("finding the model", s);
     if ((s = csdf_model_load(model_path, CSDF_DEVICE_AUTO, &model)) != CSDF_STATUS_OK)
         return fail("loading the model", s);
     if ((s = csdf_model_info_get(model, &info)) != CSDF_STATUS_OK) {
@@ -52,10 +56,10 @@ int main(int argc, char **argv) {
     printf("model %s: %zu training sequences, codes of %zu values, %zu parameters\n", model_path,
            info.sequences, info.code_size, info.parameters);
 
-    /* A new code from the Gaussian fitted to the learned codes, with its scale, seed 42. */
+    /* A new code near a learned one (the library's default way), with its scale, seed 42. */
     code = malloc(info.code_size * sizeof *code);
     double scale_um = 0.0;
-    if ((s = csdf_codes_sample(model, 1, -1.0, CSDF_CODES_FITTED, 42, code, info.code_size,
+    if ((s = csdf_codes_sample(model, 1, -1.0, CSDF_CODES_NEIGHBOURS, 42, code, info.code_size,
                                &scale_um)) != CSDF_STATUS_OK) {
         rc = fail("drawing a code", s);
         goto done;

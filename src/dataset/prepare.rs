@@ -441,8 +441,7 @@ fn prepare_sequence(
                 } else {
                     Vec::new()
                 };
-                let mut rng =
-                    ChaCha8Rng::seed_from_u64(crate::phantom::sequence_seed(opts.seed, row));
+                let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, row));
                 let s = geometry.samples(&sdf, f.t as f32, opts, &mut rng);
                 Ok((g, s))
             })

@@ -180,17 +180,8 @@ impl CellModel {
     }
 }
 
-/// Seed of sequence `index` in a set generated with `seed` (SplitMix64 mixing).
-pub fn sequence_seed(seed: u64, index: usize) -> u64 {
-    splitmix(seed ^ splitmix(index as u64 ^ 0x5EED_CE11_5D0F_u64))
-}
-
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// Seed of sequence `index` in a set generated with `seed` (see [`crate::seed`]).
+pub use crate::seed::stream_seed as sequence_seed;
 
 /// Normalised time of frame `f` of `frames` (0 for a single frame).
 pub fn tau_of(f: usize, frames: usize) -> f64 {

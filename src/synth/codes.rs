@@ -173,7 +173,7 @@ pub fn draw_codes(
     };
     (0..count)
         .map(|k| {
-            let s = crate::phantom::sequence_seed(seed, k);
+            let s = crate::seed::stream_seed(seed, k);
             let mut rng = ChaCha8Rng::seed_from_u64(s);
             let drawn = |values, around, scale_um| DrawnCode {
                 values,

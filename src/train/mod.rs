@@ -252,7 +252,7 @@ pub fn train(
         } else {
             1.0
         };
-        let mut rng = ChaCha8Rng::seed_from_u64(crate::phantom::sequence_seed(opts.seed, epoch));
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, epoch));
         let mut order: Vec<usize> = (0..data.frames_total()).collect();
         order.shuffle(&mut rng);
         let epoch_start = Instant::now();

@@ -109,3 +109,15 @@ def test_sample_data_uses_the_bundled_model(tmp_path, monkeypatch):
     assert _compute.bundled_model("dividing") == tmp_path / "dividing.safetensors"
     with pytest.raises(ValueError, match="spherical"):
         _compute.bundled_model("spherical")
+
+
+def test_surface_layer_is_the_cli_mesh(tmp_path):
+    """The Surface napari shows for a label is the mesh `cellsdf mesh` writes for it."""
+    path = tmp_path / "cells.tif"
+    cellsdf.write_stack(path, two_cells(), (0.2, 0.2, 0.2))
+    _cli("mesh", path, "--format", "ply", "--out", tmp_path / "m")
+    verts, faces = _compute.frame_surface(two_cells()[0] == 1, (0.2, 0.2, 0.2))
+    with cellsdf.Mesh.read(tmp_path / "m" / "cells_t000_label1.ply") as cli_mesh:
+        cli_zyx = cli_mesh.vertices[:, ::-1]
+        assert len(cli_zyx) == len(verts) and len(cli_mesh.faces) == len(faces)
+        np.testing.assert_allclose(np.sort(verts, axis=0), np.sort(cli_zyx, axis=0), atol=1e-5)
