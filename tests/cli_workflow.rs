@@ -2,22 +2,10 @@
 //! interpolate, reconstruct, export, synth. Each step is checked by a property that a
 //! broken step fails (not by its own output alone).
 
-use cellsdf::io::{read_hyperstack, AnyStack};
-use std::process::Command;
+mod common;
 
-fn cli(args: &[&str]) -> String {
-    let r = Command::new(env!("CARGO_BIN_EXE_cellsdf"))
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        r.status.success(),
-        "cellsdf {args:?}: {}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    String::from_utf8(r.stdout).unwrap()
-}
+use cellsdf::io::{read_hyperstack, AnyStack};
+use common::cli;
 
 #[test]
 fn phantom_prepare_train_fit_interpolate_export_synth() {

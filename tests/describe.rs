@@ -266,20 +266,7 @@ fn mesh_files_read_back_independently() {
     assert!(cellsdf::mesh::read_mesh(&dir.path().join("bad.stl")).is_err());
 }
 
-/// Runs the cellsdf CLI and returns its stdout; panics with stderr on failure.
-fn cli(args: &[&str]) -> String {
-    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cellsdf"))
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        r.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    String::from_utf8(r.stdout).unwrap()
-}
+use common::cli;
 
 #[test]
 fn cli_meshes_describes_and_compares_phantoms() {

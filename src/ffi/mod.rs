@@ -132,6 +132,18 @@ pub(crate) unsafe fn text<'a>(ptr: *const c_char, name: &str) -> crate::Result<&
         .map_err(|_| Error::invalid(name, "is not valid UTF-8"))
 }
 
+/// Like [`text`], with NULL meaning "not given".
+pub(crate) unsafe fn optional_text<'a>(
+    ptr: *const c_char,
+    name: &str,
+) -> crate::Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        text(ptr, name).map(Some)
+    }
+}
+
 pub(crate) unsafe fn path(ptr: *const c_char, name: &str) -> crate::Result<PathBuf> {
     Ok(PathBuf::from(text(ptr, name)?))
 }

@@ -80,10 +80,9 @@ pub unsafe extern "C" fn csdf_stack_read_axes(
 
 /// The axes override at `axes` (NULL: none).
 pub(crate) unsafe fn axes_arg(axes: *const c_char) -> crate::Result<Option<Axes>> {
-    if axes.is_null() {
-        return Ok(None);
-    }
-    super::text(axes, "axes")?.parse().map(Some)
+    super::optional_text(axes, "axes")?
+        .map(str::parse)
+        .transpose()
 }
 
 /// Fills `*view_out` with a borrowed view of the stack's pixels and calibration.

@@ -5,7 +5,9 @@
 use super::mesh::{csdf_mesh_format, mesh_format};
 use super::model::{code_source, csdf_model};
 use super::stack::{csdf_dtype, CSDF_DTYPE_I32, CSDF_DTYPE_U16, CSDF_DTYPE_U32, CSDF_DTYPE_U8};
-use super::{csdf_progress_fn, csdf_status, guard, handle, out, path, slice, text, CProgress};
+use super::{
+    csdf_progress_fn, csdf_status, guard, handle, optional_text, out, path, slice, text, CProgress,
+};
 use crate::describe::{describe_stack, write_table, Row, COLUMNS};
 use crate::error::Error;
 use crate::io::{claim_file, Hyperstack, OutputDir};
@@ -33,12 +35,8 @@ pub unsafe extern "C" fn csdf_model_resolve(
     guard(|| {
         out(needed_out, "needed_out")?;
         let arg = text(name_or_path, "name_or_path")?;
-        let dir = if search_dir.is_null() {
-            None
-        } else {
-            Some(path(search_dir, "search_dir")?)
-        };
-        let resolved = resolve_model(arg, dir.as_deref())?;
+        let dir = optional_text(search_dir, "search_dir")?.map(std::path::Path::new);
+        let resolved = resolve_model(arg, dir)?;
         let text = resolved.to_str().ok_or_else(|| {
             Error::invalid("name_or_path", "resolves to a path that is not UTF-8")
         })?;
@@ -189,11 +187,7 @@ pub unsafe extern "C" fn csdf_model_synthesize(
         let m = &handle(model, "model")?.model;
         let o = handle(options, "options")?;
         let dir = path(out_dir_utf8, "out_dir")?;
-        let label = if o.model_label.is_null() {
-            ""
-        } else {
-            text(o.model_label, "model_label")?
-        };
+        let label = optional_text(o.model_label, "model_label")?.unwrap_or("");
         let (request, opts) = synth_request(o)?;
         let jobs = render_jobs(m, request)?;
         let mut out_dir = OutputDir::create(&dir, o.overwrite != 0)?;
@@ -306,7 +300,26 @@ fn row_values(r: &Row, frame_interval_s: Option<f64>) -> Vec<f64> {
     v
 }
 
-/// Labels of `data` as a u32 hyperstack (copied; negative values refused).
+/// Labels of `data` as a u32 hyperstack calibrated with `voxel` and `interval` (copied;
+/// negative values refused).
+unsafe fn labels_stack(
+    data: *const c_void,
+    dtype: csdf_dtype,
+    dims: (usize, usize, usize, usize),
+    voxel: VoxelSize,
+    interval: Option<f64>,
+) -> crate::Result<Hyperstack<u32>> {
+    let labels = labels_arg(data, dtype, dims)?;
+    Ok(Hyperstack::new(
+        labels,
+        Calibration {
+            voxel_um: Some(voxel),
+            frame_interval_s: interval,
+        },
+    ))
+}
+
+/// Labels of `data` as a u32 array (copied; negative values refused).
 unsafe fn labels_arg(
     data: *const c_void,
     dtype: csdf_dtype,
@@ -380,21 +393,10 @@ pub unsafe extern "C" fn csdf_labels_describe(
     guard(|| {
         out(table_out, "table_out")?;
         let voxel = super::voxel_arg(voxel_um)?;
-        let source = if source.is_null() {
-            ""
-        } else {
-            text(source, "source")?
-        };
-        let labels = labels_arg(data, dtype, (frames, nz, ny, nx))?;
+        let source = optional_text(source, "source")?.unwrap_or("");
         let interval =
             (frame_interval_s > 0.0 && frame_interval_s.is_finite()).then_some(frame_interval_s);
-        let stack = Hyperstack::new(
-            labels,
-            Calibration {
-                voxel_um: Some(voxel),
-                frame_interval_s: interval,
-            },
-        );
+        let stack = labels_stack(data, dtype, (frames, nz, ny, nx), voxel, interval)?;
         let report = CProgress::new(progress, user_data);
         let rows = describe_stack(&stack, source, None, &report)?;
         let values = rows.iter().flat_map(|r| row_values(r, interval)).collect();
@@ -440,14 +442,7 @@ pub unsafe extern "C" fn csdf_labels_mesh(
         }
         let format = mesh_format(format)?;
         let dir = path(out_dir_utf8, "out_dir")?;
-        let labels = labels_arg(data, dtype, (frames, nz, ny, nx))?;
-        let stack = Hyperstack::new(
-            labels,
-            Calibration {
-                voxel_um: Some(voxel),
-                frame_interval_s: None,
-            },
-        );
+        let stack = labels_stack(data, dtype, (frames, nz, ny, nx), voxel, None)?;
         let mut out_dir = OutputDir::create(&dir, overwrite != 0)?;
         let report = CProgress::new(progress, user_data);
         let written = mesh_labels(&stack, stem, voxel, format, &mut out_dir, &report)?;

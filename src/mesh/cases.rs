@@ -141,7 +141,9 @@ fn polygonize(case: usize, joined: u8, out: &mut Vec<u8>) {
         }
     }
     let mut seen = [false; 12];
-    let mut loops = 0u8;
+    // Centre markers are numbered densely (CENTRE, CENTRE + 1, ...) over the loops that
+    // need one: the mesher numbers each cube's centres in that order.
+    let mut centres = 0u8;
     for start in 0..12 {
         if next[start] == usize::MAX || seen[start] {
             continue;
@@ -168,19 +170,44 @@ fn polygonize(case: usize, joined: u8, out: &mut Vec<u8>) {
                 }
             }
             None => {
-                let centre = CENTRE + loops;
+                let centre = CENTRE + centres;
+                centres += 1;
                 for k in 0..n {
                     out.extend_from_slice(&[centre, lp[k] as u8, lp[(k + 1) % n] as u8]);
                 }
             }
         }
-        loops += 1;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mesher creates centre vertices for markers CENTRE, CENTRE + 1, ... in turn:
+    /// every entry must use them densely from CENTRE (a loop fanned without a centre before
+    /// one that needs it once produced CENTRE + 1 alone, and a face index past the end).
+    #[test]
+    fn centre_markers_are_dense_in_every_entry() {
+        let t = table();
+        for case in 0..256usize {
+            for joined in 0..64u8 {
+                if joined & !t.ambiguous[case] != 0 {
+                    continue;
+                }
+                let mut used: Vec<u8> = t
+                    .triangles(case, joined)
+                    .iter()
+                    .copied()
+                    .filter(|&e| e >= CENTRE)
+                    .collect();
+                used.sort_unstable();
+                used.dedup();
+                let want: Vec<u8> = (0..used.len() as u8).map(|k| CENTRE + k).collect();
+                assert_eq!(used, want, "case {case} joined {joined:06b}");
+            }
+        }
+    }
 
     #[test]
     fn every_crossing_edge_is_used_and_empty_cases_have_no_triangles() {

@@ -34,6 +34,21 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs the cellsdf CLI (`--quiet`) and returns its stdout; panics with stderr on failure.
+pub fn cli(args: &[&str]) -> String {
+    let r = Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "cellsdf {args:?}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    String::from_utf8(r.stdout).unwrap()
+}
+
 /// Path of ImageJ 1's ij.jar (Debian package libij-java, or $IJ_JAR).
 pub fn ij_jar() -> PathBuf {
     let p = std::env::var_os("IJ_JAR")
