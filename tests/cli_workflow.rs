@@ -127,25 +127,29 @@ fn phantom_prepare_train_fit_interpolate_export_synth() {
     // A code fitted to phantom 0 (how well it fits is tests/synth.rs's business, with a
     // trained model): the JSON carries the frame times and normalisation that preparing the
     // cell gave the dataset, and the rendered fit has the frames and voxel size asked for.
-    cli(&[
-        "fit",
-        "--model",
-        &d("m.safetensors"),
-        "--masks",
-        &d("ph/dividing_000.tif"),
-        "--out",
-        &d("fit.json"),
-        "--iterations",
-        "20",
-        "--device",
-        "cpu",
-        "--render",
-        &d("fit.tif"),
-        "--frames",
-        "4",
-        "--render-voxel-um",
-        "0.5",
-    ]);
+    // Fitting works from memory: it runs with no usable temporary folder.
+    let r = std::process::Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .args(["--quiet", "fit", "--model", &d("m.safetensors"), "--masks"])
+        .args([
+            &d("ph/dividing_000.tif"),
+            "--out",
+            &d("fit.json"),
+            "--iterations",
+            "20",
+        ])
+        .args([
+            "--device",
+            "cpu",
+            "--render",
+            &d("fit.tif"),
+            "--frames",
+            "4",
+        ])
+        .args(["--render-voxel-um", "0.5"])
+        .env("TMPDIR", dir.path().join("no-such-folder"))
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let fit: serde_json::Value = serde_json::from_slice(&read("fit.json")).unwrap();
     let ds: serde_json::Value = serde_json::from_slice(&read("ds/dataset.json")).unwrap();
     let s0 = &ds["sequences"][0];

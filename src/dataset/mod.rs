@@ -15,6 +15,8 @@ pub use plan::{
     plan, BorderPolicy, LabelStats, Moments, PlanOptions, PlannedFrame, PlannedSequence, Scan,
     Skipped,
 };
-pub use prepare::{expand_inputs, prepare, PrepareOptions, ScaleMode};
+pub use prepare::{
+    expand_inputs, prepare, prepare_samples, PrepareOptions, PreparedSamples, ScaleMode,
+};
 pub use replace::DATASET_FILES;
 pub use source::{parse_man_track, parse_man_track_text, LabelSource, Source, Track};

@@ -4,7 +4,7 @@
 
 use super::align::{principal_axes, Alignment};
 use super::format::{DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
-use super::plan::{plan, scan, BorderPolicy, PlanOptions, PlannedSequence};
+use super::plan::{plan, scan, BorderPolicy, PlanOptions, PlannedSequence, Skipped};
 use super::replace::{commit, inspect_target};
 use super::source::Source;
 use crate::error::{Error, Result};
@@ -211,6 +211,74 @@ pub fn prepare(
     } else {
         None
     };
+    let (sequences, skipped, row) = build_rows(
+        &files,
+        opts,
+        &mut samples,
+        grids.as_mut().map(|g| g as &mut (dyn RowSink + 'static)),
+        progress,
+    )?;
+    samples.finish()?;
+    if let Some(g) = grids {
+        g.finish()?;
+    }
+    let meta = DatasetMeta {
+        format: FORMAT.into(),
+        version: VERSION,
+        cellsdf_version: env!("CARGO_PKG_VERSION").into(),
+        grid: n,
+        samples_per_frame: s,
+        sample_columns: ["x", "y", "z", "t", "sdf"].map(String::from).to_vec(),
+        near_fraction: opts.near_fraction,
+        band: opts.band,
+        near_surface_only: opts.near_surface_only,
+        margin: opts.margin,
+        scale: opts.scale,
+        clamp: opts.clamp,
+        seed: opts.seed,
+        frames_total: row,
+        sequences,
+        skipped,
+    };
+    let json = serde_json::to_vec_pretty(&meta)
+        .map_err(|e| Error::format(out, format!("cannot encode dataset.json: {e}")))?;
+    crate::io::write_bytes_atomic(&tmp.path().join("dataset.json"), &json)?;
+    // The temporary folder is removed on any error below; after a successful commit it no
+    // longer exists under its name.
+    commit(tmp.path(), out)?;
+    Ok(meta)
+}
+
+/// Where prepared rows go: the dataset's `.npy` files, or memory (fitting a code).
+pub(crate) trait RowSink {
+    fn put(&mut self, values: &[f32]) -> Result<()>;
+}
+
+impl RowSink for NpyWriter {
+    fn put(&mut self, values: &[f32]) -> Result<()> {
+        self.write(values)
+    }
+}
+
+impl RowSink for Vec<f32> {
+    fn put(&mut self, values: &[f32]) -> Result<()> {
+        self.try_reserve(values.len())
+            .map_err(|_| Error::out_of_memory(format!("{} more samples", values.len())))?;
+        self.extend_from_slice(values);
+        Ok(())
+    }
+}
+
+/// Both passes over `files`: plans every source, then writes each kept sequence's samples
+/// (and grids) row by row into the sinks. Returns the sequences, the skipped cells and the
+/// number of rows.
+fn build_rows(
+    files: &[PathBuf],
+    opts: &PrepareOptions,
+    samples: &mut (dyn RowSink + 'static),
+    mut grids: Option<&mut (dyn RowSink + 'static)>,
+    progress: &dyn Progress,
+) -> Result<(Vec<SequenceMeta>, Vec<Skipped>, usize)> {
     let mut sequences = Vec::new();
     let mut skipped = Vec::new();
     let mut row = 0usize;
@@ -264,7 +332,7 @@ pub fn prepare(
                 norm.scale_um = scale_um;
             }
             let meta =
-                prepare_sequence(&source, seq, norm, opts, row, &mut samples, grids.as_mut())?;
+                prepare_sequence(&source, seq, norm, opts, row, samples, grids.as_deref_mut())?;
             row += meta.frames.len();
             sequences.push(meta);
             done += 1;
@@ -287,35 +355,34 @@ pub fn prepare(
             ),
         ));
     }
-    samples.finish()?;
-    if let Some(g) = grids {
-        g.finish()?;
-    }
-    let meta = DatasetMeta {
-        format: FORMAT.into(),
-        version: VERSION,
-        cellsdf_version: env!("CARGO_PKG_VERSION").into(),
-        grid: n,
-        samples_per_frame: s,
-        sample_columns: ["x", "y", "z", "t", "sdf"].map(String::from).to_vec(),
-        near_fraction: opts.near_fraction,
-        band: opts.band,
-        near_surface_only: opts.near_surface_only,
-        margin: opts.margin,
-        scale: opts.scale,
-        clamp: opts.clamp,
-        seed: opts.seed,
-        frames_total: row,
+    Ok((sequences, skipped, row))
+}
+
+/// A set prepared in memory (no dataset folder): its sequences and `samples`, `rows` x
+/// `samples_per_frame` x 5 values (x, y, z, t, sdf in model units), row by row. Grids are
+/// not made. Used to fit a code to observed masks.
+pub struct PreparedSamples {
+    pub sequences: Vec<SequenceMeta>,
+    pub samples: Vec<f32>,
+    pub samples_per_frame: usize,
+}
+
+/// Prepares `inputs` as [`prepare`] does, keeping the samples in memory.
+pub fn prepare_samples(
+    inputs: &[PathBuf],
+    opts: &PrepareOptions,
+    progress: &dyn Progress,
+) -> Result<PreparedSamples> {
+    let opts = PrepareOptions { grid: 0, ..*opts };
+    opts.validate()?;
+    let files = expand_inputs(inputs)?;
+    let mut samples: Vec<f32> = Vec::new();
+    let (sequences, _, _) = build_rows(&files, &opts, &mut samples, None, progress)?;
+    Ok(PreparedSamples {
         sequences,
-        skipped,
-    };
-    let json = serde_json::to_vec_pretty(&meta)
-        .map_err(|e| Error::format(out, format!("cannot encode dataset.json: {e}")))?;
-    crate::io::write_bytes_atomic(&tmp.path().join("dataset.json"), &json)?;
-    // The temporary folder is removed on any error below; after a successful commit it no
-    // longer exists under its name.
-    commit(tmp.path(), out)?;
-    Ok(meta)
+        samples,
+        samples_per_frame: opts.samples_per_frame,
+    })
 }
 
 /// Normalisation of a sequence: without alignment, the centre and half-size of the union
@@ -382,8 +449,8 @@ fn prepare_sequence(
     norm: Normalisation,
     opts: &PrepareOptions,
     first_row: usize,
-    samples: &mut NpyWriter,
-    grids: Option<&mut NpyWriter>,
+    samples: &mut (dyn RowSink + 'static),
+    grids: Option<&mut (dyn RowSink + 'static)>,
 ) -> Result<SequenceMeta> {
     let v = source.voxel_um;
     // Crop (z, y, x) covering the model cube (rotated, when aligned) plus one voxel.
@@ -448,9 +515,9 @@ fn prepare_sequence(
             .collect();
         for r in results {
             let (g, s) = r?;
-            samples.write(&s)?;
+            samples.put(&s)?;
             if let Some(w) = grids.as_deref_mut() {
-                w.write(&g)?;
+                w.put(&g)?;
             }
         }
     }

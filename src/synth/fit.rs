@@ -2,7 +2,7 @@
 //! the masks are prepared like training data (exact SDF with their physical voxel size, so
 //! anisotropic stacks and missing frames are fine), then only the code is optimised.
 
-use crate::dataset::{prepare, Alignment, Dataset, Normalisation, PrepareOptions, ScaleMode};
+use crate::dataset::{prepare_samples, Alignment, Normalisation, PrepareOptions, ScaleMode};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::progress::{check, Progress, Silent};
@@ -62,7 +62,6 @@ pub fn fit_code(
     if opts.iterations == 0 {
         return Err(Error::invalid("iterations", "must be at least 1"));
     }
-    let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     // Prepare the observation as the model's training data was: at the training scale when
     // it was one for all sequences (codes then carry size), aligned when they were aligned.
     let norms: Vec<Normalisation> = model
@@ -94,14 +93,14 @@ pub fn fit_code(
         },
         ..Default::default()
     };
-    let meta = prepare(&[masks.to_path_buf()], &tmp.path().join("ds"), &p, &Silent)?;
-    if meta.sequences.len() != 1 {
+    // The observation's samples, prepared in memory (no dataset folder).
+    let prepared = prepare_samples(&[masks.to_path_buf()], &p, &Silent)?;
+    if prepared.sequences.len() != 1 {
         return Err(Error::invalid(
             "masks",
-            format!("{} holds {} cells (sequences); fit one cell at a time (a binary mask, or a label image of one label)", masks.display(), meta.sequences.len()),
+            format!("{} holds {} cells (sequences); fit one cell at a time (a binary mask, or a label image of one label)", masks.display(), prepared.sequences.len()),
         ));
     }
-    let data = Dataset::open(&tmp.path().join("ds"))?;
     let device = model.decoder.device();
     let c = model.meta.config.code_size as i64;
     let sigma = if model.meta.code_stats.sd > 0.0 {
@@ -119,12 +118,13 @@ pub fn fit_code(
         }],
         vec![opts.lr],
     );
-    let batches: Vec<(Tensor, Tensor)> = (0..data.frames_total())
+    let per_row = prepared.samples_per_frame * 5;
+    let batches: Vec<(Tensor, Tensor)> = prepared
+        .samples
+        .chunks_exact(per_row)
         .map(|row| {
-            let s = data.samples(row);
-            let flat: Vec<f32> = s.iter().copied().collect();
-            let t = Tensor::from_slice(&flat)
-                .reshape([s.nrows() as i64, 5])
+            let t = Tensor::from_slice(row)
+                .reshape([prepared.samples_per_frame as i64, 5])
                 .to_device(device);
             (t.narrow(1, 0, 4), t.select(1, 4))
         })
@@ -151,7 +151,7 @@ pub fn fit_code(
             &format!("fitting: loss {loss_value:.5}"),
         )?;
     }
-    let s = &data.meta.sequences[0];
+    let s = &prepared.sequences[0];
     Ok(FittedCode {
         code: Vec::<f32>::try_from(code.detach().to_device(tch::Device::Cpu))?,
         normalisation: s.normalisation,
