@@ -545,6 +545,13 @@ csdf_status csdf_stack_write(const char *path_utf8, csdf_dtype dtype, const void
 // shorter than needed is an INVALID_ARGUMENT (nothing copied).
 csdf_status csdf_model_resolve(const char *name_or_path, const char *search_dir, char *buf, size_t len, size_t *needed_out);
 
+// What `csdf_infer` callers need to render like the CLI: the model times of `frames`
+// evenly spaced frames (-1 to 1; 0 for one frame) into `times_out` (`frames` doubles), the
+// training sequences' mean scale (um per model unit) and the frame interval (s; NaN when
+// the training data had none) that spreads their mean duration over `frames` frames.
+// `times_out` may be NULL.
+csdf_status csdf_model_render_defaults(const struct csdf_model *model, size_t frames, double *times_out, double *scale_um_out, double *frame_interval_s_out);
+
 // The CLI's defaults: 1 new sequence of 30 frames by CSDF_CODES_NEIGHBOURS, seed 0, 64^3
 // voxels with the cell filling the grid, adaptive evaluation, masks only.
 struct csdf_synth_options csdf_synth_options_default(void);

@@ -11,7 +11,7 @@ use super::{
 use crate::describe::{describe_stack, write_table, Row, COLUMNS};
 use crate::error::Error;
 use crate::io::{claim_file, Hyperstack, OutputDir};
-use crate::synth::{Evaluation, SynthOptions};
+use crate::synth::{times, training_scale_and_interval, Evaluation, SynthOptions};
 use crate::units::{Calibration, VoxelSize};
 use crate::workflow::{mesh_labels, render_jobs, render_to_folder, resolve_model, RenderRequest};
 use ndarray::Array4;
@@ -41,6 +41,36 @@ pub unsafe extern "C" fn csdf_model_resolve(
             Error::invalid("name_or_path", "resolves to a path that is not UTF-8")
         })?;
         copy_string(text, buf, len, needed_out)
+    })
+}
+
+/// What `csdf_infer` callers need to render like the CLI: the model times of `frames`
+/// evenly spaced frames (-1 to 1; 0 for one frame) into `times_out` (`frames` doubles), the
+/// training sequences' mean scale (um per model unit) and the frame interval (s; NaN when
+/// the training data had none) that spreads their mean duration over `frames` frames.
+/// `times_out` may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_render_defaults(
+    model: *const csdf_model,
+    frames: usize,
+    times_out: *mut f64,
+    scale_um_out: *mut f64,
+    frame_interval_s_out: *mut f64,
+) -> csdf_status {
+    guard(|| {
+        let m = &handle(model, "model")?.model;
+        out(scale_um_out, "scale_um_out")?;
+        out(frame_interval_s_out, "frame_interval_s_out")?;
+        if frames == 0 || frames > 10_000 {
+            return Err(Error::invalid("frames", "must be 1 to 10000"));
+        }
+        if !times_out.is_null() {
+            super::slice_mut(times_out, frames, "times_out")?.copy_from_slice(&times(frames));
+        }
+        let (scale, interval) = training_scale_and_interval(m, frames);
+        *scale_um_out = scale;
+        *frame_interval_s_out = interval.unwrap_or(f64::NAN);
+        Ok(())
     })
 }
 

@@ -565,6 +565,16 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     csdf_mesh_free(mesh);
     free(sdf);
 
+    /* Render defaults: the CLI's time axis and the training data's scale and interval. */
+    double times5[5], scale5 = 0, interval5 = 0;
+    OK(csdf_model_load(model_path, CSDF_DEVICE_CPU, &model));
+    OK(csdf_model_render_defaults(model, 5, times5, &scale5, &interval5));
+    CHECK(times5[0] == -1.0 && times5[2] == 0.0 && times5[4] == 1.0 && scale5 > 0, "render defaults");
+    /* The training masks are 3 frames 60 s apart: their duration over 5 frames. */
+    CHECK(fabs(interval5 - 120.0 / 4.0) < 1e-9, "frame interval %f", interval5);
+    EXPECT_STATUS(csdf_model_render_defaults(model, 0, times5, &scale5, &interval5), CSDF_STATUS_INVALID_ARGUMENT, "frames");
+    csdf_model_free(model);
+
     /* Fitting a code to a training cell's masks: a code comes back, finite and moved. */
     OK(csdf_model_load(model_path, CSDF_DEVICE_CPU, &model));
     csdf_model_info info;

@@ -140,6 +140,7 @@ SIGNATURES = {
                              c_size_t, F64P, c_double]),
     "csdf_model_resolve": (S, [c_char_p, c_char_p, c_char_p, c_size_t, SZP]),
     "csdf_synth_options_default": (SynthOptions, []),
+    "csdf_model_render_defaults": (S, [H, c_size_t, F64P, F64P, F64P]),
     "csdf_model_synthesize": (S, [H, POINTER(SynthOptions), c_char_p, PROGRESS_FN, c_void_p]),
     "csdf_labels_describe": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
                                  c_double, c_char_p, PROGRESS_FN, c_void_p, PP]),

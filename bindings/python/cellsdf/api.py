@@ -173,6 +173,15 @@ class Model(_Handle):
                                      scales.ctypes.data_as(_lib.F64P)))
         return c, scales
 
+    def render_defaults(self, frames):
+        """(model times of `frames` frames, mean scale in um per model unit, frame interval
+        in s or None): what `infer` needs to render as the CLI does."""
+        t = np.empty(frames, np.float64)
+        scale, interval = c_double(), c_double()
+        _check(LIB.csdf_model_render_defaults(self.ptr, frames, t.ctypes.data_as(_lib.F64P),
+                                              byref(scale), byref(interval)))
+        return t, scale.value, None if np.isnan(interval.value) else interval.value
+
     #: What `synthesize` renders (CSDF_RENDER_*).
     RENDER_KINDS = {"synthesize": 0, "reconstruct": 1, "interpolate": 2}
 

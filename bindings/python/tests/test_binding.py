@@ -236,3 +236,15 @@ def test_axes_override_for_frames_saved_as_channels(tmp_path):
     assert [int(l.split(",")[1]) for l in lines[1:]] == [0, 1, 2]
     vol = [float(l.split(",")[4]) for l in lines[1:]]
     assert vol == pytest.approx([cells[k].sum() * 0.125 for k in range(3)])
+
+
+def test_render_defaults_are_what_the_cli_renders_with(model, tmp_path):
+    times, scale, interval = model.render_defaults(5)
+    np.testing.assert_allclose(times, np.linspace(-1.0, 1.0, 5))
+    manifest = model.synthesize(tmp_path / "s", frames=5, size_xyz=(8, 8, 8))
+    rec = manifest["sequences"][0]
+    assert rec["frame_interval_s"] == (pytest.approx(interval) if interval else None)
+    with cellsdf.Model.load(MODEL, "cpu") as m:
+        r = m.synthesize(tmp_path / "r", kind="interpolate", from_=0, to=1, steps=2, frames=5,
+                         size_xyz=(8, 8, 8))
+    assert r["sequences"][0]["scale_um"] == pytest.approx(scale)

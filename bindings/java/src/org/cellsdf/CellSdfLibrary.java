@@ -174,6 +174,8 @@ public interface CellSdfLibrary extends Library {
     int csdf_model_resolve(String nameOrPath, String searchDir, byte[] buf, long len,
         LongByReference neededOut);
     SynthOptions.ByValue csdf_synth_options_default();
+    int csdf_model_render_defaults(Pointer model, long frames, double[] timesOut,
+        double[] scaleUmOut, double[] frameIntervalSOut);
     int csdf_model_synthesize(Pointer model, SynthOptions options, String outDir,
         ProgressFn progress, Pointer user);
     int csdf_synth_file_name(SynthOptions options, long k, byte[] buf, long len,

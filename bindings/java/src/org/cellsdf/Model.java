@@ -126,6 +126,20 @@ public final class Model implements AutoCloseable {
         return new Grid(out.getValue());
     }
 
+    /** Model times of {@code frames} evenly spaced frames (-1 to 1), as the CLI renders;
+     * {@code scaleAndIntervalOut} (length 2, or null) receives the training data's mean um
+     * per model unit and the frame interval (s, NaN when unknown) for that many frames. */
+    public double[] renderTimes(int frames, double[] scaleAndIntervalOut) {
+        double[] t = new double[frames];
+        double[] scale = new double[1], interval = new double[1];
+        CellSdf.check(CellSdf.lib().csdf_model_render_defaults(handle(), frames, t, scale, interval));
+        if (scaleAndIntervalOut != null) {
+            scaleAndIntervalOut[0] = scale[0];
+            scaleAndIntervalOut[1] = interval[0];
+        }
+        return t;
+    }
+
     /** The CLI's rendering defaults ({@code cellsdf synth}): one new sequence of 30 frames,
      * codes by CSDF_CODES_NEIGHBOURS, 64^3 voxels with the cell filling the grid. */
     public static CellSdfLibrary.SynthOptions synthOptions() {
