@@ -473,6 +473,14 @@ void csdf_mesh_free(struct csdf_mesh *mesh);
 // `device`. On success `*model_out` is a new handle to free with `csdf_model_free`.
 csdf_status csdf_model_load(const char *path_utf8, csdf_device device, struct csdf_model **model_out);
 
+// Converts a model of the reference implementation into a cellsdf model file `out_utf8`:
+// `raw_utf8` is a plain safetensors file with the reference's `lin{k}.weight`/`.bias` and
+// `codes` [N, code size] (float32; what `python -m cellsdf.convert_reference` writes from
+// the `.pth` and `lat_vecs.mat`); the architecture comes from the weight shapes;
+// `activation` 0 sine (SIREN, frequency `omega`), 1 ReLU. An existing `out_utf8` that
+// cellsdf did not write is replaced only when `overwrite` is 1.
+csdf_status csdf_model_import_reference(const char *raw_utf8, int32_t activation, double omega, const char *out_utf8, int32_t overwrite);
+
 // Releases a model; NULL is ignored.
 void csdf_model_free(struct csdf_model *model);
 

@@ -40,8 +40,13 @@ fn converted_reference_models_give_the_reference_sdf() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
         common::run_python("reference_decoder.py", &["write", d, activation]);
+        // The converter hands the tensors to the libcellsdf this test build made.
+        let lib = std::env::current_exe()
+            .unwrap()
+            .with_file_name("libcellsdf.so");
         let out = std::process::Command::new(common::python())
             .current_dir(common::repo().join("bindings/python"))
+            .env("CELLSDF_LIBRARY", &lib)
             .args([
                 "-m",
                 "cellsdf.convert_reference",

@@ -105,6 +105,42 @@ pub unsafe extern "C" fn csdf_model_load(
     })
 }
 
+/// Converts a model of the reference implementation into a cellsdf model file `out_utf8`:
+/// `raw_utf8` is a plain safetensors file with the reference's `lin{k}.weight`/`.bias` and
+/// `codes` [N, code size] (float32; what `python -m cellsdf.convert_reference` writes from
+/// the `.pth` and `lat_vecs.mat`); the architecture comes from the weight shapes;
+/// `activation` 0 sine (SIREN, frequency `omega`), 1 ReLU. An existing `out_utf8` that
+/// cellsdf did not write is replaced only when `overwrite` is 1.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_model_import_reference(
+    raw_utf8: *const c_char,
+    activation: i32,
+    omega: f64,
+    out_utf8: *const c_char,
+    overwrite: i32,
+) -> csdf_status {
+    guard(|| {
+        let raw = path(raw_utf8, "raw")?;
+        let out_path = path(out_utf8, "out")?;
+        let act = match activation {
+            0 => Activation::Sine,
+            1 => Activation::Relu,
+            other => {
+                return Err(Error::invalid(
+                    "activation",
+                    format!("must be 0 (sine) or 1 (ReLU), got {other}"),
+                ))
+            }
+        };
+        if !(omega.is_finite() && omega > 0.0) {
+            return Err(Error::invalid("omega", "must be a positive number"));
+        }
+        let model = crate::model::import_reference(&raw, act, omega)?;
+        crate::io::claim_file(&out_path, overwrite != 0)?;
+        model.save(&out_path, &[])
+    })
+}
+
 /// Releases a model; NULL is ignored.
 #[no_mangle]
 pub unsafe extern "C" fn csdf_model_free(model: *mut csdf_model) {

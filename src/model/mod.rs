@@ -3,6 +3,7 @@
 mod checkpoint;
 mod config;
 mod evaluate;
+mod import;
 mod network;
 
 pub use checkpoint::{
@@ -10,4 +11,5 @@ pub use checkpoint::{
 };
 pub use config::{Activation, ArchConfig, CoordinateInit};
 pub use evaluate::{evaluate_points, grid_sdf, jaccard};
+pub use import::import_reference;
 pub use network::{rotate_coords, tensor_f32, Decoder};

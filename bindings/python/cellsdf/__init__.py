@@ -1,7 +1,7 @@
 """cellsdf: Python binding over libcellsdf (ctypes). Arrays are numpy, (t, z, y, x) in C
 order; voxel sizes (x, y, z) in micrometres. Also the converter of reference-implementation
-checkpoints (`python -m cellsdf.convert_reference`, needs torch and scipy), which does not
-need the library: the binding loads libcellsdf on first use of one of its names."""
+checkpoints (`python -m cellsdf.convert_reference`, needs torch and scipy). The binding
+loads libcellsdf on first use of one of its names."""
 
 __all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "Table", "describe_labels",
            "describe_mask", "jaccard", "ks_2samp", "mesh_labels", "read_stack", "resolve_model", "version",

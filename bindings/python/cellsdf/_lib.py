@@ -101,6 +101,7 @@ SIGNATURES = {
     "csdf_test_panic": (S, []),
     "csdf_model_load": (S, [c_char_p, c_int32, PP]),
     "csdf_model_free": (None, [H]),
+    "csdf_model_import_reference": (S, [c_char_p, c_int32, c_double, c_char_p, c_int32]),
     "csdf_model_info_get": (S, [H, POINTER(ModelInfo)]),
     "csdf_model_sequence_info": (S, [H, c_size_t, POINTER(SequenceInfo)]),
     "csdf_model_get_code": (S, [H, c_size_t, F32P, c_size_t]),

@@ -163,6 +163,8 @@ public interface CellSdfLibrary extends Library {
 
     int csdf_model_load(String path, int device, PointerByReference modelOut);
     void csdf_model_free(Pointer model);
+    int csdf_model_import_reference(String raw, int activation, double omega, String out,
+        int overwrite);
     int csdf_model_info_get(Pointer model, ModelInfo info);
     int csdf_model_sequence_info(Pointer model, long index, SequenceInfo info);
     int csdf_model_get_code(Pointer model, long index, float[] code, long len);
