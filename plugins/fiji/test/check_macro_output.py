@@ -25,6 +25,9 @@ assert len(rows) >= 3, rows
 assert {"frame", "label", "volume_um3", "time_s"} <= set(rows[0]), rows[0].keys()
 assert sorted({int(float(r["frame"])) for r in rows}) == [0, 1, 2]
 assert all(float(r["volume_um3"]) > 0 for r in rows)
+seen = (out / "results_seen_by_macro.txt").read_text().split()
+assert int(seen[0]) == len(rows), (seen, len(rows))
+assert abs(float(seen[1]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(seen[1]), seen
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))
 print(f"macro output ok: {data.shape}, {len(rows)} descriptor rows, {len(meshes)} meshes")

@@ -6,6 +6,8 @@ out = args[1];
 run("Synthesize Cells...", "model=[" + model + "] bundled_class=dividing sequences=1 frames=3 size_x=32 size_y=30 size_z=24 voxel_size=0.4 codes=neighbours parameter=0 seed=2 folder=[" + out + "/synth]");
 saveAs("Tiff", out + "/synth.tif");
 run("Shape Descriptors");
+// The table is ImageJ's "Results": a macro reads it with nResults and getResult.
+File.saveString("" + nResults + " " + getResult("voxel_volume_um3", 0), out + "/results_seen_by_macro.txt");
 saveAs("Results", out + "/descriptors.csv");
 run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
 print("macro done");

@@ -93,6 +93,14 @@ def test_reader_writer_and_surface(tmp_path):
     (data, meta, kind), = _io.get_reader(str(p))(str(p))
     assert kind == "labels" and data.shape == (3, 20, 24, 26)
     assert meta["scale"] == pytest.approx((30.0, 0.5, 0.2, 0.2))
+    assert meta["units"] == ("second", "micrometer", "micrometer", "micrometer")
+    assert meta["axis_labels"] == ("t", "z", "y", "x")
+    # A layer saved back keeps the interval; one without a time calibration writes none.
+    _io.write_labels(str(tmp_path / "again.tif"), data, meta)
+    assert cellsdf.read_stack(tmp_path / "again.tif")[2] == pytest.approx(30.0)
+    _io.write_labels(str(tmp_path / "frames.tif"), data,
+                     {"scale": (1.0, 0.5, 0.2, 0.2), "units": ("pixel", "micrometer", "micrometer", "micrometer")})
+    assert cellsdf.read_stack(tmp_path / "frames.tif")[2] is None
     verts, faces = _compute.frame_surface(two_cells()[0] == 1, (0.2, 0.2, 0.2))
     assert verts.shape[1] == 3 and faces.max() < len(verts)
     m = cellsdf.Mesh.from_mask(two_cells()[0] == 1, (0.2, 0.2, 0.2))

@@ -40,7 +40,13 @@ def test_synthesize_widget_adds_a_scaled_labels_layer(make_napari_viewer, qtbot,
     # Frame interval from the model (its training data's), as the CLI writes it.
     _, _, interval = cellsdf.read_stack(next(tmp_path.glob("synth_000.tif")))
     assert tuple(layer.scale) == pytest.approx((interval or 1.0, 0.4, 0.4, 0.4))
-    assert any(l.__class__.__name__ == "Surface" for l in viewer.layers)
+    # What the user sees: micrometres and seconds on labelled axes, and a surface that
+    # follows the time slider (one 4D surface holding every frame).
+    assert tuple(layer.axis_labels) == ("t", "z", "y", "x")
+    assert [str(u) for u in layer.units] == ["second", "micrometer", "micrometer", "micrometer"]
+    surface = next(l for l in viewer.layers if l.__class__.__name__ == "Surface")
+    assert surface.ndim == 4
+    assert sorted(set(surface.data[0][:, 0])) == pytest.approx([0.0, interval, 2 * interval])
     assert "added 1" in w.status.value
     SHOTS.mkdir(parents=True, exist_ok=True)
     viewer.dims.ndisplay = 3
@@ -60,6 +66,15 @@ def test_cancel_stops_synthesis_without_a_layer(make_napari_viewer, qtbot):
     w.cancel()
     qtbot.waitUntil(lambda: w._run_btn.enabled, timeout=120_000)
     assert w.status.value == "cancelled"
+    assert len(viewer.layers) == 0
+
+
+def test_synthesize_without_a_model_file_says_so(make_napari_viewer):
+    viewer = make_napari_viewer()
+    w = _synth_widget(viewer)
+    w.model_file.value = ""
+    w.run()
+    assert w.status.value == "error: choose a model file (.safetensors) in 'model file'"
     assert len(viewer.layers) == 0
 
 
@@ -86,6 +101,11 @@ def test_descriptor_widget_table(make_napari_viewer, tmp_path):
     w.save()
     assert w.status.value.startswith("error:") and "notes.csv" in w.status.value
     assert (tmp_path / "notes.csv").read_text() == "mine"
+    viewer.add_labels(ball[0], name="flat")
+    w.layer.reset_choices()
+    w.layer.value = viewer.layers["flat"]
+    w.compute()
+    assert w.status.value.startswith("error: flat is 2D")
 
 
 def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, tmp_path):

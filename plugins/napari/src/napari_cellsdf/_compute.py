@@ -27,6 +27,33 @@ def napari_scale(voxel_um, frame_interval_s=None):
     return (frame_interval_s or 1.0, voxel_um[2], voxel_um[1], voxel_um[0])
 
 
+def layer_meta(voxel_um, frame_interval_s=None, ndim=4):
+    """Layer keywords for a calibrated (t, z, y, x) or (z, y, x) array: scale, units
+    (seconds, micrometres; frames without an interval stay in frame units) and axis labels,
+    so that napari's scale bar and dims read physical units."""
+    scale = napari_scale(voxel_um, frame_interval_s)
+    units = ("second" if frame_interval_s else "pixel", "micrometer", "micrometer", "micrometer")
+    labels = ("t", "z", "y", "x")
+    return {"scale": scale[-ndim:], "units": units[-ndim:], "axis_labels": labels[-ndim:]}
+
+
+def sequence_surface(masks, voxel_um, frame_interval_s=None):
+    """One 4D surface of every frame of `masks` (t, z, y, x), so that it follows napari's
+    time slider: (vertices (t, z, y, x) in the layer's world units, faces)."""
+    dt = frame_interval_s or 1.0
+    verts, faces, base = [], [], 0
+    for t, frame in enumerate(np.asarray(masks)):
+        if not frame.any():
+            continue
+        v, f = frame_surface(frame, voxel_um)
+        verts.append(np.column_stack([np.full(len(v), t * dt, np.float32), v]))
+        faces.append(f + base)
+        base += len(v)
+    if not verts:
+        raise ValueError("every frame is empty: no surface to show")
+    return np.concatenate(verts), np.concatenate(faces)
+
+
 #: Code methods offered by the synthesis widget (the library's, default first).
 CODE_METHODS = ("neighbours", "fitted", "normal", "around-learned")
 

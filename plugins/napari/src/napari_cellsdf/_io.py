@@ -5,7 +5,7 @@ import numpy as np
 
 import cellsdf
 
-from ._compute import napari_scale
+from ._compute import layer_meta
 
 
 def get_reader(path):
@@ -30,12 +30,10 @@ def read(path):
         return [((verts, faces), {"name": p.stem}, "surface")]
     data, voxel, interval = cellsdf.read_stack(p)
     meta = {"name": p.stem}
-    if voxel is not None:
-        meta["scale"] = napari_scale(voxel, interval)
     if data.shape[0] == 1:
         data = data[0]
-        if "scale" in meta:
-            meta["scale"] = meta["scale"][1:]
+    if voxel is not None:
+        meta.update(layer_meta(voxel, interval, ndim=data.ndim))
     kind = "image" if data.dtype.kind == "f" else "labels"
     return [(data, meta, kind)]
 
@@ -47,7 +45,9 @@ def write_labels(path, data, meta):
     interval = None
     if scale is not None and len(scale) >= 3:
         voxel = (scale[-1], scale[-2], scale[-3])
-        if len(scale) == 4:
+        units = meta.get("units")
+        time_unit = str(units[0]) if units is not None and len(units) == 4 else "second"
+        if len(scale) == 4 and time_unit in ("second", "s"):
             interval = scale[0]
     dtype = np.uint8 if a.max() < 256 else np.uint16 if a.max() < 65536 else np.uint32
     cellsdf.write_stack(path, a.astype(dtype), voxel, interval)

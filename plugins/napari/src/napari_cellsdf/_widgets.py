@@ -62,6 +62,7 @@ class _Job(Container):
         self.worker.start()
 
     def _failed(self, e):
+        self._bar.value = 0
         self.status.value = "cancelled" if isinstance(e, cellsdf.Cancelled) else f"error: {e}"
 
     def _finished(self):
@@ -91,7 +92,7 @@ class SynthesizeWidget(_Job):
                                   step=0.01)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.out_dir = FileEdit(label="also save to folder", mode="d", value="")
-        self.surface = CheckBox(label="surface of frame 1", value=False)
+        self.surface = CheckBox(label="surface (follows the time slider)", value=False)
         super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
                           self.size_y, self.size_z, self.voxel, self.codes, self.param,
                           self.seed, self.out_dir, self.surface], "Synthesize")
@@ -104,7 +105,10 @@ class SynthesizeWidget(_Job):
             return _compute.bundled_model(kind), kind
         if choice in TRAINED_MODELS:
             return TRAINED_MODELS[choice], str(TRAINED_MODELS[choice])
-        return Path(self.model_file.value), str(self.model_file.value)
+        path = Path(str(self.model_file.value or ""))
+        if str(path) in ("", ".") or not path.is_file():
+            raise ValueError("choose a model file (.safetensors) in 'model file'")
+        return path, str(path)
 
     def run(self):
         try:
@@ -124,9 +128,12 @@ class SynthesizeWidget(_Job):
     def _add_layers(self, sequences):
         for k, (masks, voxel, interval, _code) in enumerate(sequences):
             name = f"synth seed {self.seed.value} #{k}"
-            self.viewer.add_labels(masks, name=name, scale=_compute.napari_scale(voxel, interval))
-            if self.surface.value and masks[0].any():
-                self.viewer.add_surface(_compute.frame_surface(masks[0], voxel), name=f"{name} surface")
+            meta = _compute.layer_meta(voxel, interval)
+            self.viewer.add_labels(masks, name=name, **meta)
+            if self.surface.value and masks.any():
+                self.viewer.add_surface(_compute.sequence_surface(masks, voxel, interval),
+                                        name=f"{name} surface", units=meta["units"],
+                                        axis_labels=meta["axis_labels"])
         self.status.value = f"added {len(sequences)} sequence(s)"
 
 
@@ -195,6 +202,10 @@ class DescriptorsWidget(Container):
         layer = self.layer.value
         if layer is None:
             self.status.value = "error: choose a Labels layer"
+            return
+        if layer.data.ndim not in (3, 4):
+            self.status.value = (f"error: {layer.name} is {layer.data.ndim}D; descriptors need a 3D "
+                                 "(z, y, x) or 4D (t, z, y, x) Labels layer")
             return
         s = layer.scale
         interval = s[0] if layer.data.ndim == 4 and s[0] != 1.0 else None

@@ -27,7 +27,7 @@ public class Export_Meshes implements PlugIn {
         try {
             long n = export(imp, new File(folder), gd.getNextChoice());
             IJ.log("Cell SDF: wrote " + n + " meshes to " + folder);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {  // native load failures are Errors
             Images.error("Export Meshes", e);
         }
     }

@@ -16,8 +16,11 @@ public class Shape_Descriptors implements PlugIn {
     public void run(String arg) {
         ImagePlus imp = IJ.getImage();
         try {
-            describe(imp).show("Cell SDF descriptors of " + imp.getTitle());
-        } catch (RuntimeException e) {
+            // ImageJ's system "Results" table, so that macros read nResults and getResult.
+            ResultsTable rt = describe(imp);
+            ij.plugin.filter.Analyzer.setResultsTable(rt);
+            rt.show("Results");
+        } catch (RuntimeException | Error e) {  // native load failures are Errors
             Images.error("Shape Descriptors", e);
         }
     }

@@ -72,7 +72,7 @@ public class Synthesize_Cells implements PlugIn {
             for (ImagePlus imp : synthesize(o, ijProgress())) {
                 imp.show();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {  // native load failures are Errors
             Images.error("Synthesize Cells", e);
         }
     }

@@ -61,7 +61,7 @@ public class Train_Model implements PlugIn {
             try (Model m = train(imp, o, Synthesize_Cells.ijProgress())) {
                 IJ.log("Cell SDF: trained a model on " + m.sequences() + " sequences: " + o.model);
             }
-        } catch (RuntimeException | IOException e) {
+        } catch (IOException | RuntimeException | Error e) {
             Images.error("Train Model", e);
         }
     }
