@@ -306,6 +306,14 @@ fn cli_meshes_describes_and_compares_phantoms() {
     ] {
         let ours = col("a.csv", name);
         assert_eq!(ours.len(), exact.len());
+        let r: Vec<f64> = ours.iter().zip(exact).map(|(o, t)| o / t).collect();
+        let (lo_r, hi_r) = r
+            .iter()
+            .fold((f64::MAX, f64::MIN), |a, &v| (a.0.min(v), a.1.max(v)));
+        eprintln!(
+            "{name} / analytic: {lo_r:.4} to {hi_r:.4} over {} frames",
+            r.len()
+        );
         for (o, t) in ours.iter().zip(exact) {
             assert!((lo..=hi).contains(&(o / t)), "{name}: {o} vs analytic {t}");
         }
