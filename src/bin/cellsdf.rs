@@ -874,7 +874,7 @@ struct RenderArgs {
     #[arg(long)]
     out: PathBuf,
     /// Frames per sequence (any number: t spans the training sequences' duration).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = SynthOptions::default().frames)]
     frames: usize,
     /// Grid X,Y,Z in voxels [default: 64^3, or what covers the cell at --voxel-um].
     #[arg(long)]

@@ -94,6 +94,35 @@ pub fn describe_stack(
     Ok(rows)
 }
 
+impl Row {
+    /// The row's numbers in [`COLUMNS`] order without `source`: frame, label, volumes, area,
+    /// sphericity and its inverse, components, Euler, genus, extents, centroid, and
+    /// `time_s` = frame * `frame_interval_s` (NaN when the interval is unknown).
+    pub fn values(&self, frame_interval_s: Option<f64>) -> [f64; COLUMNS.len() - 1] {
+        let d = &self.shape;
+        [
+            self.frame as f64,
+            self.label as f64,
+            d.volume_um3,
+            d.voxel_volume_um3,
+            d.surface_um2,
+            d.sphericity,
+            d.inverse_sphericity,
+            d.components as f64,
+            d.euler as f64,
+            d.genus as f64,
+            d.extent_um[0],
+            d.extent_um[1],
+            d.extent_um[2],
+            d.centroid_um[0],
+            d.centroid_um[1],
+            d.centroid_um[2],
+            frame_interval_s.map_or(f64::NAN, |dt| dt * self.frame as f64),
+        ]
+    }
+}
+
+/// A CSV cell: the number as Rust prints it (integers without a decimal point), blank for NaN.
 fn fmt(v: f64) -> String {
     if v.is_nan() {
         String::new()
@@ -109,30 +138,8 @@ pub fn write_table(rows: &[Row], frame_interval_s: Option<f64>, path: &Path) -> 
         let io = |e| Error::io(path, e);
         writeln!(w, "{}", COLUMNS.join(",")).map_err(io)?;
         for r in rows {
-            let d = &r.shape;
-            let mut cells = vec![
-                csv_text(&r.source),
-                r.frame.to_string(),
-                r.label.to_string(),
-            ];
-            cells.extend(
-                [
-                    d.volume_um3,
-                    d.voxel_volume_um3,
-                    d.surface_um2,
-                    d.sphericity,
-                    d.inverse_sphericity,
-                ]
-                .map(fmt),
-            );
-            cells.extend([
-                d.components.to_string(),
-                d.euler.to_string(),
-                d.genus.to_string(),
-            ]);
-            cells.extend(d.extent_um.map(fmt));
-            cells.extend(d.centroid_um.map(fmt));
-            cells.push(frame_interval_s.map_or(String::new(), |dt| fmt(dt * r.frame as f64)));
+            let mut cells = vec![csv_text(&r.source)];
+            cells.extend(r.values(frame_interval_s).map(fmt));
             writeln!(w, "{}", cells.join(",")).map_err(io)?;
         }
         Ok(())

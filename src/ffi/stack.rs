@@ -162,6 +162,17 @@ unsafe fn write_typed<T: Sample>(
     write_hyperstack(p, &Hyperstack::new(a, calibration))
 }
 
+/// Pixels of a (frames, nz, ny, nx) stack, computed without wrapping; an empty stack is an
+/// error naming the size arguments.
+pub(crate) fn stack_len(dims: (usize, usize, usize, usize)) -> crate::Result<usize> {
+    dims.0
+        .checked_mul(dims.1)
+        .and_then(|v| v.checked_mul(dims.2))
+        .and_then(|v| v.checked_mul(dims.3))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| Error::invalid("frames, nz, ny, nx", "not a valid non-empty stack size"))
+}
+
 /// Writes `data` (frames * nz * ny * nx pixels of `dtype`: U8, U16, U32 or F32; C order
 /// [t][z][y][x]) as an ImageJ hyperstack that Fiji and napari open with its calibration:
 /// `voxel_um` (x, y, z) um (NULL: uncalibrated), `frame_interval_s` (<= 0 or NaN: none).
@@ -180,14 +191,7 @@ pub unsafe extern "C" fn csdf_stack_write(
 ) -> csdf_status {
     guard(|| {
         let p = path(path_utf8, "path")?;
-        frames
-            .checked_mul(nz)
-            .and_then(|v| v.checked_mul(ny))
-            .and_then(|v| v.checked_mul(nx))
-            .filter(|&n| n > 0)
-            .ok_or_else(|| {
-                Error::invalid("frames, nz, ny, nx", "not a valid non-empty stack size")
-            })?;
+        stack_len((frames, nz, ny, nx))?;
         let voxel = super::optional_voxel_arg(voxel_um)?;
         let calibration = Calibration {
             voxel_um: voxel,

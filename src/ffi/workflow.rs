@@ -4,14 +4,16 @@
 
 use super::mesh::{csdf_mesh_format, mesh_format};
 use super::model::{code_source, csdf_model};
-use super::stack::{csdf_dtype, CSDF_DTYPE_I32, CSDF_DTYPE_U16, CSDF_DTYPE_U32, CSDF_DTYPE_U8};
+use super::stack::{
+    csdf_dtype, stack_len, CSDF_DTYPE_I32, CSDF_DTYPE_U16, CSDF_DTYPE_U32, CSDF_DTYPE_U8,
+};
 use super::{
     csdf_progress_fn, csdf_status, guard, handle, optional_text, out, path, slice, text, CProgress,
 };
 use crate::describe::{describe_stack, write_table, Row, COLUMNS};
 use crate::error::Error;
 use crate::io::{claim_file, Hyperstack, OutputDir};
-use crate::synth::{times, training_scale_and_interval, Evaluation, SynthOptions};
+use crate::synth::{check_frames, times, training_scale_and_interval, Evaluation, SynthOptions};
 use crate::units::{Calibration, VoxelSize};
 use crate::workflow::{mesh_labels, render_jobs, render_to_folder, resolve_model, RenderRequest};
 use ndarray::Array4;
@@ -61,9 +63,7 @@ pub unsafe extern "C" fn csdf_model_render_defaults(
         let m = &handle(model, "model")?.model;
         out(scale_um_out, "scale_um_out")?;
         out(frame_interval_s_out, "frame_interval_s_out")?;
-        if frames == 0 || frames > 10_000 {
-            return Err(Error::invalid("frames", "must be 1 to 10000"));
-        }
+        check_frames(frames)?;
         if !times_out.is_null() {
             super::slice_mut(times_out, frames, "times_out")?.copy_from_slice(&times(frames));
         }
@@ -134,7 +134,7 @@ pub extern "C" fn csdf_synth_options_default() -> csdf_synth_options {
         from: 0,
         to: 1,
         steps: 5,
-        frames: 30,
+        frames: SynthOptions::default().frames,
         size_xyz: [0; 3],
         voxel_um: [0.0; 3],
         dense: 0,
@@ -176,13 +176,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
     let voxel = if o.voxel_um == [0.0; 3] {
         None
     } else {
-        let v = VoxelSize {
-            x: o.voxel_um[0],
-            y: o.voxel_um[1],
-            z: o.voxel_um[2],
-        };
-        v.validate("voxel_um")?;
-        Some(v)
+        Some(super::voxel_arg(o.voxel_um.as_ptr())?)
     };
     let opts = SynthOptions {
         frames: o.frames,
@@ -310,26 +304,6 @@ fn numeric_columns() -> &'static [CString] {
     })
 }
 
-fn row_values(r: &Row, frame_interval_s: Option<f64>) -> Vec<f64> {
-    let d = &r.shape;
-    let mut v = vec![
-        r.frame as f64,
-        r.label as f64,
-        d.volume_um3,
-        d.voxel_volume_um3,
-        d.surface_um2,
-        d.sphericity,
-        d.inverse_sphericity,
-        d.components as f64,
-        d.euler as f64,
-        d.genus as f64,
-    ];
-    v.extend(d.extent_um);
-    v.extend(d.centroid_um);
-    v.push(frame_interval_s.map_or(f64::NAN, |dt| dt * r.frame as f64));
-    v
-}
-
 /// Labels of `data` as a u32 hyperstack calibrated with `voxel` and `interval` (copied;
 /// negative values refused).
 unsafe fn labels_stack(
@@ -355,13 +329,7 @@ unsafe fn labels_arg(
     dtype: csdf_dtype,
     dims: (usize, usize, usize, usize),
 ) -> crate::Result<Array4<u32>> {
-    let n = dims
-        .0
-        .checked_mul(dims.1)
-        .and_then(|v| v.checked_mul(dims.2))
-        .and_then(|v| v.checked_mul(dims.3))
-        .filter(|&n| n > 0)
-        .ok_or_else(|| Error::invalid("frames, nz, ny, nx", "not a valid non-empty stack size"))?;
+    let n = stack_len(dims)?;
     let bytes = n.saturating_mul(4);
     if bytes as u64 > crate::io::ReadLimits::default().max_bytes {
         return Err(Error::out_of_memory(format!(
@@ -429,7 +397,7 @@ pub unsafe extern "C" fn csdf_labels_describe(
         let stack = labels_stack(data, dtype, (frames, nz, ny, nx), voxel, interval)?;
         let report = CProgress::new(progress, user_data);
         let rows = describe_stack(&stack, source, None, &report)?;
-        let values = rows.iter().flat_map(|r| row_values(r, interval)).collect();
+        let values = rows.iter().flat_map(|r| r.values(interval)).collect();
         *table_out = Box::into_raw(Box::new(csdf_table {
             rows,
             values,

@@ -115,7 +115,8 @@ pub(crate) fn layout_with(
     }
 }
 
-fn axis_word(c: char) -> &'static str {
+/// What the file calls a stored axis: frames (T), slices (Z), channels (C), planes.
+pub(crate) fn axis_word(c: char) -> &'static str {
     match c {
         'T' => "frames",
         'Z' => "slices",

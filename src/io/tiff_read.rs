@@ -1,7 +1,7 @@
 //! Reading multi-page TIFFs (ImageJ hyperstacks, tifffile "shaped" files, plain page stacks)
 //! into (t, z, y, x) arrays with their calibration.
 
-use super::axes::{layout_with, Axes, PlaneLayout};
+use super::axes::{axis_word, layout_with, Axes, PlaneLayout};
 use super::imagej::{length_unit_in_um, Description};
 use super::stack::{AnyStack, Hyperstack};
 use crate::error::{Error, Result};
@@ -489,16 +489,7 @@ fn split_pages(
         if default.is_none() && axes.is_none() {
             let names: Vec<String> = stored
                 .iter()
-                .map(|(c, n)| {
-                    format!(
-                        "{n} {}",
-                        match c {
-                            'T' => "frames",
-                            'Z' => "slices",
-                            _ => "channels",
-                        }
-                    )
-                })
+                .map(|(c, n)| format!("{n} {}", axis_word(*c)))
                 .collect();
             return Err(bad(format!(
                 "holds {} (stored in that order); cellsdf reads one channel: if the channels are really time points or slices, say what the stored axes are with --axes (slowest first, e.g. ZTYX when the channels are time points), else split the channels first",

@@ -10,5 +10,7 @@ mod render;
 
 pub use codes::{draw_codes, interpolate_codes, CodeSource, DrawnCode};
 pub use fit::{fit_code, FitOptions, FittedCode};
-pub use output::{times, training_scale_and_interval, write_sequence, SynthOptions, SynthRecord};
+pub use output::{
+    check_frames, times, training_scale_and_interval, write_sequence, SynthOptions, SynthRecord,
+};
 pub use render::{Evaluation, RenderGrid, Renderer};

@@ -37,6 +37,14 @@ impl Default for SynthOptions {
     }
 }
 
+/// Refuses a frame count outside 1 to 10,000 (argument `frames`).
+pub fn check_frames(frames: usize) -> Result<()> {
+    if frames == 0 || frames > 10_000 {
+        return Err(Error::invalid("frames", "must be 1 to 10000"));
+    }
+    Ok(())
+}
+
 /// Model times of `frames` evenly spaced frames from -1 to 1 (0 for one frame).
 pub fn times(frames: usize) -> Vec<f64> {
     (0..frames)
@@ -55,9 +63,7 @@ impl SynthOptions {
     /// and voxel size as given; a missing voxel size makes the model cube fill the grid; a
     /// missing size covers the cube at the voxel size; neither: 64^3.
     pub fn grid(&self, scale_um: f64) -> Result<RenderGrid> {
-        if self.frames == 0 || self.frames > 10_000 {
-            return Err(Error::invalid("frames", "must be 1 to 10000"));
-        }
+        check_frames(self.frames)?;
         let (size, voxel) = match (self.size_xyz, self.voxel_um) {
             (Some(s), Some(v)) => (s, v),
             (Some(s), None) => (

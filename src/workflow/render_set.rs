@@ -232,6 +232,7 @@ fn render_all(
 ) -> Result<Vec<SynthRecord>> {
     let mut records = Vec::new();
     let n = jobs.len();
+    let times = times(opts.frames);
     for (k, (job, grid)) in jobs.into_iter().zip(grids).enumerate() {
         let mask_file = format!("{}.tif", job.name);
         let sdf_file = opts.write_sdf.then(|| format!("{}_sdf.tif", job.name));
@@ -244,7 +245,7 @@ fn render_all(
             &job.code,
             job.rotation.as_ref(),
             &grid,
-            &times(opts.frames),
+            &times,
             interval,
             opts.mode,
             &out.path(&mask_file),
