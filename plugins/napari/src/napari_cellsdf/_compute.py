@@ -118,10 +118,12 @@ def describe(labels, voxel_um, frame_interval_s=None, progress=None):
     return cellsdf.describe_labels(labels, voxel_um, frame_interval_s, progress=progress)
 
 
+def surface_data(mesh):
+    """(vertices (z, y, x) um, faces int64) of a cellsdf.Mesh, as napari's Surface wants."""
+    return mesh.vertices[:, ::-1].copy(), mesh.faces.astype(np.int64)
+
+
 def frame_surface(mask, voxel_um):
     """(vertices (z, y, x) um, faces) of a (z, y, x) mask, as napari's Surface layer wants."""
-    m = cellsdf.Mesh.from_mask(mask, voxel_um)
-    try:
-        return m.vertices[:, ::-1].copy(), m.faces.astype(np.int64)
-    finally:
-        m.close()
+    with cellsdf.Mesh.from_mask(mask, voxel_um) as m:
+        return surface_data(m)

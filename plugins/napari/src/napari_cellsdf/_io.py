@@ -5,7 +5,7 @@ import numpy as np
 
 import cellsdf
 
-from ._compute import layer_meta
+from ._compute import layer_meta, surface_data
 
 
 def get_reader(path):
@@ -20,7 +20,7 @@ def get_reader(path):
 def _read_mesh(path):
     """(vertices (z, y, x) um, faces) of a mesh file, read by the library."""
     with cellsdf.Mesh.read(path) as m:
-        return m.vertices[:, ::-1].copy(), m.faces.astype(np.int64)
+        return surface_data(m)
 
 
 def read(path):
