@@ -1,5 +1,5 @@
 //! Synthesis speed of the paper network on this machine (2 CPU threads): points/s of dense
-//! evaluation beside the reference decoder in PyTorch, and a 30 x 256^3 mask sequence dense
+//! evaluation by the engine and by libtorch beside the reference decoder in PyTorch, and a 30 x 256^3 mask sequence dense
 //! vs adaptive. Dense 30 x 256^3 would take about half an hour here, so dense is timed on
 //! one 256^3 frame and scaled by 30 (stated in the output); adaptive runs all 30 frames.
 //! The network is trained briefly on phantoms first so that its surface is cell-like.
@@ -65,15 +65,25 @@ fn main() {
     let n = 256;
     let grid = RenderGrid::centred([n; 3], VoxelSize::isotropic(2.0 * scale / n as f64), scale);
 
+    // Dense: the engine on one 256^3 frame; libtorch on a 128^3 frame (its points/s).
     let mut dense = Renderer::new(&model, &code, None).unwrap();
     let t = Instant::now();
     let d = dense.frame(&grid, 0.0, Evaluation::Dense).unwrap();
     let dense_frame = t.elapsed().as_secs_f64();
     let pps = dense.points_evaluated as f64 / dense_frame;
+    let small = RenderGrid::centred([128; 3], VoxelSize::isotropic(2.0 * scale / 128.0), scale);
+    let mut lt = Renderer::with_engine(&model, &code, None, false).unwrap();
+    let t = Instant::now();
+    lt.frame(&small, 0.0, Evaluation::Dense).unwrap();
+    let lt_pps = lt.points_evaluated as f64 / t.elapsed().as_secs_f64();
 
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
     let a = adaptive.frame(&grid, 0.0, Evaluation::adaptive()).unwrap();
     let ji = jaccard(d.view(), a.view());
+    let masks_equal = d
+        .iter()
+        .zip(a.iter())
+        .all(|(x, y)| (*x <= 0.0) == (*y <= 0.0));
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
     let t = Instant::now();
     let seq = adaptive
@@ -82,6 +92,17 @@ fn main() {
     let adaptive_seq = t.elapsed().as_secs_f64();
     let masks = seq.mapv(|v| (v <= 0.0) as u8);
     assert!(masks.iter().any(|&m| m == 1));
+    let mut lt_adaptive = Renderer::with_engine(&model, &code, None, false).unwrap();
+    let t = Instant::now();
+    let lt_seq = lt_adaptive
+        .sequence(&grid, &times(30), Evaluation::adaptive(), &Silent, 0.0, 1.0)
+        .unwrap();
+    let lt_adaptive_seq = t.elapsed().as_secs_f64();
+    let same_masks = seq
+        .iter()
+        .zip(lt_seq.iter())
+        .filter(|(x, y)| (**x <= 0.0) != (**y <= 0.0))
+        .count();
 
     let py = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/synth_reference.py");
@@ -95,12 +116,21 @@ fn main() {
         .unwrap();
 
     println!("synthesis, paper network, {threads} threads:");
-    println!("  dense points/s: cellsdf {pps:.0} (code and t folded into biases), PyTorch reference {torch:.0}; ratio {:.2}", pps / torch);
-    println!("  one 256^3 frame: dense {dense_frame:.1} s; adaptive gives JI {ji:.5} against it");
+    println!("  dense points/s: engine {pps:.0}, libtorch {lt_pps:.0} (both with code and t folded into biases), PyTorch reference {torch:.0}");
+    println!(
+        "                  engine / reference {:.2}, engine / libtorch {:.2}",
+        pps / torch,
+        pps / lt_pps
+    );
+    println!("  one 256^3 frame: dense {dense_frame:.1} s; adaptive gives JI {ji:.5} against it (masks identical: {masks_equal})");
     println!("  30 x 256^3 masks: dense {:.0} s (30 x one frame), PyTorch dense {:.0} s (30 x 256^3 / its points/s)", 30.0 * dense_frame, 30.0 * (n * n * n) as f64 / torch);
     println!(
-        "                    adaptive {adaptive_seq:.1} s, {:.2} % of the points: {:.1}x faster than dense",
+        "                    adaptive {adaptive_seq:.1} s on the engine, {lt_adaptive_seq:.1} s on libtorch ({:.2}x); {:.2} % of the points; {same_masks} mask voxels differ between the two",
+        lt_adaptive_seq / adaptive_seq,
         100.0 * adaptive.points_evaluated as f64 / (30.0 * (n * n * n) as f64),
+    );
+    println!(
+        "                    engine adaptive vs engine dense: {:.1}x",
         30.0 * dense_frame / adaptive_seq
     );
 }

@@ -7,6 +7,7 @@
 
 pub mod dataset;
 pub mod describe;
+pub mod engine;
 pub mod error;
 pub mod ffi;
 pub mod geometry;

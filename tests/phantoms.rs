@@ -289,3 +289,55 @@ fn cli_generates_and_reports_bad_arguments() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("kind") && err.contains("blob"), "{err}");
 }
+
+#[test]
+fn cli_prints_progress_lines_off_a_terminal_and_checks_threads() {
+    // stderr is a pipe here, as in a CI log or a cluster job: lines, not an invisible bar.
+    let dir = tempfile::tempdir().unwrap();
+    let ph = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
+    let phantom = [
+        "phantom",
+        "--kind",
+        "dividing",
+        "--frames",
+        "2",
+        "--voxel-um",
+        "0.25",
+    ];
+    let (a, b) = (ph("a"), ph("b"));
+    let lines_of = |o: &std::process::Output| -> Vec<String> {
+        let err = String::from_utf8_lossy(&o.stderr);
+        err.lines()
+            .filter(|l| l.starts_with("phantoms: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let out = common::cli_output(
+        &[
+            &["--progress-every", "0", "--threads", "1"][..],
+            &phantom,
+            &["--count", "2", "--out", &a],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = lines_of(&out);
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(
+        lines.last().unwrap().starts_with("phantoms: 100.0 % "),
+        "{lines:?}"
+    );
+    assert!(lines
+        .iter()
+        .all(|l| l.contains(" % ") && l.contains("(elapsed ")));
+    // --quiet: nothing.
+    let out = common::cli_output(&[&["--quiet"][..], &phantom, &["--out", &b]].concat());
+    assert!(out.status.success() && lines_of(&out).is_empty());
+    let out = common::cli_output(&["--threads", "0", "info"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("threads: must be at least 1"));
+}

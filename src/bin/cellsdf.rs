@@ -21,6 +21,7 @@ use clap::{Parser, Subcommand};
 #[path = "cellsdf/shape_commands.rs"]
 mod shape_commands;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,14 @@ struct Cli {
     /// or ZYX.
     #[arg(long, global = true)]
     axes: Option<String>,
+    /// CPU threads for cellsdf's own work and libtorch (default: all cores). Use fewer on
+    /// a machine shared with other jobs.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    /// When stderr is not a terminal (logs, cluster jobs, nohup), print a progress line
+    /// every this many seconds instead of a bar (0: every report).
+    #[arg(long, global = true, default_value_t = 30.0)]
+    progress_every: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -358,8 +367,33 @@ enum Command {
     Info,
 }
 
+/// Seconds between progress lines off a terminal (set once from `--progress-every`).
+static PROGRESS_EVERY: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    // libtorch's OpenMP threads spin while they wait unless told otherwise: on a machine
+    // shared with other busy processes that costs the others (and this run) most of the
+    // CPU. Waiting threads sleep instead, unless the user chose a policy. Set before any
+    // libtorch call starts OpenMP, while this process has one thread.
+    if std::env::var_os("OMP_WAIT_POLICY").is_none() {
+        std::env::set_var("OMP_WAIT_POLICY", "PASSIVE");
+    }
     let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            eprintln!("cellsdf: error: invalid threads: must be at least 1");
+            return ExitCode::from(2);
+        }
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+        tch::set_num_threads(n as i32);
+    }
+    let _ = PROGRESS_EVERY.set(if cli.progress_every.is_finite() {
+        cli.progress_every.max(0.0)
+    } else {
+        30.0
+    });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled) => {
@@ -980,11 +1014,19 @@ fn with_progress<T>(
     work: impl FnOnce(&dyn cellsdf::progress::Progress) -> Result<T>,
 ) -> Result<T> {
     let bar = progress_bar(quiet, what);
+    // Off a terminal the bar is invisible: lines at an interval instead.
+    let lines = (!quiet && !std::io::stderr().is_terminal()).then(|| {
+        let every = PROGRESS_EVERY.get().copied().unwrap_or(30.0);
+        cellsdf::progress::ProgressLines::new(what, std::time::Duration::from_secs_f64(every))
+    });
     let stop = cancel_on_ctrl_c();
     let report = |fraction: f32, stage: &str| {
         bar.set_position((fraction * 1000.0) as u64);
         if !loss_only || stage.contains("loss") || bar.message().is_empty() {
             bar.set_message(stage.to_string());
+        }
+        if let Some(line) = lines.as_ref().and_then(|l| l.due(fraction, stage)) {
+            eprintln!("{line}");
         }
         !stop.load(Ordering::Relaxed)
     };

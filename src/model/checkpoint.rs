@@ -162,6 +162,25 @@ impl Model {
         };
     }
 
+    /// The network as a libtorch-free [`crate::engine::Engine`] (a copy of the weights).
+    pub fn engine(&self) -> Result<crate::engine::Engine> {
+        let params = self.decoder.named_parameters();
+        let flat = |t: &Tensor| -> Result<Vec<f32>> {
+            Ok(Vec::<f32>::try_from(
+                t.f_detach()?
+                    .f_to_device(Device::Cpu)?
+                    .f_to_kind(Kind::Float)?
+                    .f_contiguous()?
+                    .f_flatten(0, -1)?,
+            )?)
+        };
+        let layers = params
+            .chunks(2)
+            .map(|wb| Ok((flat(&wb[0].1)?, flat(&wb[1].1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        crate::engine::Engine::new(&self.meta.config, layers)
+    }
+
     /// Code of training sequence `i`, [code_size].
     pub fn code(&self, i: usize) -> Result<Tensor> {
         let n = self.codes.size()[0] as usize;

@@ -2,6 +2,7 @@
 //! coarse-to-fine evaluation that only refines blocks near the surface.
 
 use crate::dataset::Normalisation;
+use crate::engine::{euler_matrix, Engine, FrameBiases};
 use crate::error::{Error, Result};
 use crate::model::{rotate_coords, Model};
 use crate::progress::{check, Progress};
@@ -89,16 +90,51 @@ impl Evaluation {
     }
 }
 
+/// How a renderer evaluates the network.
+enum Backend {
+    /// The libtorch-free engine (models on the CPU): code as f32, learned rotation as a
+    /// matrix.
+    Engine {
+        engine: Engine,
+        code: Vec<f32>,
+        rotation: Option<[[f32; 3]; 3]>,
+    },
+    /// libtorch on the model's device (CUDA).
+    Torch {
+        code: Tensor,
+        rotation: Option<Tensor>,
+    },
+}
+
+/// Per-frame constants of a backend.
+enum FrameState {
+    Engine(FrameBiases),
+    Torch(Vec<Tensor>),
+}
+
 /// The SDF of one code over frames: per frame `t` (model time), [z, y, x] values in um.
+/// Models on the CPU are evaluated by [`crate::engine::Engine`], models on a CUDA device by
+/// libtorch.
 pub struct Renderer<'a> {
     model: &'a Model,
-    code: Tensor,
-    rotation: Option<Tensor>,
+    backend: Backend,
     pub points_evaluated: u64,
 }
 
 impl<'a> Renderer<'a> {
     pub fn new(model: &'a Model, code: &Tensor, rotation: Option<&Tensor>) -> Result<Self> {
+        let use_engine = model.decoder.device() == Device::Cpu;
+        Self::with_engine(model, code, rotation, use_engine)
+    }
+
+    /// As [`Renderer::new`], with libtorch even for a model on the CPU (`use_engine` false):
+    /// for comparisons of the two.
+    pub fn with_engine(
+        model: &'a Model,
+        code: &Tensor,
+        rotation: Option<&Tensor>,
+        use_engine: bool,
+    ) -> Result<Self> {
         let c = model.meta.config.code_size as i64;
         if code.numel() as i64 != c {
             return Err(Error::invalid(
@@ -106,44 +142,106 @@ impl<'a> Renderer<'a> {
                 format!("has {} values, the model needs {c}", code.numel()),
             ));
         }
-        let device = model.decoder.device();
+        let backend = if use_engine {
+            let code = Vec::<f32>::try_from(
+                code.f_to_device(Device::Cpu)?
+                    .f_to_kind(Kind::Float)?
+                    .f_flatten(0, -1)?,
+            )?;
+            let rotation = match rotation {
+                None => None,
+                Some(r) => {
+                    let a = Vec::<f64>::try_from(
+                        r.f_to_device(Device::Cpu)?
+                            .f_to_kind(Kind::Double)?
+                            .f_flatten(0, -1)?,
+                    )?;
+                    let [a0, a1, a2] = a[..] else {
+                        return Err(Error::invalid("rotation", "needs 3 Euler angles"));
+                    };
+                    Some(euler_matrix([a0, a1, a2]).map(|row| row.map(|v| v as f32)))
+                }
+            };
+            Backend::Engine {
+                engine: model.engine()?,
+                code,
+                rotation,
+            }
+        } else {
+            let device = model.decoder.device();
+            Backend::Torch {
+                code: code.f_to_device(device)?.f_to_kind(Kind::Float)?,
+                rotation: rotation.map(|r| r.f_to_device(device)).transpose()?,
+            }
+        };
         Ok(Renderer {
             model,
-            code: code.f_to_device(device)?.f_to_kind(Kind::Float)?,
-            rotation: rotation.map(|r| r.f_to_device(device)).transpose()?,
+            backend,
             points_evaluated: 0,
         })
     }
 
-    /// SDF (model units) at model points `xyz` of the frame at time `t`.
-    fn eval(&mut self, biases: &[Tensor], xyz: &[[f32; 3]]) -> Result<Vec<f32>> {
-        let device = self.model.decoder.device();
-        let mut out = Vec::with_capacity(xyz.len());
-        tch::no_grad(|| -> Result<()> {
-            for c in xyz.chunks(CHUNK) {
-                let flat: Vec<f32> = c.iter().flatten().copied().collect();
-                let mut p = crate::model::tensor_f32(&flat, &[c.len() as i64, 3], device)?;
-                if let Some(r) = &self.rotation {
-                    let with_t = Tensor::f_cat(&[&p, &p.f_narrow(1, 0, 1)?.f_zeros_like()?], 1)?;
-                    p = rotate_coords(&with_t, r)?.f_narrow(1, 0, 3)?;
-                }
-                let y = self
-                    .model
-                    .decoder
-                    .forward_frame(&p, biases)?
-                    .f_to_device(Device::Cpu)?;
-                out.extend(Vec::<f32>::try_from(y)?);
+    fn frame_state(&self, t: f64) -> Result<FrameState> {
+        Ok(match &self.backend {
+            Backend::Engine { engine, code, .. } => {
+                FrameState::Engine(engine.frame_biases(code, t)?)
             }
-            Ok(())
-        })?;
+            Backend::Torch { code, .. } => {
+                FrameState::Torch(self.model.decoder.frame_biases(code, t)?)
+            }
+        })
+    }
+
+    /// SDF (model units) at model points `xyz` of the frame whose constants are `state`.
+    fn eval(&mut self, state: &FrameState, xyz: &[[f32; 3]]) -> Result<Vec<f32>> {
         self.points_evaluated += xyz.len() as u64;
-        Ok(out)
+        match (&self.backend, state) {
+            (
+                Backend::Engine {
+                    engine, rotation, ..
+                },
+                FrameState::Engine(biases),
+            ) => Ok(match rotation {
+                None => engine.eval_vec(biases, xyz),
+                Some(r) => {
+                    let turned: Vec<[f32; 3]> = xyz
+                        .iter()
+                        .map(|p| r.map(|row| row[0] * p[0] + row[1] * p[1] + row[2] * p[2]))
+                        .collect();
+                    engine.eval_vec(biases, &turned)
+                }
+            }),
+            (Backend::Torch { rotation, .. }, FrameState::Torch(biases)) => {
+                let device = self.model.decoder.device();
+                let mut out = Vec::with_capacity(xyz.len());
+                tch::no_grad(|| -> Result<()> {
+                    for c in xyz.chunks(CHUNK) {
+                        let flat: Vec<f32> = c.iter().flatten().copied().collect();
+                        let mut p = crate::model::tensor_f32(&flat, &[c.len() as i64, 3], device)?;
+                        if let Some(r) = rotation {
+                            let with_t =
+                                Tensor::f_cat(&[&p, &p.f_narrow(1, 0, 1)?.f_zeros_like()?], 1)?;
+                            p = rotate_coords(&with_t, r)?.f_narrow(1, 0, 3)?;
+                        }
+                        let y = self
+                            .model
+                            .decoder
+                            .forward_frame(&p, biases)?
+                            .f_to_device(Device::Cpu)?;
+                        out.extend(Vec::<f32>::try_from(y)?);
+                    }
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+            _ => unreachable!("frame state of another backend"),
+        }
     }
 
     /// SDF in um of the frame at model time `t` on `grid`.
     pub fn frame(&mut self, grid: &RenderGrid, t: f64, mode: Evaluation) -> Result<Array3<f32>> {
         grid.validate()?;
-        let biases = self.model.decoder.frame_biases(&self.code, t)?;
+        let biases = self.frame_state(t)?;
         let scale = grid.placement.scale_um as f32;
         let mut sdf = match mode {
             Evaluation::Dense => self.dense(grid, &biases)?,
@@ -155,7 +253,7 @@ impl<'a> Renderer<'a> {
         Ok(sdf)
     }
 
-    fn dense(&mut self, grid: &RenderGrid, biases: &[Tensor]) -> Result<Array3<f32>> {
+    fn dense(&mut self, grid: &RenderGrid, biases: &FrameState) -> Result<Array3<f32>> {
         let (nz, ny, nx) = grid.dims_zyx();
         let mut out = Vec::with_capacity(nz * ny * nx);
         let slab = (CHUNK / (nx * ny)).max(1);
@@ -180,7 +278,7 @@ impl<'a> Renderer<'a> {
     fn adaptive(
         &mut self,
         grid: &RenderGrid,
-        biases: &[Tensor],
+        biases: &FrameState,
         coarse: usize,
         safety: f64,
     ) -> Result<Array3<f32>> {
@@ -296,7 +394,7 @@ impl<'a> Renderer<'a> {
     fn fill(
         &mut self,
         grid: &RenderGrid,
-        biases: &[Tensor],
+        biases: &FrameState,
         idx: &[[usize; 3]],
         val: &mut Array3<f32>,
         known: &mut Array3<bool>,

@@ -34,13 +34,17 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Runs the cellsdf CLI (`--quiet`) and returns its stdout; panics with stderr on failure.
-pub fn cli(args: &[&str]) -> String {
-    let r = Command::new(env!("CARGO_BIN_EXE_cellsdf"))
-        .arg("--quiet")
+/// Runs the cellsdf CLI with exactly `args` (stderr a pipe, not a terminal).
+pub fn cli_output(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cellsdf"))
         .args(args)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs the cellsdf CLI (`--quiet`) and returns its stdout; panics with stderr on failure.
+pub fn cli(args: &[&str]) -> String {
+    let r = cli_output(&[&["--quiet"], args].concat());
     assert!(
         r.status.success(),
         "cellsdf {args:?}: {}",
