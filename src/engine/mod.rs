@@ -3,7 +3,7 @@
 //!
 //! Within one frame the code and the time are constants, so their share of every layer that
 //! receives them is folded into that layer's bias once per frame ([`Engine::frame_biases`]),
-//! and a point needs only its (x, y, z). Points are taken in blocks of [`BLOCK`] so that a
+//! and a point needs only its (x, y, z). Points are taken in blocks of 256 so that a
 //! block's activations (BLOCK x hidden float32, twice) stay in the core's L2 cache; each
 //! hidden layer is one matrix product (`matrixmultiply`'s sgemm, which picks AVX/FMA kernels
 //! at run time) on top of the bias and the 3 coordinate columns; blocks run in parallel
@@ -19,9 +19,9 @@ use crate::model::{Activation, ArchConfig};
 use rayon::prelude::*;
 
 /// Points per block (per task and per matrix product).
-pub const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 256;
 
-/// One linear layer: `weight` [out, in] row-major as stored in a model file, `bias` [out].
+/// One linear layer: `weight` `[out, in]` row-major as stored in a model file, `bias` `[out]`.
 struct Layer {
     out: usize,
     in_width: usize,
@@ -31,7 +31,7 @@ struct Layer {
     xyz_at: usize,
     /// Column where the code starts, for layers that receive it.
     code_at: Option<usize>,
-    /// The x, y, z weights of each output, gathered: [out][3].
+    /// The x, y, z weights of each output, gathered: `[out][3]`.
     w_xyz: Vec<[f32; 3]>,
 }
 
@@ -46,7 +46,7 @@ pub struct Engine {
 pub struct FrameBiases(Vec<Vec<f32>>);
 
 impl Engine {
-    /// An engine for `config` from its layers' (weight [out, in] row-major, bias [out]),
+    /// An engine for `config` from its layers' (weight `[out, in]` row-major, bias `[out]`),
     /// checked against the shapes the configuration implies.
     pub fn new(config: &ArchConfig, layers: Vec<(Vec<f32>, Vec<f32>)>) -> Result<Engine> {
         config.validate()?;
@@ -170,7 +170,7 @@ impl Engine {
         }
     }
 
-    /// Bias plus the x, y, z terms of `layer` for every point, into `dst` [n, out].
+    /// Bias plus the x, y, z terms of `layer` for every point, into `dst` `[n, out]`.
     fn affine_xyz(layer: &Layer, bias: &[f32], pts: &[[f32; 3]], dst: &mut [f32]) {
         for (p, row) in pts.iter().zip(dst.chunks_exact_mut(layer.out)) {
             for ((d, w), b) in row.iter_mut().zip(&layer.w_xyz).zip(bias) {
