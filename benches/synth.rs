@@ -77,8 +77,10 @@ fn main() {
     lt.frame(&small, 0.0, Evaluation::Dense).unwrap();
     let lt_pps = lt.points_evaluated as f64 / t.elapsed().as_secs_f64();
 
+    // Masks need only the signs (what `synth` writes without --sdf).
+    let masks_mode = Evaluation::adaptive().for_masks();
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
-    let a = adaptive.frame(&grid, 0.0, Evaluation::adaptive()).unwrap();
+    let a = adaptive.frame(&grid, 0.0, masks_mode).unwrap();
     let ji = jaccard(d.view(), a.view());
     let masks_equal = d
         .iter()
@@ -87,7 +89,7 @@ fn main() {
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
     let t = Instant::now();
     let seq = adaptive
-        .sequence(&grid, &times(30), Evaluation::adaptive(), &Silent, 0.0, 1.0)
+        .sequence(&grid, &times(30), masks_mode, &Silent, 0.0, 1.0)
         .unwrap();
     let adaptive_seq = t.elapsed().as_secs_f64();
     let masks = seq.mapv(|v| (v <= 0.0) as u8);
@@ -95,7 +97,7 @@ fn main() {
     let mut lt_adaptive = Renderer::with_engine(&model, &code, None, false).unwrap();
     let t = Instant::now();
     let lt_seq = lt_adaptive
-        .sequence(&grid, &times(30), Evaluation::adaptive(), &Silent, 0.0, 1.0)
+        .sequence(&grid, &times(30), masks_mode, &Silent, 0.0, 1.0)
         .unwrap();
     let lt_adaptive_seq = t.elapsed().as_secs_f64();
     let same_masks = seq

@@ -47,7 +47,8 @@ pub const COLUMNS: [&str; 18] = [
 
 /// Describes every non-zero label of every frame of `stack` ([t, z, y, x]); each label is
 /// one cell (all its components together). Empty frames give no rows. `voxel` overrides the
-/// stack's calibration; one of the two is required.
+/// stack's calibration; one of the two is required. A binary mask as ImageJ writes it (only
+/// 0 and 255 anywhere in the stack) is one cell labelled 1, as cellsdf's own masks (0/1).
 pub fn describe_stack(
     stack: &Hyperstack<u32>,
     source: &str,
@@ -63,6 +64,8 @@ pub fn describe_stack(
         )
     })?;
     let frames = stack.data.len_of(Axis(0));
+    let binary_255 =
+        stack.data.iter().any(|&v| v == 255) && stack.data.iter().all(|&v| v == 0 || v == 255);
     let mut rows = Vec::new();
     for (t, frame) in stack.data.axis_iter(Axis(0)).enumerate() {
         // Each label is cropped to its bounding box: cost per label follows its size.
@@ -83,7 +86,7 @@ pub fn describe_stack(
                 Ok(Row {
                     source: source.to_string(),
                     frame: t,
-                    label,
+                    label: if binary_255 { 1 } else { label },
                     shape,
                 })
             })
@@ -203,4 +206,33 @@ fn split_csv(line: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::Silent;
+    use crate::units::Calibration;
+    use ndarray::Array4;
+
+    fn stack(values: &[(usize, u32)]) -> Hyperstack<u32> {
+        let mut data = Array4::<u32>::zeros((1, 6, 6, 12));
+        for &(x0, v) in values {
+            data.slice_mut(ndarray::s![0, 1..4, 1..4, x0..x0 + 3])
+                .fill(v);
+        }
+        Hyperstack::new(data, Calibration::default())
+    }
+
+    #[test]
+    fn imagej_binary_masks_are_label_1_and_labels_keep_their_numbers() {
+        let v = Some(VoxelSize::isotropic(0.5));
+        let rows = describe_stack(&stack(&[(1, 255)]), "mask.tif", v, &Silent).unwrap();
+        assert_eq!(rows.iter().map(|r| r.label).collect::<Vec<_>>(), [1]);
+        assert!((rows[0].shape.voxel_volume_um3 - 27.0 * 0.125).abs() < 1e-9);
+        let rows = describe_stack(&stack(&[(1, 3), (6, 255)]), "l.tif", v, &Silent).unwrap();
+        let mut labels: Vec<u32> = rows.iter().map(|r| r.label).collect();
+        labels.sort();
+        assert_eq!(labels, [3, 255]);
+    }
 }

@@ -10,6 +10,12 @@ use crate::units::VoxelSize;
 use ndarray::{Array3, Array4};
 use tch::{Device, Kind, Tensor};
 
+/// Extra factor on `safety` for the per-node sign decision of `signs_only` evaluation: a
+/// single node has less slack than a whole block. With 1.0, one voxel of four 80x72x64 test
+/// frames of a small trained network changed sign (its gradient exceeds 1.5 there); with
+/// 1.5, none did (tests/synth.rs).
+const SIGN_SAFETY: f64 = 1.5;
+
 /// Points evaluated per network call.
 const CHUNK: usize = 1 << 16;
 
@@ -78,14 +84,37 @@ pub enum Evaluation {
     Dense,
     /// Coarse grid of stride `coarse` voxels, refined where |sdf| <= `safety` x block
     /// diagonal; other voxels take the sign and a trilinear value from the coarse level.
-    Adaptive { coarse: usize, safety: f64 },
+    /// `safety` plays the role of a bound on the SDF's gradient (1 for an exact distance).
+    /// With `signs_only`, a new node whose sign is already certain from a corner of its
+    /// block (|f(c)| > 1.5 safety x distance) is not evaluated either: it gets the bound
+    /// sign(f(c)) (|f(c)| - 1.5 safety x distance). The signs (masks) equal the dense ones;
+    /// the values near the surface are only bounds, so use it for masks, not SDF output.
+    Adaptive {
+        coarse: usize,
+        safety: f64,
+        signs_only: bool,
+    },
 }
 
 impl Evaluation {
+    /// Adaptive with exact values near the surface (SDF output, meshes).
     pub fn adaptive() -> Self {
         Evaluation::Adaptive {
             coarse: 8,
             safety: 1.5,
+            signs_only: false,
+        }
+    }
+
+    /// This evaluation for output that needs only the signs (masks, Jaccard indices).
+    pub fn for_masks(self) -> Self {
+        match self {
+            Evaluation::Adaptive { coarse, safety, .. } => Evaluation::Adaptive {
+                coarse,
+                safety,
+                signs_only: true,
+            },
+            dense => dense,
         }
     }
 }
@@ -245,9 +274,11 @@ impl<'a> Renderer<'a> {
         let scale = grid.placement.scale_um as f32;
         let mut sdf = match mode {
             Evaluation::Dense => self.dense(grid, &biases)?,
-            Evaluation::Adaptive { coarse, safety } => {
-                self.adaptive(grid, &biases, coarse.max(2), safety)?
-            }
+            Evaluation::Adaptive {
+                coarse,
+                safety,
+                signs_only,
+            } => self.adaptive(grid, &biases, coarse.max(2), safety, signs_only)?,
         };
         sdf.mapv_inplace(|v| v * scale);
         Ok(sdf)
@@ -281,6 +312,7 @@ impl<'a> Renderer<'a> {
         biases: &FrameState,
         coarse: usize,
         safety: f64,
+        signs_only: bool,
     ) -> Result<Array3<f32>> {
         let (nz, ny, nx) = grid.dims_zyx();
         let dims = [nz, ny, nx];
@@ -288,6 +320,8 @@ impl<'a> Renderer<'a> {
         let mut known = Array3::<bool>::from_elem((nz, ny, nx), false);
         let v = grid.voxel_um;
         let voxel_diag = (v.x * v.x + v.y * v.y + v.z * v.z).sqrt() / grid.placement.scale_um;
+        // Model units per voxel step along z, y, x.
+        let step = [v.z, v.y, v.x].map(|a| a / grid.placement.scale_um);
         // Level-0 nodes.
         let axis_nodes = |n: usize, s: usize| -> Vec<usize> {
             let mut a: Vec<usize> = (0..n).step_by(s).collect();
@@ -347,6 +381,8 @@ impl<'a> Renderer<'a> {
             let mut next = Vec::new();
             let mut todo = Vec::new();
             for (lo, hi) in refine {
+                let corner_vals: Vec<([usize; 3], f32)> =
+                    corners(lo, hi).into_iter().map(|c| (c, val[c])).collect();
                 let mids: Vec<Vec<usize>> = (0..3)
                     .map(|a| {
                         let m = (lo[a] + hi[a]) / 2;
@@ -362,7 +398,20 @@ impl<'a> Renderer<'a> {
                         for &x in &mids[2] {
                             if !known[[z, y, x]] {
                                 known[[z, y, x]] = true;
-                                todo.push([z, y, x]);
+                                let bound = signs_only
+                                    .then(|| {
+                                        sign_bound(
+                                            [z, y, x],
+                                            &corner_vals,
+                                            step,
+                                            SIGN_SAFETY * safety,
+                                        )
+                                    })
+                                    .flatten();
+                                match bound {
+                                    Some(b) => val[[z, y, x]] = b,
+                                    None => todo.push([z, y, x]),
+                                }
                             }
                         }
                     }
@@ -437,6 +486,30 @@ impl<'a> Renderer<'a> {
         }
         Ok(out)
     }
+}
+
+/// When a corner c of the block fixes the sign at node `p` (|f(c)| > safety x |p - c|, model
+/// units, `step` per voxel along z, y, x), the largest such bound: sign(f(c)) (|f(c)| -
+/// safety |p - c|), a value of the right sign whose magnitude |f(p)| exceeds if the SDF's
+/// gradient stays below `safety`.
+fn sign_bound(
+    p: [usize; 3],
+    corners: &[([usize; 3], f32)],
+    step: [f64; 3],
+    safety: f64,
+) -> Option<f32> {
+    let mut best: Option<(f64, f32)> = None;
+    for (c, f) in corners {
+        let d = (0..3)
+            .map(|a| ((p[a] as f64 - c[a] as f64) * step[a]).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let margin = f.abs() as f64 - safety * d;
+        if margin > 0.0 && best.is_none_or(|(m, _)| margin > m) {
+            best = Some((margin, f.signum()));
+        }
+    }
+    best.map(|(m, s)| s * m as f32)
 }
 
 fn corners(lo: [usize; 3], hi: [usize; 3]) -> Vec<[usize; 3]> {

@@ -1,5 +1,6 @@
 """Checks what plugins/fiji/test/macro_test.ijm saved: the synthesized hyperstack (dims,
-calibration, non-empty masks, read with tifffile), the descriptor table and the meshes."""
+calibration, non-empty masks, read with tifffile), the descriptor table, the same masks as
+ImageJ binary 0/255 (one cell, label 1) and the meshes."""
 import csv
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ assert all(float(r["volume_um3"]) > 0 for r in rows)
 seen = (out / "results_seen_by_macro.txt").read_text().split()
 assert int(seen[0]) == len(rows), (seen, len(rows))
 assert abs(float(seen[1]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(seen[1]), seen
+binary = (out / "binary_seen_by_macro.txt").read_text().split()
+assert int(binary[0]) == len(rows) and float(binary[1]) == 1.0, binary
+assert abs(float(binary[2]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(binary[2]), binary
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))
 print(f"macro output ok: {data.shape}, {len(rows)} descriptor rows, {len(meshes)} meshes")

@@ -10,4 +10,8 @@ run("Shape Descriptors");
 File.saveString("" + nResults + " " + getResult("voxel_volume_um3", 0), out + "/results_seen_by_macro.txt");
 saveAs("Results", out + "/descriptors.csv");
 run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
+// An ImageJ binary mask (0/255) is one cell labelled 1, not 255.
+run("Multiply...", "value=255 stack");
+run("Shape Descriptors");
+File.saveString("" + nResults + " " + getResult("label", 0) + " " + getResult("voxel_volume_um3", 0), out + "/binary_seen_by_macro.txt");
 print("macro done");

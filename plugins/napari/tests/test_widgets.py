@@ -121,3 +121,22 @@ def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, t
     qtbot.waitUntil(lambda: w._run_btn.enabled, timeout=120_000)
     assert (tmp_path / "trained.safetensors").exists(), w.status.value
     assert "trained: trained.safetensors" in _widgets._model_choices()
+
+
+def test_every_control_has_a_tooltip_with_its_unit(make_napari_viewer):
+    from napari_cellsdf._widgets import DescriptorsWidget, SynthesizeWidget, TrainWidget
+
+    viewer = make_napari_viewer()
+    for cls in (SynthesizeWidget, TrainWidget, DescriptorsWidget):
+        w = cls(viewer)
+        for child in w:
+            if type(child).__name__ in ("Label", "ProgressBar"):
+                continue
+            assert child.tooltip, f"{cls.__name__}.{child.label} has no tooltip"
+    s = SynthesizeWidget(viewer)
+    # What the user sees on hover is the Qt widget's tooltip.
+    assert s.voxel.native.toolTip() == s.voxel.tooltip
+    assert "(voxels)" in s.size_x.tooltip and "um" in s.voxel.tooltip
+    assert "s from the model" in s.frames.tooltip
+    d = DescriptorsWidget(viewer)
+    assert "um^3" in d.compute_btn.tooltip and "label" in d.layer.tooltip

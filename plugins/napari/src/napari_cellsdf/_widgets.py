@@ -31,6 +31,8 @@ class _Job(Container):
         self._bar = ProgressBar(min=0, max=1000, value=0)
         self.status = Label(value="")
         super().__init__(widgets=[*widgets, self._run_btn, self._cancel_btn, self._bar, self.status])
+        _tooltips({self._run_btn: f"{run_text.lower()} in the background (progress below)",
+                   self._cancel_btn: "stop after the current step; nothing half-written is kept"})
         self._relay = _Relay()
         self._relay.progressed.connect(self._show_progress)
         self._cancel = threading.Event()
@@ -69,6 +71,12 @@ class _Job(Container):
         self._run_btn.enabled, self._cancel_btn.enabled = True, False
 
 
+def _tooltips(tips):
+    """Sets each widget's tooltip (what it is, with its unit)."""
+    for widget, text in tips.items():
+        widget.tooltip = text
+
+
 def _model_choices(_widget=None):
     return ["bundled: dividing", "bundled: filopodial", *TRAINED_MODELS, "file"]
 
@@ -96,6 +104,25 @@ class SynthesizeWidget(_Job):
         super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
                           self.size_y, self.size_z, self.voxel, self.codes, self.param,
                           self.seed, self.out_dir, self.surface], "Synthesize")
+        _tooltips({
+            self.model: "a bundled model (per phantom class), one trained in this session, "
+                        "or 'file' for the model file below",
+            self.model_file: "a cellsdf model (.safetensors); Select file... browses",
+            self.count: "number of new cell sequences",
+            self.frames: "frames per sequence, spread evenly over the model's time span "
+                         "(frame interval in s from the model)",
+            self.size_x: "grid size along x (voxels)",
+            self.size_y: "grid size along y (voxels)",
+            self.size_z: "grid size along z (voxels)",
+            self.voxel: "voxel size (um, the same on x, y, z); 0 fits the model cube to the grid",
+            self.codes: "how new codes are drawn: neighbours (default), fitted Gaussian, "
+                        "the paper's normal or around-learned",
+            self.param: "the method's parameter (0 = its default): neighbour radius, "
+                        "shrinkage, sigma or noise sd (model code units)",
+            self.seed: "random seed: the same seed gives the same cells",
+            self.out_dir: "also write the masks (calibrated TIFF, um and s) and a manifest here",
+            self.surface: "add a Surface layer (mesh in um) that follows the time slider",
+        })
 
     def model_path(self):
         """(model file, label recorded in the manifest)."""
@@ -155,6 +182,17 @@ class TrainWidget(_Job):
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         super().__init__([self.layer, self.folder, self.axes, self.out, self.arch, self.epochs,
                           self.lr, self.seed], "Train")
+        _tooltips({
+            self.layer: "a 4D Labels layer (t, z, y, x) scaled in um; each id is one cell "
+                        "sequence",
+            self.folder: "or a folder of label hyperstacks or a Cell Tracking Challenge GT folder",
+            self.axes: "what the planes of the folder's TIFFs are, if their metadata is wrong",
+            self.out: "where the trained model (.safetensors) is written",
+            self.arch: "network size: small (about 20k parameters, fast) or the paper's (216k)",
+            self.epochs: "passes over all frames",
+            self.lr: "network learning rate (codes 1e-3), both halved every 100 epochs",
+            self.seed: "random seed: the same seed gives the same model",
+        })
         napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
         napari_viewer.layers.events.removed.connect(lambda e: self.layer.reset_choices())
 
@@ -193,6 +231,15 @@ class DescriptorsWidget(Container):
         self.save_btn = PushButton(text="Save CSV")
         self.status = Label(value="")
         super().__init__(widgets=[self.layer, self.compute_btn, self.table, self.csv, self.save_btn, self.status])
+        _tooltips({
+            self.layer: "a Labels layer (t, z, y, x) scaled in um; 0/255 masks count as one "
+                        "cell labelled 1",
+            self.compute_btn: "measure every cell in every frame (volume um^3, surface um^2, "
+                              "sphericity, components; frames from 0)",
+            self.table: "one row per cell and frame; lengths in um, times in s",
+            self.csv: "where Save CSV writes the table",
+            self.save_btn: "write the table as CSV (the same columns as the CLI's describe)",
+        })
         self.result = None
         self.compute_btn.changed.connect(self.compute)
         self.save_btn.changed.connect(self.save)
