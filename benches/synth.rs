@@ -77,8 +77,7 @@ fn main() {
     lt.frame(&small, 0.0, Evaluation::Dense).unwrap();
     let lt_pps = lt.points_evaluated as f64 / t.elapsed().as_secs_f64();
 
-    // Masks need only the signs (what `synth` writes without --sdf).
-    let masks_mode = Evaluation::adaptive().for_masks();
+    let masks_mode = Evaluation::adaptive();
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
     let a = adaptive.frame(&grid, 0.0, masks_mode).unwrap();
     let ji = jaccard(d.view(), a.view());

@@ -159,12 +159,6 @@ pub fn write_sequence(
 ) -> Result<(u64, f64)> {
     let start = std::time::Instant::now();
     let mut r = Renderer::new(model, code, rotation)?;
-    // Masks alone need only the signs.
-    let mode = if sdf_path.is_none() {
-        mode.for_masks()
-    } else {
-        mode
-    };
     let sdf = r.sequence(grid, times, mode, progress, 0.0, 1.0)?;
     let calibration = Calibration {
         voxel_um: Some(grid.voxel_um),

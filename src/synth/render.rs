@@ -10,12 +10,6 @@ use crate::units::VoxelSize;
 use ndarray::{Array3, Array4};
 use tch::{Device, Kind, Tensor};
 
-/// Extra factor on `safety` for the per-node sign decision of `signs_only` evaluation: a
-/// single node has less slack than a whole block. With 1.0, one voxel of four 80x72x64 test
-/// frames of a small trained network changed sign (its gradient exceeds 1.5 there); with
-/// 1.5, none did (tests/synth.rs).
-const SIGN_SAFETY: f64 = 1.5;
-
 /// Points evaluated per network call.
 const CHUNK: usize = 1 << 16;
 
@@ -85,36 +79,14 @@ pub enum Evaluation {
     /// Coarse grid of stride `coarse` voxels, refined where |sdf| <= `safety` x block
     /// diagonal; other voxels take the sign and a trilinear value from the coarse level.
     /// `safety` plays the role of a bound on the SDF's gradient (1 for an exact distance).
-    /// With `signs_only`, a new node whose sign is already certain from a corner of its
-    /// block (|f(c)| > 1.5 safety x distance) is not evaluated either: it gets the bound
-    /// sign(f(c)) (|f(c)| - 1.5 safety x distance). The signs (masks) equal the dense ones;
-    /// the values near the surface are only bounds, so use it for masks, not SDF output.
-    Adaptive {
-        coarse: usize,
-        safety: f64,
-        signs_only: bool,
-    },
+    Adaptive { coarse: usize, safety: f64 },
 }
 
 impl Evaluation {
-    /// Adaptive with exact values near the surface (SDF output, meshes).
     pub fn adaptive() -> Self {
         Evaluation::Adaptive {
             coarse: 8,
             safety: 1.5,
-            signs_only: false,
-        }
-    }
-
-    /// This evaluation for output that needs only the signs (masks, Jaccard indices).
-    pub fn for_masks(self) -> Self {
-        match self {
-            Evaluation::Adaptive { coarse, safety, .. } => Evaluation::Adaptive {
-                coarse,
-                safety,
-                signs_only: true,
-            },
-            dense => dense,
         }
     }
 }
@@ -274,11 +246,9 @@ impl<'a> Renderer<'a> {
         let scale = grid.placement.scale_um as f32;
         let mut sdf = match mode {
             Evaluation::Dense => self.dense(grid, &biases)?,
-            Evaluation::Adaptive {
-                coarse,
-                safety,
-                signs_only,
-            } => self.adaptive(grid, &biases, coarse.max(2), safety, signs_only)?,
+            Evaluation::Adaptive { coarse, safety } => {
+                self.adaptive(grid, &biases, coarse.max(2), safety)?
+            }
         };
         sdf.mapv_inplace(|v| v * scale);
         Ok(sdf)
@@ -312,7 +282,6 @@ impl<'a> Renderer<'a> {
         biases: &FrameState,
         coarse: usize,
         safety: f64,
-        signs_only: bool,
     ) -> Result<Array3<f32>> {
         let (nz, ny, nx) = grid.dims_zyx();
         let dims = [nz, ny, nx];
@@ -320,8 +289,6 @@ impl<'a> Renderer<'a> {
         let mut known = Array3::<bool>::from_elem((nz, ny, nx), false);
         let v = grid.voxel_um;
         let voxel_diag = (v.x * v.x + v.y * v.y + v.z * v.z).sqrt() / grid.placement.scale_um;
-        // Model units per voxel step along z, y, x.
-        let step = [v.z, v.y, v.x].map(|a| a / grid.placement.scale_um);
         // Level-0 nodes.
         let axis_nodes = |n: usize, s: usize| -> Vec<usize> {
             let mut a: Vec<usize> = (0..n).step_by(s).collect();
@@ -360,8 +327,7 @@ impl<'a> Renderer<'a> {
             let mut refine = Vec::new();
             for (lo, hi) in blocks {
                 let span = (0..3).map(|a| hi[a] - lo[a]).max().unwrap();
-                let corners = corners(lo, hi);
-                let vals: Vec<f32> = corners.iter().map(|c| val[*c]).collect();
+                let vals = corners(lo, hi).map(|c| val[c]);
                 // Every point of the block lies within half its diagonal of the nearest
                 // corner, so a 1-Lipschitz SDF cannot change sign inside it when every
                 // corner's |value| exceeds that distance (times the safety factor).
@@ -381,37 +347,26 @@ impl<'a> Renderer<'a> {
             let mut next = Vec::new();
             let mut todo = Vec::new();
             for (lo, hi) in refine {
-                let corner_vals: Vec<([usize; 3], f32)> =
-                    corners(lo, hi).into_iter().map(|c| (c, val[c])).collect();
-                let mids: Vec<Vec<usize>> = (0..3)
-                    .map(|a| {
-                        let m = (lo[a] + hi[a]) / 2;
-                        if m == lo[a] || m == hi[a] {
-                            vec![lo[a], hi[a]]
-                        } else {
-                            vec![lo[a], m, hi[a]]
-                        }
-                    })
-                    .collect();
-                for &z in &mids[0] {
-                    for &y in &mids[1] {
-                        for &x in &mids[2] {
+                // Per axis the split points: lo, the midpoint (if any), hi.
+                let mut mids = [[0usize; 3]; 3];
+                let mut lens = [0usize; 3];
+                for a in 0..3 {
+                    let m = (lo[a] + hi[a]) / 2;
+                    let points: &[usize] = if m == lo[a] || m == hi[a] {
+                        &[lo[a], hi[a]]
+                    } else {
+                        &[lo[a], m, hi[a]]
+                    };
+                    mids[a][..points.len()].copy_from_slice(points);
+                    lens[a] = points.len();
+                }
+                let mids = [0, 1, 2].map(|a| &mids[a][..lens[a]]);
+                for &z in mids[0] {
+                    for &y in mids[1] {
+                        for &x in mids[2] {
                             if !known[[z, y, x]] {
                                 known[[z, y, x]] = true;
-                                let bound = signs_only
-                                    .then(|| {
-                                        sign_bound(
-                                            [z, y, x],
-                                            &corner_vals,
-                                            step,
-                                            SIGN_SAFETY * safety,
-                                        )
-                                    })
-                                    .flatten();
-                                match bound {
-                                    Some(b) => val[[z, y, x]] = b,
-                                    None => todo.push([z, y, x]),
-                                }
+                                todo.push([z, y, x]);
                             }
                         }
                     }
@@ -488,38 +443,11 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// When a corner c of the block fixes the sign at node `p` (|f(c)| > safety x |p - c|, model
-/// units, `step` per voxel along z, y, x), the largest such bound: sign(f(c)) (|f(c)| -
-/// safety |p - c|), a value of the right sign whose magnitude |f(p)| exceeds if the SDF's
-/// gradient stays below `safety`.
-fn sign_bound(
-    p: [usize; 3],
-    corners: &[([usize; 3], f32)],
-    step: [f64; 3],
-    safety: f64,
-) -> Option<f32> {
-    let mut best: Option<(f64, f32)> = None;
-    for (c, f) in corners {
-        let d = (0..3)
-            .map(|a| ((p[a] as f64 - c[a] as f64) * step[a]).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let margin = f.abs() as f64 - safety * d;
-        if margin > 0.0 && best.is_none_or(|(m, _)| margin > m) {
-            best = Some((margin, f.signum()));
-        }
-    }
-    best.map(|(m, s)| s * m as f32)
-}
-
-fn corners(lo: [usize; 3], hi: [usize; 3]) -> Vec<[usize; 3]> {
-    let mut c = Vec::with_capacity(8);
-    for z in [lo[0], hi[0]] {
-        for y in [lo[1], hi[1]] {
-            for x in [lo[2], hi[2]] {
-                c.push([z, y, x]);
-            }
-        }
+fn corners(lo: [usize; 3], hi: [usize; 3]) -> [[usize; 3]; 8] {
+    let mut c = [[0; 3]; 8];
+    for (i, corner) in c.iter_mut().enumerate() {
+        let pick = |a: usize, bit: usize| if i >> bit & 1 == 0 { lo[a] } else { hi[a] };
+        *corner = [pick(0, 2), pick(1, 1), pick(2, 0)];
     }
     c
 }

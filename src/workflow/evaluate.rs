@@ -105,7 +105,7 @@ pub fn reconstruction_ji_of(
         let grid = node_grid(n, s.normalisation.scale_um);
         let mut r = Renderer::new(model, &model.code(i)?, model.rotation(i).as_ref())?;
         for (k, f) in s.frames.iter().enumerate() {
-            let sdf = r.frame(&grid, f.t, Evaluation::adaptive().for_masks())?;
+            let sdf = r.frame(&grid, f.t, Evaluation::adaptive())?;
             let want = data.grid(s.first_row + k).expect("grid stored");
             out.push(jaccard(sdf.view(), want));
         }
@@ -205,7 +205,7 @@ pub fn evaluate_model(
         let mut renderer = Renderer::new(model, &Tensor::from_slice(&c.values), rotation.as_ref())?;
         let mut rendered = Vec::with_capacity(frame_times.len());
         for &t in &frame_times {
-            let sdf = renderer.frame(&grid, t, Evaluation::adaptive().for_masks())?;
+            let sdf = renderer.frame(&grid, t, Evaluation::adaptive())?;
             rendered.push(sdf.mapv(|v| v <= 0.0));
         }
         let shapes: Vec<Result<ShapeDescriptors>> = rendered
