@@ -242,13 +242,15 @@ fuzz: torch-check
 	  grep -h "DONE\|stat::peak_rss_mb" target/fuzz-logs/$$t-fuzz-*.log 2>/dev/null || true; \
 	done
 
-## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive vs PyTorch,
-## marching cubes vs scikit-image (prints the ratios); pure-Rust kernels (for comparing builds).
+## bench: EDT vs edt/scipy, training step vs PyTorch, synthesis dense/adaptive (engine,
+## libtorch, PyTorch), 30 x 256^3 masks of the bundled model, marching cubes vs scikit-image
+## (prints the ratios); pure-Rust kernels (for comparing builds).
 bench: torch-check test-deps
 	$(PY) -m pip install -q edt==3.1.2
 	cargo bench --bench edt
 	cargo bench --bench train_step
 	cargo bench --bench synth
+	cargo bench --bench bundled_synth
 	cargo bench --bench mesh
 	cargo bench --bench kernels
 
