@@ -371,13 +371,6 @@ enum Command {
 static PROGRESS_EVERY: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
 
 fn main() -> ExitCode {
-    // libtorch's OpenMP threads spin while they wait unless told otherwise: on a machine
-    // shared with other busy processes that costs the others (and this run) most of the
-    // CPU. Waiting threads sleep instead, unless the user chose a policy. Set before any
-    // libtorch call starts OpenMP, while this process has one thread.
-    if std::env::var_os("OMP_WAIT_POLICY").is_none() {
-        std::env::set_var("OMP_WAIT_POLICY", "PASSIVE");
-    }
     let cli = Cli::parse();
     if let Some(n) = cli.threads {
         if n == 0 {
