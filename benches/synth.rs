@@ -1,7 +1,8 @@
 //! Synthesis speed of the paper network on this machine (2 CPU threads): points/s of dense
-//! evaluation by the engine and by libtorch beside the reference decoder in PyTorch, and a 30 x 256^3 mask sequence dense
-//! vs adaptive. Dense 30 x 256^3 would take about half an hour here, so dense is timed on
-//! one 256^3 frame and scaled by 30 (stated in the output); adaptive runs all 30 frames.
+//! evaluation by the engine and by libtorch beside the reference decoder in PyTorch, and a
+//! 30 x 256^3 mask sequence dense vs adaptive (engine and libtorch). Dense 30 x 256^3 would
+//! take about half an hour here, so dense is timed on one 256^3 frame and scaled by 30
+//! (stated in the output); adaptive runs all 30 frames.
 //! The network is trained briefly on phantoms first so that its surface is cell-like.
 //! Run: `make bench` or `cargo bench --bench synth`.
 
@@ -77,9 +78,8 @@ fn main() {
     lt.frame(&small, 0.0, Evaluation::Dense).unwrap();
     let lt_pps = lt.points_evaluated as f64 / t.elapsed().as_secs_f64();
 
-    let masks_mode = Evaluation::adaptive();
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
-    let a = adaptive.frame(&grid, 0.0, masks_mode).unwrap();
+    let a = adaptive.frame(&grid, 0.0, Evaluation::adaptive()).unwrap();
     let ji = jaccard(d.view(), a.view());
     let masks_equal = d
         .iter()
@@ -88,7 +88,7 @@ fn main() {
     let mut adaptive = Renderer::new(&model, &code, None).unwrap();
     let t = Instant::now();
     let seq = adaptive
-        .sequence(&grid, &times(30), masks_mode, &Silent, 0.0, 1.0)
+        .sequence(&grid, &times(30), Evaluation::adaptive(), &Silent, 0.0, 1.0)
         .unwrap();
     let adaptive_seq = t.elapsed().as_secs_f64();
     let masks = seq.mapv(|v| (v <= 0.0) as u8);
@@ -96,7 +96,7 @@ fn main() {
     let mut lt_adaptive = Renderer::with_engine(&model, &code, None, false).unwrap();
     let t = Instant::now();
     let lt_seq = lt_adaptive
-        .sequence(&grid, &times(30), masks_mode, &Silent, 0.0, 1.0)
+        .sequence(&grid, &times(30), Evaluation::adaptive(), &Silent, 0.0, 1.0)
         .unwrap();
     let lt_adaptive_seq = t.elapsed().as_secs_f64();
     let same_masks = seq

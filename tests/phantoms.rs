@@ -339,5 +339,6 @@ fn cli_prints_progress_lines_off_a_terminal_and_checks_threads() {
     assert!(out.status.success() && lines_of(&out).is_empty());
     let out = common::cli_output(&["--threads", "0", "info"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("threads: must be at least 1"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cellsdf: error: invalid argument `threads`: must be at least 1"));
 }

@@ -56,7 +56,7 @@ struct Cli {
     threads: Option<usize>,
     /// When stderr is not a terminal (logs, cluster jobs, nohup), print a progress line
     /// every this many seconds instead of a bar (0: every report).
-    #[arg(long, global = true, default_value_t = 30.0)]
+    #[arg(long, global = true, default_value_t = DEFAULT_PROGRESS_EVERY_S)]
     progress_every: f64,
     #[command(subcommand)]
     command: Command,
@@ -367,26 +367,14 @@ enum Command {
     Info,
 }
 
+/// Default seconds between progress lines off a terminal.
+const DEFAULT_PROGRESS_EVERY_S: f64 = 30.0;
+
 /// Seconds between progress lines off a terminal (set once from `--progress-every`).
 static PROGRESS_EVERY: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(n) = cli.threads {
-        if n == 0 {
-            eprintln!("cellsdf: error: invalid threads: must be at least 1");
-            return ExitCode::from(2);
-        }
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
-        tch::set_num_threads(n as i32);
-    }
-    let _ = PROGRESS_EVERY.set(if cli.progress_every.is_finite() {
-        cli.progress_every.max(0.0)
-    } else {
-        30.0
-    });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled) => {
@@ -421,6 +409,21 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            return Err(Error::invalid("threads", "must be at least 1"));
+        }
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+        tch::set_num_threads(n as i32);
+    }
+    let every = cli.progress_every;
+    let _ = PROGRESS_EVERY.set(if every.is_finite() {
+        every.max(0.0)
+    } else {
+        DEFAULT_PROGRESS_EVERY_S
+    });
     let flags = Flags {
         quiet: cli.quiet,
         overwrite: cli.overwrite,
@@ -1009,7 +1012,10 @@ fn with_progress<T>(
     let bar = progress_bar(quiet, what);
     // Off a terminal the bar is invisible: lines at an interval instead.
     let lines = (!quiet && !std::io::stderr().is_terminal()).then(|| {
-        let every = PROGRESS_EVERY.get().copied().unwrap_or(30.0);
+        let every = PROGRESS_EVERY
+            .get()
+            .copied()
+            .unwrap_or(DEFAULT_PROGRESS_EVERY_S);
         cellsdf::progress::ProgressLines::new(what, std::time::Duration::from_secs_f64(every))
     });
     let stop = cancel_on_ctrl_c();

@@ -64,12 +64,17 @@ pub fn describe_stack(
         )
     })?;
     let frames = stack.data.len_of(Axis(0));
-    let binary_255 =
-        stack.data.iter().any(|&v| v == 255) && stack.data.iter().all(|&v| v == 0 || v == 255);
+    // Each label is cropped to its bounding box: cost per label follows its size.
+    let boxes: Vec<Vec<(u32, BoundingBox)>> = stack
+        .data
+        .axis_iter(Axis(0))
+        .map(|frame| label_boxes(frame).into_iter().collect())
+        .collect();
+    // ImageJ's binary mask: 255 is the only label there is.
+    let binary_255 = boxes.iter().any(|b| !b.is_empty())
+        && boxes.iter().flatten().all(|&(label, _)| label == 255);
     let mut rows = Vec::new();
-    for (t, frame) in stack.data.axis_iter(Axis(0)).enumerate() {
-        // Each label is cropped to its bounding box: cost per label follows its size.
-        let boxes: Vec<(u32, BoundingBox)> = label_boxes(frame).into_iter().collect();
+    for (t, (frame, boxes)) in stack.data.axis_iter(Axis(0)).zip(&boxes).enumerate() {
         let described: Result<Vec<Row>> = boxes
             .par_iter()
             .map(|&(label, bbox)| {

@@ -7,9 +7,10 @@
 //! for AVX2 + FMA, chosen at run time (the two give the same bits: Rust does not contract
 //! a * b + c into FMA on its own).
 //!
-//! Error against the f64 sine, measured by the tests below on 2 M arguments in [-39000, 39000]
-//! and on every multiple of pi/4 up to 1000: at most 4e-7 (about 3 float32 ulps of 1). Arguments with |y| >= 39,000 (far beyond what a trained network's
-//! pre-activations reach) make the whole slice use `f32::sin` instead.
+//! Error against the f64 sine, measured by the tests below on 2 M arguments in [-39000,
+//! 39000] and on every multiple of pi/4 up to 1000: at most 4e-7 (about 3 float32 ulps of 1).
+//! Arguments with |y| >= 39,000 (far beyond what a trained network's pre-activations reach)
+//! make the whole slice use `f32::sin` instead.
 
 // The constants are written as SLEEF publishes them (exact decimal forms of the float32
 // values or the polynomial's coefficients), longer than clippy likes.

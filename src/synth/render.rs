@@ -347,20 +347,8 @@ impl<'a> Renderer<'a> {
             let mut next = Vec::new();
             let mut todo = Vec::new();
             for (lo, hi) in refine {
-                // Per axis the split points: lo, the midpoint (if any), hi.
-                let mut mids = [[0usize; 3]; 3];
-                let mut lens = [0usize; 3];
-                for a in 0..3 {
-                    let m = (lo[a] + hi[a]) / 2;
-                    let points: &[usize] = if m == lo[a] || m == hi[a] {
-                        &[lo[a], hi[a]]
-                    } else {
-                        &[lo[a], m, hi[a]]
-                    };
-                    mids[a][..points.len()].copy_from_slice(points);
-                    lens[a] = points.len();
-                }
-                let mids = [0, 1, 2].map(|a| &mids[a][..lens[a]]);
+                let splits = [0, 1, 2].map(|a| split_points(lo[a], hi[a]));
+                let mids = splits.each_ref().map(|(points, n)| &points[..*n]);
                 for &z in mids[0] {
                     for &y in mids[1] {
                         for &x in mids[2] {
@@ -440,6 +428,17 @@ impl<'a> Renderer<'a> {
             )?;
         }
         Ok(out)
+    }
+}
+
+/// The split points of [lo, hi] on one axis: lo, the midpoint (when there is one), hi; the
+/// first `n` entries of the array.
+fn split_points(lo: usize, hi: usize) -> ([usize; 3], usize) {
+    let m = (lo + hi) / 2;
+    if m == lo || m == hi {
+        ([lo, hi, hi], 2)
+    } else {
+        ([lo, m, hi], 3)
     }
 }
 
