@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
 FUZZ_SECONDS ?= 600
 
-.PHONY: fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+.PHONY: notorch notorch-test fiji-clean-test fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -92,13 +92,14 @@ fmt-check:
 
 clippy: torch-check
 	cargo clippy --release --all-targets -- -D warnings
+	cargo clippy --release --all-targets --no-default-features --target-dir $(NOTORCH) -- -D warnings
 
 ## cargo-test: every Rust test, including the C API tests under sanitizers (tests/c_api.rs),
 ## whose work folder target/c/work keeps the tiny model the plugin tests use.
 cargo-test: torch-check test-deps
 	CELLSDF_C_WORK=$(CURDIR)/$(C_WORK) cargo test --release
 
-test: test-deps torch-check fmt-check clippy header-check cargo-test c-examples fiji-test napari-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-examples fiji-test napari-test notorch-test fiji-clean-test
 
 CBINDGEN := $(CARGO_HOME)/bin/cbindgen
 CC ?= cc
@@ -146,7 +147,9 @@ c-examples: torch-check $(C_WORK)/tiny.safetensors
 
 JAVA_CP := /usr/share/java/ij.jar:/usr/share/java/jna.jar
 JNI_DIR := $(firstword $(wildcard /usr/lib/*/jni) /usr/lib/jni)
-JAVA_RUN := -Djna.nosys=false -Djava.library.path=$(JNI_DIR) -Djna.library.path=$(CURDIR)/target/release
+# $(call java_run,LIBDIR): JVM flags that load libcellsdf from LIBDIR.
+java_run = -Djna.nosys=false -Djava.library.path=$(JNI_DIR) -Djna.library.path=$(1)
+JAVA_RUN := $(call java_run,$(CURDIR)/target/release)
 FIJI_JAR := target/fiji/Cell_SDF.jar
 
 ## fiji-plugin: the Java binding and the ImageJ 1 plugin as one jar (Java 8 bytecode; JNA
@@ -161,30 +164,50 @@ fiji-plugin: test-deps
 ## fiji-test: JUnit tests of the plugin classes (headless) and the macro test under Xvfb,
 ## with the tiny model the C API tests train.
 fiji-test: fiji-plugin c-examples
+	$(call fiji_tests,$(CURDIR)/target/release)
+
+# $(call fiji_tests,LIBDIR): the Fiji tests against the libcellsdf.so in LIBDIR.
+define fiji_tests
 	mkdir -p target/java/test
 	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(FIJI_JAR):/usr/share/java/junit4.jar \
 	  -d target/java/test plugins/fiji/test/cellsdf/fiji/PluginTest.java
-	java -Djava.awt.headless=true $(JAVA_RUN) -Dcellsdf.test.model=target/c/work/tiny.safetensors \
+	java -Djava.awt.headless=true $(call java_run,$(1)) -Dcellsdf.test.model=target/c/work/tiny.safetensors \
 	  -cp $(JAVA_CP):$(FIJI_JAR):target/java/test:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar \
 	  org.junit.runner.JUnitCore cellsdf.fiji.PluginTest
 	rm -rf target/java/ij && mkdir -p target/java/ij/plugins target/java/macro-out
 	cp $(FIJI_JAR) target/java/ij/plugins/
-	xvfb-run -a java $(JAVA_RUN) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP) ij.ImageJ \
+	xvfb-run -a java $(call java_run,$(1)) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP) ij.ImageJ \
 	  -batch $(CURDIR)/plugins/fiji/test/macro_test.ijm "$(CURDIR)/target/c/work/tiny.safetensors|$(CURDIR)/target/java/macro-out"
 	$(PY) plugins/fiji/test/check_macro_output.py target/java/macro-out
+endef
 
 ## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app): the plugin jar
-## in plugins/, libcellsdf.so and libtorch's libraries in lib/linux64/, the bundled models.
-## Files already there that cellsdf did not install stop it (FORCE=1 replaces them).
+## in plugins/, libcellsdf.so in lib/linux64/ (built without libtorch: about 3 MB, needs
+## only libc; synthesis, meshing, measuring), the bundled models in models/. TRAINING=1
+## installs the library with libtorch and libtorch's libraries (about 1 GB) for the Train
+## Model command instead. Files already there that cellsdf did not install stop it (FORCE=1
+## replaces them).
 FIJI ?= target/Fiji.app
-fiji-install: fiji-plugin build
-	@mkdir -p target/fiji/lib && rm -f target/fiji/lib/* && cp target/release/libcellsdf.so target/fiji/lib/ \
-	  && cp target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0
+TRAINING ?= 0
+fiji-install: fiji-plugin build notorch
+	@mkdir -p target/fiji/lib && rm -f target/fiji/lib/*
+	@if [ "$(TRAINING)" = 1 ]; then cp target/release/libcellsdf.so target/fiji/lib/ \
+	  && cp $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so* target/fiji/lib/; \
+	else cp $(NOTORCH)/release/libcellsdf.so target/fiji/lib/; fi
+	cp target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0
 	scripts/install_files.sh $(FIJI)/plugins $(FIJI_JAR)
-	scripts/install_files.sh $(FIJI)/lib/linux64 target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0 \
-	  $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so*
+	scripts/install_files.sh $(FIJI)/lib/linux64 target/fiji/lib/*
 	scripts/install_files.sh $(FIJI)/models $$(ls models/*.safetensors 2>/dev/null)
-	@echo "== Fiji install folder: $(FIJI) (copy its contents into your Fiji.app)"
+	@echo "== Fiji install folder: $(FIJI) ($$(du -sh $(FIJI) | cut -f1); copy its contents into your Fiji.app)"
+
+## fiji-clean-test: installs the Fiji folder afresh and runs the macro test in a clean
+## environment (scripts/fiji_clean_test.sh: a copy outside the clone, an empty environment,
+## the clone hidden by a private mount namespace), then checks what it saved.
+fiji-clean-test: fiji-plugin notorch
+	rm -rf target/fiji-clean
+	$(MAKE) --no-print-directory fiji-install FIJI=target/fiji-clean/Fiji.app
+	scripts/fiji_clean_test.sh target/fiji-clean/Fiji.app target/fiji-clean/out
+	$(PY) plugins/fiji/test/check_macro_output.py target/fiji-clean/out
 
 ## napari-deps: napari (PyQt5), npe2, pytest-qt into .venv, the Qt/X libraries napari needs
 ## under Xvfb, and the binding and plugin as editable installs.
@@ -200,21 +223,48 @@ $(VENV)/.napari-deps: requirements-napari.txt | venv
 	$(PY) -m pip install -q --no-deps -e bindings/python -e plugins/napari
 	touch $@
 
-## python-package: a wheel of the binding with libcellsdf.so inside (target/wheels).
-python-package: build
-	cp target/release/libcellsdf.so bindings/python/cellsdf/libcellsdf.so
+## python-package: a wheel of the binding with both builds of libcellsdf inside
+## (target/wheels): libcellsdf.so without libtorch, libcellsdf_torch.so with it (loaded when
+## torch is installed, `pip install cellsdf[train]`).
+python-package: build notorch
+	cp $(NOTORCH)/release/libcellsdf.so bindings/python/cellsdf/libcellsdf.so
+	cp target/release/libcellsdf.so bindings/python/cellsdf/libcellsdf_torch.so
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation bindings/python -w target/wheels
-	rm bindings/python/cellsdf/libcellsdf.so
-	$(PY) -c "import zipfile, glob; n = zipfile.ZipFile(sorted(glob.glob('target/wheels/cellsdf-*.whl'))[-1]).namelist(); assert 'cellsdf/libcellsdf.so' in n, n; print('wheel ships', [x for x in n if x.endswith('.so')])"
+	rm bindings/python/cellsdf/libcellsdf.so bindings/python/cellsdf/libcellsdf_torch.so
+	$(PY) -c "import zipfile, glob; n = zipfile.ZipFile(sorted(glob.glob('target/wheels/cellsdf-*.whl'))[-1]).namelist(); assert {'cellsdf/libcellsdf.so', 'cellsdf/libcellsdf_torch.so'} <= set(n), n; print('wheel ships', [x for x in n if x.endswith('.so')])"
 
 ## napari-test: the Python binding and the plugin's Qt-free tests, the manifest check, then
 ## the GUI tests with a real napari viewer under Xvfb (screenshot in target/napari-screenshots).
 napari-test: napari-deps c-examples python-package
 	$(VENV)/bin/npe2 validate napari-cellsdf
-	CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
+	$(call napari_tests,$(CURDIR)/target/release/libcellsdf.so)
+
+# $(call napari_tests,LIBRARY): the binding's and the plugin's tests against LIBRARY.
+define napari_tests
+	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
 	  bindings/python/tests plugins/napari/tests/test_compute.py
-	CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1280x1024x24" \
+	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1280x1024x24" \
 	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
+endef
+
+NOTORCH := target/notorch
+
+## notorch: libcellsdf and the CLI without libtorch (`--no-default-features`) in
+## target/notorch/release: synthesis, rendering, meshing and measuring; training, fitting
+## and CUDA answer "not supported".
+notorch:
+	cargo build --release --no-default-features --target-dir $(NOTORCH)
+	ln -sf libcellsdf.so $(NOTORCH)/release/libcellsdf.so.0
+	@! ldd $(NOTORCH)/release/libcellsdf.so | grep -q torch \
+	  || { echo "$(NOTORCH)/release/libcellsdf.so links libtorch"; exit 1; }
+
+## notorch-test: the Rust tests of the build without libtorch (those that need training
+## are left out by cfg; C API and without_torch tests check the refusals), then the napari
+## and Fiji tests against its library, with the tiny model the full build trained.
+notorch-test: notorch c-examples napari-deps fiji-plugin
+	CELLSDF_TEST_MODEL=$(CURDIR)/$(C_WORK)/tiny.safetensors cargo test --release --no-default-features --target-dir $(NOTORCH)
+	$(call napari_tests,$(CURDIR)/$(NOTORCH)/release/libcellsdf.so)
+	$(call fiji_tests,$(CURDIR)/$(NOTORCH)/release)
 
 ## models: the bundled default models, models/{dividing,filopodial}.safetensors with their
 ## reconstruction JI and evaluation reports (times per class in models/*.md; under two hours

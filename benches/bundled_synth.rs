@@ -11,7 +11,7 @@ use std::time::Instant;
 
 fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/dividing.safetensors");
-    let (model, _) = Model::load(&path, tch::Device::Cpu).unwrap();
+    let model = Model::load(&path).unwrap();
     let scale = model.meta.sequences[0].normalisation.unwrap().scale_um;
     let (n, frames) = (256, 30);
     let grid = RenderGrid::centred([n; 3], VoxelSize::isotropic(2.0 * scale / n as f64), scale);

@@ -7,11 +7,12 @@
 //! Run: `make bench` or `cargo bench --bench synth`.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::device::DeviceChoice;
 use cellsdf::model::{jaccard, ArchConfig};
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
 use cellsdf::progress::Silent;
 use cellsdf::synth::{times, Evaluation, RenderGrid, Renderer};
-use cellsdf::train::{train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, TrainOptions};
 use cellsdf::VoxelSize;
 use std::process::Command;
 use std::time::Instant;

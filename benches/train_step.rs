@@ -4,10 +4,11 @@
 //! `cargo bench --bench train_step`.
 
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
+use cellsdf::device::DeviceChoice;
 use cellsdf::model::ArchConfig;
 use cellsdf::phantom::{generate, PhantomKind, PhantomOptions};
 use cellsdf::progress::Silent;
-use cellsdf::train::{train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, TrainOptions};
 use cellsdf::VoxelSize;
 use std::process::Command;
 use std::time::Instant;

@@ -33,9 +33,11 @@ pub fn tiff(data: &[u8]) {
 
 /// A checkpoint from bytes: header, metadata, shapes, values; then one evaluation.
 pub fn checkpoint(data: &[u8]) {
-    if let Ok((m, _)) = Model::from_bytes(data, Path::new("fuzz.safetensors"), tch::Device::Cpu) {
-        if let Ok(code) = m.code(0) {
-            let _ = cellsdf::model::evaluate_points(&m, &code, None, &[[0.0, 0.0, 0.0, 0.0]], 1);
+    if let Ok((m, _)) = Model::from_bytes(data, Path::new("fuzz.safetensors")) {
+        if let (Ok(code), Ok(engine)) = (m.code(0), m.engine()) {
+            if let Ok(biases) = engine.frame_biases(&code, 0.0) {
+                let _ = engine.eval_vec(&biases, &[[0.0, 0.0, 0.0]]);
+            }
         }
     }
 }

@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 3
+#define CSDF_ABI_MINOR 4
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -307,6 +307,10 @@ typedef struct csdf_table_view {
 // Memory for the result could not be reserved (the call changed nothing).
 #define CSDF_STATUS_OUT_OF_MEMORY 7
 
+// This build of the library lacks the operation: training, code fitting and CUDA need
+// libtorch, and a library built without it (`csdf_has_training()` is 0) returns this.
+#define CSDF_STATUS_UNSUPPORTED 8
+
 // Every voxel.
 #define CSDF_EVAL_DENSE 0
 
@@ -370,6 +374,11 @@ const char *csdf_version(void);
 
 // ABI version, major << 16 | minor. Bindings refuse a library with another major.
 uint32_t csdf_abi_version(void);
+
+// 1 when this library can train models and fit codes (it was built with libtorch), 0
+// when it only synthesizes, renders, meshes and measures: training and fitting calls then
+// return `CSDF_STATUS_UNSUPPORTED`, and a CUDA device is refused the same way.
+int32_t csdf_has_training(void);
 
 // Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 // truncated to `len` bytes) and returns the message's full length in bytes without the
@@ -521,7 +530,7 @@ csdf_status csdf_codes_interpolate(const struct csdf_model *model, size_t from, 
 // Fits a code to the mask hyperstack at `masks_path` (one cell; sparse frames and few z
 // slices are fine) with the network frozen, `iterations` steps (0: 300), and writes it to
 // `code_out` (code size floats). `voxel_um` (x, y, z) may be NULL when the file is
-// calibrated.
+// calibrated. Needs libtorch: `CSDF_STATUS_UNSUPPORTED` from a library built without it.
 csdf_status csdf_fit_code(const struct csdf_model *model, const char *masks_path, const double *voxel_um, size_t iterations, csdf_progress_fn progress, void *user_data, float *code_out, size_t len);
 
 // Reads an ImageJ hyperstack or multi-page TIFF (uncompressed, LZW or Deflate).

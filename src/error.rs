@@ -31,6 +31,9 @@ pub enum Error {
     /// Memory for `what` could not be reserved; nothing was changed.
     #[error("out of memory: cannot hold {what}")]
     OutOfMemory { what: String },
+    /// This build lacks what the operation needs (libtorch for training, fitting, CUDA).
+    #[error("not supported: {0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -64,6 +67,7 @@ impl Error {
     }
 }
 
+#[cfg(feature = "torch")]
 impl From<tch::TchError> for Error {
     fn from(e: tch::TchError) -> Self {
         Error::Torch(e.to_string())

@@ -7,6 +7,7 @@
 
 pub mod dataset;
 pub mod describe;
+pub mod device;
 pub mod engine;
 pub mod error;
 pub mod ffi;
@@ -20,6 +21,7 @@ pub mod progress;
 pub mod sdf;
 pub mod seed;
 pub mod synth;
+#[cfg(feature = "torch")]
 pub mod torch_info;
 pub mod train;
 pub mod units;

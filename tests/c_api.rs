@@ -2,6 +2,8 @@
 //! AddressSanitizer and UBSan against the libcellsdf.so this test build produced, and run.
 //! The work folder is $CELLSDF_C_WORK (the Makefile points it at target/c/work, where the
 //! plugins' tests find the tiny model it trains), else a folder under the target directory.
+//! A build without libtorch cannot train: it takes the tiny model a full build's run left
+//! at $CELLSDF_TEST_MODEL and checks that training and fitting are refused.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -68,8 +70,14 @@ fn c_api_tests_pass_under_sanitizers() {
         std::fs::remove_dir_all(&work).unwrap();
     }
     std::fs::create_dir_all(work.parent().unwrap()).unwrap();
-    let run = Command::new(&exe)
-        .arg(&work)
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&work);
+    if !cfg!(feature = "torch") {
+        let model = std::env::var_os("CELLSDF_TEST_MODEL")
+            .expect("a build without libtorch needs CELLSDF_TEST_MODEL (a tiny model)");
+        cmd.arg(model);
+    }
+    let run = cmd
         .env("ASAN_OPTIONS", "detect_leaks=1")
         .env("UBSAN_OPTIONS", "halt_on_error=1")
         .output()

@@ -1,6 +1,7 @@
 //! The command line end to end on tiny data: phantom -> prepare -> train -> fit,
 //! interpolate, reconstruct, export, synth. Each step is checked by a property that a
-//! broken step fails (not by its own output alone).
+//! broken step fails (not by its own output alone). Needs training (libtorch).
+#![cfg(feature = "torch")]
 
 mod common;
 

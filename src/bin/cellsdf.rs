@@ -2,13 +2,14 @@
 
 use cellsdf::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
+use cellsdf::device::DeviceChoice;
 use cellsdf::io::{claim_file, Axes, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
     fit_code, times, write_sequence, CodeSource, Evaluation, FitOptions, SynthOptions,
 };
-use cellsdf::train::{train, DeviceChoice, TrainOptions};
+use cellsdf::train::{train, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::workflow::{
     reconstruction_ji, reconstruction_ji_of, render_jobs, render_to_folder, resolve_model,
@@ -27,7 +28,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tch::Tensor;
 
 #[derive(Parser)]
 #[command(
@@ -416,6 +416,7 @@ fn run(cli: Cli) -> Result<()> {
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build_global();
+        #[cfg(feature = "torch")]
         tch::set_num_threads(n as i32);
     }
     let every = cli.progress_every;
@@ -514,27 +515,21 @@ fn run(cli: Cli) -> Result<()> {
             cli.quiet,
         ),
         Command::Export { model, out } => {
-            let (m, extra) = Model::load(&model, tch::Device::Cpu)?;
+            let (m, extra) = Model::load_with_extra(&model)?;
             claim_file(&out, cli.overwrite)?;
             m.save(&out, &[])?;
             println!(
                 "wrote {} ({} network parameters, {} codes; dropped {} training tensors)",
                 out.display(),
-                m.decoder.parameter_count(),
-                m.codes.size()[0],
+                m.parameter_count(),
+                m.n_codes(),
                 extra.len()
             );
             Ok(())
         }
         Command::Info => {
-            let info = cellsdf::torch_info::torch_info();
             println!("cellsdf {}", env!("CARGO_PKG_VERSION"));
-            println!("libtorch: {}", info.libtorch_lib);
-            println!("threads: {}", info.threads);
-            println!(
-                "cuda: {} ({} devices, cudnn {})",
-                info.cuda_available, info.cuda_devices, info.cudnn_available
-            );
+            print_torch_info();
             Ok(())
         }
         Command::Train {
@@ -735,10 +730,9 @@ fn run(cli: Cli) -> Result<()> {
                 let dt = fitted.frame_interval_s.map(|dt| {
                     dt * (fitted.frame_t.len().max(2) - 1) as f64 / (frames.max(2) - 1) as f64
                 });
-                let code = Tensor::from_slice(&fitted.code);
                 write_sequence(
                     &m,
-                    &code,
+                    &fitted.code,
                     None,
                     &grid,
                     &times(frames),
@@ -997,7 +991,26 @@ fn parse_code_source(text: &str) -> Result<CodeSource> {
 }
 
 fn load_model(path: &Path, device: &str) -> Result<Model> {
-    Ok(Model::load(path, DeviceChoice::parse(device)?.resolve()?)?.0)
+    let device = DeviceChoice::parse(device)?.resolve()?;
+    let mut m = Model::load(path)?;
+    m.device = device;
+    Ok(m)
+}
+
+#[cfg(feature = "torch")]
+fn print_torch_info() {
+    let info = cellsdf::torch_info::torch_info();
+    println!("libtorch: {}", info.libtorch_lib);
+    println!("threads: {}", info.threads);
+    println!(
+        "cuda: {} ({} devices, cudnn {})",
+        info.cuda_available, info.cuda_devices, info.cudnn_available
+    );
+}
+
+#[cfg(not(feature = "torch"))]
+fn print_torch_info() {
+    println!("libtorch: none (built without the `torch` feature: no training, fitting or cuda)");
 }
 
 /// Runs `work` with a progress bar named `what` (hidden with --quiet) fed by its reports,

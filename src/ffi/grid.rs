@@ -8,7 +8,6 @@ use crate::synth::{Evaluation, Renderer, SynthOptions};
 use crate::units::{Calibration, VoxelSize};
 use ndarray::Array4;
 use std::ffi::{c_char, c_void};
-use tch::Tensor;
 
 /// An SDF sequence in micrometres (negative inside), indexed [t][z][y][x]. Created by
 /// `csdf_infer`, released by `csdf_grid_free`; `const` use is thread-safe.
@@ -114,7 +113,7 @@ pub unsafe extern "C" fn csdf_infer(
             ..SynthOptions::default()
         };
         let grid = opts.grid(scale)?;
-        let mut r = Renderer::new(m, &Tensor::from_slice(code), None)?;
+        let mut r = Renderer::new(m, code, None)?;
         let sdf = r.sequence(
             &grid,
             times,

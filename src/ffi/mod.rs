@@ -54,6 +54,9 @@ pub const CSDF_STATUS_TORCH: csdf_status = 5;
 pub const CSDF_STATUS_PANIC: csdf_status = 6;
 /// Memory for the result could not be reserved (the call changed nothing).
 pub const CSDF_STATUS_OUT_OF_MEMORY: csdf_status = 7;
+/// This build of the library lacks the operation: training, code fitting and CUDA need
+/// libtorch, and a library built without it (`csdf_has_training()` is 0) returns this.
+pub const CSDF_STATUS_UNSUPPORTED: csdf_status = 8;
 
 /// Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
 /// current step (valid during the call only). Return 0 to go on, non-zero to cancel: the
@@ -80,6 +83,7 @@ fn status_of(e: &Error) -> csdf_status {
         Error::Cancelled => CSDF_STATUS_CANCELLED,
         Error::Torch(_) => CSDF_STATUS_TORCH,
         Error::OutOfMemory { .. } => CSDF_STATUS_OUT_OF_MEMORY,
+        Error::Unsupported(_) => CSDF_STATUS_UNSUPPORTED,
     }
 }
 
@@ -193,14 +197,6 @@ pub(crate) unsafe fn optional_voxel_arg(
     }
 }
 
-/// Copies a float tensor (any device) into `dst`, which must have its length.
-pub(crate) fn copy_tensor(t: &tch::Tensor, dst: &mut [f32]) -> crate::Result<()> {
-    let v: Vec<f32> = Vec::<f32>::try_from(t.to_kind(tch::Kind::Float).to_device(tch::Device::Cpu))
-        .map_err(|e| Error::Torch(e.to_string()))?;
-    dst.copy_from_slice(&v);
-    Ok(())
-}
-
 /// Checks an out-pointer before any work is done.
 pub(crate) fn out<T>(ptr: *mut T, name: &str) -> crate::Result<()> {
     if ptr.is_null() {
@@ -263,10 +259,18 @@ pub extern "C" fn csdf_abi_version() -> u32 {
     CSDF_ABI_MAJOR << 16 | CSDF_ABI_MINOR
 }
 
+/// 1 when this library can train models and fit codes (it was built with libtorch), 0
+/// when it only synthesizes, renders, meshes and measures: training and fitting calls then
+/// return `CSDF_STATUS_UNSUPPORTED`, and a CUDA device is refused the same way.
+#[no_mangle]
+pub extern "C" fn csdf_has_training() -> i32 {
+    crate::device::has_training() as i32
+}
+
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 3;
+pub const CSDF_ABI_MINOR: u32 = 4;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the
@@ -297,6 +301,7 @@ pub extern "C" fn csdf_status_name(status: csdf_status) -> *const c_char {
         CSDF_STATUS_TORCH => "torch error\0",
         CSDF_STATUS_PANIC => "internal error\0",
         CSDF_STATUS_OUT_OF_MEMORY => "out of memory\0",
+        CSDF_STATUS_UNSUPPORTED => "not supported by this build\0",
         _ => "unknown status\0",
     };
     s.as_ptr() as *const c_char

@@ -4,13 +4,12 @@ use super::{
     csdf_progress_fn, csdf_status, guard, handle, handle_mut, out, path, slice, slice_mut,
     CProgress,
 };
+use crate::device::DeviceChoice;
 use crate::error::Error;
 use crate::model::{Activation, Model};
 use crate::synth::{draw_codes, fit_code, interpolate_codes, CodeSource, FitOptions};
-use crate::train::DeviceChoice;
 use crate::units::VoxelSize;
 use std::ffi::{c_char, c_void};
-use tch::Tensor;
 
 /// A trained model (network, one code per training sequence, metadata). Created by
 /// `csdf_model_load` or `csdf_train`, released by `csdf_model_free`. A `const csdf_model *`
@@ -18,14 +17,6 @@ use tch::Tensor;
 pub struct csdf_model {
     pub(crate) model: Model,
 }
-
-// SAFETY: tch marks tensors Send but not Sync because libtorch does not make every
-// operation on one tensor thread-safe. Through a `const csdf_model *` the C API only reads
-// the model's tensors (forward passes under no_grad, detached views, copies), which
-// libtorch supports from several threads at once (reference counts are atomic); the one
-// writer, `csdf_model_set_code`, takes a non-const handle. tests/c/test_api.c runs two
-// threads inferring from one model.
-unsafe impl Sync for csdf_model {}
 
 /// Where a model runs.
 pub type csdf_device = i32;
@@ -99,7 +90,8 @@ pub unsafe extern "C" fn csdf_model_load(
         out(model_out, "model_out")?;
         let p = path(path_utf8, "path")?;
         let dev = device_choice(device)?.resolve()?;
-        let (model, _) = Model::load(&p, dev)?;
+        let mut model = Model::load(&p)?;
+        model.device = dev;
         *model_out = Box::into_raw(Box::new(csdf_model { model }));
         Ok(())
     })
@@ -161,8 +153,8 @@ pub unsafe extern "C" fn csdf_model_info_get(
         let c = &m.meta.config;
         *info_out = csdf_model_info {
             code_size: c.code_size,
-            sequences: m.codes.size()[0] as usize,
-            parameters: m.decoder.parameter_count() as usize,
+            sequences: m.n_codes(),
+            parameters: m.parameter_count(),
             layers: c.layers,
             width: c.width,
             activation: match c.activation {
@@ -254,7 +246,7 @@ pub unsafe extern "C" fn csdf_model_get_code(
         let m = &handle(model, "model")?.model;
         check_len(len, code_size(m), "len")?;
         let dst = slice_mut(code_out, len, "code_out")?;
-        super::copy_tensor(&m.code(index)?, dst)?;
+        dst.copy_from_slice(&m.code(index)?);
         Ok(())
     })
 }
@@ -274,10 +266,7 @@ pub unsafe extern "C" fn csdf_model_set_code(
         if src.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid("code", "holds NaN or infinite values"));
         }
-        let _ = m.code(index)?; // range check
-        let t = Tensor::from_slice(src).to_device(m.codes.device());
-        tch::no_grad(|| m.codes.get(index as i64).copy_(&t));
-        Ok(())
+        m.set_code(index, src)
     })
 }
 
@@ -380,7 +369,7 @@ pub unsafe extern "C" fn csdf_codes_interpolate(
         let dst = slice_mut(codes_out, len, "codes_out")?;
         let c = code_size(m);
         for (k, t) in interpolate_codes(m, from, to, steps)?.iter().enumerate() {
-            super::copy_tensor(t, &mut dst[k * c..(k + 1) * c])?;
+            dst[k * c..(k + 1) * c].copy_from_slice(t);
         }
         Ok(())
     })
@@ -389,7 +378,7 @@ pub unsafe extern "C" fn csdf_codes_interpolate(
 /// Fits a code to the mask hyperstack at `masks_path` (one cell; sparse frames and few z
 /// slices are fine) with the network frozen, `iterations` steps (0: 300), and writes it to
 /// `code_out` (code size floats). `voxel_um` (x, y, z) may be NULL when the file is
-/// calibrated.
+/// calibrated. Needs libtorch: `CSDF_STATUS_UNSUPPORTED` from a library built without it.
 #[no_mangle]
 pub unsafe extern "C" fn csdf_fit_code(
     model: *const csdf_model,

@@ -4,8 +4,8 @@
 //! metadata (`format` = "cellsdf-model", `version` = "1", `model` = [`ModelMeta`]).
 
 use super::config::ArchConfig;
-use super::network::{tensor_f32, Decoder};
 use crate::dataset::Normalisation;
+use crate::device::ComputeDevice;
 use crate::error::{Error, Result};
 use crate::units::VoxelSize;
 use safetensors::tensor::{Dtype, TensorView};
@@ -13,7 +13,6 @@ use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use tch::{Device, Kind, Tensor};
 
 pub const MODEL_FORMAT: &str = "cellsdf-model";
 pub const MODEL_VERSION: u32 = 1;
@@ -98,127 +97,163 @@ pub struct ModelMeta {
     pub training: Option<TrainingRecord>,
 }
 
-/// A trained model: network, one code per training sequence, description.
+/// Tensors of a checkpoint that are not part of the model (the optimiser state), by name:
+/// shape and float32 values in C order.
+pub type ExtraTensors = BTreeMap<String, (Vec<usize>, Vec<f32>)>;
+
+/// A trained model: network weights, one code per training sequence, description. Plain
+/// float32 data owned by the model (no libtorch): the CPU engine renders it directly, and
+/// training, fitting and CUDA rendering copy it into libtorch (`TorchModel`, `torch`
+/// feature).
+#[derive(Debug, Clone)]
 pub struct Model {
-    pub decoder: Decoder,
-    /// [sequences, code_size], in the decoder's VarStore (trainable).
-    pub codes: Tensor,
-    /// [sequences, 3] Euler angles (radians) when the architecture learns rotations.
-    pub rotations: Option<Tensor>,
+    /// Per layer `lin{k}`: weight `[out, in]` row-major and bias `[out]`.
+    pub layers: Vec<(Vec<f32>, Vec<f32>)>,
+    /// Learned codes `[sequences, code_size]`, row-major.
+    pub codes: Vec<f32>,
+    /// Per sequence, Euler angles (radians) when the architecture learns rotations.
+    pub rotations: Option<Vec<[f32; 3]>>,
     pub meta: ModelMeta,
+    /// Where renders of this model run (CUDA needs the `torch` feature).
+    pub device: ComputeDevice,
 }
 
 impl Model {
-    /// A fresh model with codes drawn from N(0, sigma^2).
-    pub fn new(
+    /// A model from its parts, checked against `config`: `layers` per layer (weight
+    /// `[out, in]` row-major, bias `[out]`), `codes` `[sequences, code_size]` row-major (at
+    /// least one), `rotations` one per code when the architecture learns them. Code
+    /// statistics are computed; `sequences` may be empty or one per code.
+    pub fn from_parts(
         config: &ArchConfig,
+        layers: Vec<(Vec<f32>, Vec<f32>)>,
+        codes: Vec<f32>,
+        rotations: Option<Vec<[f32; 3]>>,
         sequences: Vec<TrainedSequence>,
-        sigma: f64,
-        device: Device,
     ) -> Result<Model> {
-        let decoder = Decoder::new(config, device)?;
-        let n = sequences.len().max(1) as i64;
-        let codes = decoder.vs.root().var(
-            "codes",
-            &[n, config.code_size as i64],
-            tch::nn::Init::Randn {
-                mean: 0.0,
-                stdev: sigma,
-            },
-        );
-        let rotations = config.learned_rotation.then(|| {
-            decoder
-                .vs
-                .root()
-                .var("rotations", &[n, 3], tch::nn::Init::Const(0.0))
-        });
+        config.validate()?;
+        // The engine checks the layer shapes.
+        crate::engine::Engine::new(config, layers.clone())?;
+        let c = config.code_size;
+        let n = codes.len() / c.max(1);
+        if n == 0 || codes.len() != n * c {
+            return Err(Error::invalid(
+                "codes",
+                format!("{} values are not one or more codes of {c}", codes.len()),
+            ));
+        }
+        if !sequences.is_empty() && sequences.len() != n {
+            return Err(Error::invalid(
+                "sequences",
+                format!("{} descriptions for {n} codes", sequences.len()),
+            ));
+        }
+        if rotations.as_ref().map(Vec::len) != config.learned_rotation.then_some(n) {
+            return Err(Error::invalid(
+                "rotations",
+                "one per code exactly when the architecture learns rotations",
+            ));
+        }
         let mut m = Model {
-            decoder,
+            layers,
             codes,
             rotations,
             meta: ModelMeta {
                 config: config.clone(),
                 sequences,
-                code_stats: CodeStats {
-                    mean: 0.0,
-                    sd: sigma,
-                },
+                code_stats: CodeStats { mean: 0.0, sd: 0.0 },
                 training: None,
             },
+            device: ComputeDevice::Cpu,
         };
         m.update_code_stats();
         Ok(m)
     }
 
+    /// Number of learned codes (training sequences).
+    pub fn n_codes(&self) -> usize {
+        self.codes.len() / self.meta.config.code_size.max(1)
+    }
+
+    /// Recomputes [`ModelMeta::code_stats`] from the codes (sample standard deviation).
     pub fn update_code_stats(&mut self) {
-        let c = self.codes.detach().to_kind(Kind::Double);
+        let n = self.codes.len();
+        let mean = self.codes.iter().map(|&v| v as f64).sum::<f64>() / n.max(1) as f64;
+        let var = self
+            .codes
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / (n.max(2) - 1) as f64;
         self.meta.code_stats = CodeStats {
-            mean: c.mean(Kind::Double).double_value(&[]),
-            sd: if c.numel() > 1 {
-                c.std(true).double_value(&[])
-            } else {
-                0.0
-            },
+            mean,
+            sd: if n > 1 { var.sqrt() } else { 0.0 },
         };
     }
 
-    /// The network as a libtorch-free [`crate::engine::Engine`] (a copy of the weights).
+    /// Total number of network parameters (equals [`ArchConfig::parameter_count`]).
+    pub fn parameter_count(&self) -> usize {
+        self.layers.iter().map(|(w, b)| w.len() + b.len()).sum()
+    }
+
+    /// The network as a [`crate::engine::Engine`] (a copy of the weights).
     pub fn engine(&self) -> Result<crate::engine::Engine> {
-        let params = self.decoder.named_parameters();
-        let flat = |t: &Tensor| -> Result<Vec<f32>> {
-            Ok(Vec::<f32>::try_from(
-                t.f_detach()?
-                    .f_to_device(Device::Cpu)?
-                    .f_to_kind(Kind::Float)?
-                    .f_contiguous()?
-                    .f_flatten(0, -1)?,
-            )?)
-        };
-        let layers = params
-            .chunks(2)
-            .map(|wb| Ok((flat(&wb[0].1)?, flat(&wb[1].1)?)))
-            .collect::<Result<Vec<_>>>()?;
-        crate::engine::Engine::new(&self.meta.config, layers)
+        crate::engine::Engine::new(&self.meta.config, self.layers.clone())
     }
 
     /// Code of training sequence `i`, [code_size].
-    pub fn code(&self, i: usize) -> Result<Tensor> {
-        let n = self.codes.size()[0] as usize;
+    pub fn code(&self, i: usize) -> Result<Vec<f32>> {
+        let n = self.n_codes();
         if i >= n {
             return Err(Error::invalid(
                 "sequence",
                 format!("index {i} is out of range: the model has {n} sequences"),
             ));
         }
-        Ok(self.codes.get(i as i64).detach())
+        let c = self.meta.config.code_size;
+        Ok(self.codes[i * c..(i + 1) * c].to_vec())
     }
 
-    /// Learned rotation of training sequence `i` ([3] Euler angles), if the model has them.
-    pub fn rotation(&self, i: usize) -> Option<Tensor> {
-        self.rotations.as_ref().map(|r| r.get(i as i64).detach())
+    /// Replaces the code of training sequence `i` by `code` ([code_size] finite values).
+    pub fn set_code(&mut self, i: usize, code: &[f32]) -> Result<()> {
+        let c = self.meta.config.code_size;
+        self.code(i)?;
+        if code.len() != c || code.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "code",
+                format!("needs {c} finite values, got {}", code.len()),
+            ));
+        }
+        self.codes[i * c..(i + 1) * c].copy_from_slice(code);
+        Ok(())
+    }
+
+    /// Learned rotation of training sequence `i` (Euler angles, radians), if the model has
+    /// them.
+    pub fn rotation(&self, i: usize) -> Option<[f32; 3]> {
+        self.rotations.as_ref().and_then(|r| r.get(i).copied())
     }
 
     /// Writes the model (and `extra` tensors, e.g. optimiser state) atomically to `path`.
-    pub fn save(&self, path: &Path, extra: &[(String, Tensor)]) -> Result<()> {
-        let mut tensors: Vec<(String, Tensor)> = self.decoder.named_parameters();
-        tensors.push(("codes".into(), self.codes.shallow_clone()));
-        if let Some(r) = &self.rotations {
-            tensors.push(("rotations".into(), r.shallow_clone()));
+    pub fn save(&self, path: &Path, extra: &[(String, Vec<usize>, Vec<f32>)]) -> Result<()> {
+        let mut data: Vec<(String, &[f32], Vec<usize>)> = Vec::new();
+        for (l, (w, b)) in self.layers.iter().enumerate() {
+            let (fan_in, out) = self.meta.config.layer_shape(l);
+            data.push((format!("lin{l}.weight"), w, vec![out, fan_in]));
+            data.push((format!("lin{l}.bias"), b, vec![out]));
         }
-        tensors.extend(extra.iter().map(|(n, t)| (n.clone(), t.shallow_clone())));
-        let data: Vec<(String, Vec<f32>, Vec<usize>)> = tensors
-            .iter()
-            .map(|(n, t)| {
-                let cpu = t
-                    .detach()
-                    .to_device(Device::Cpu)
-                    .to_kind(Kind::Float)
-                    .contiguous();
-                let shape: Vec<usize> = cpu.size().iter().map(|&s| s as usize).collect();
-                let v = Vec::<f32>::try_from(cpu.flatten(0, -1)).map_err(Error::from)?;
-                Ok((n.clone(), v, shape))
-            })
-            .collect::<Result<_>>()?;
+        data.push((
+            "codes".into(),
+            &self.codes,
+            vec![self.n_codes(), self.meta.config.code_size],
+        ));
+        if let Some(r) = &self.rotations {
+            data.push(("rotations".into(), r.as_flattened(), vec![r.len(), 3]));
+        }
+        data.extend(
+            extra
+                .iter()
+                .map(|(n, s, v)| (n.clone(), v.as_slice(), s.clone())),
+        );
         let views: Vec<(String, TensorView<'_>)> = data
             .iter()
             .map(|(n, v, s)| {
@@ -274,10 +309,14 @@ impl Model {
             .map_err(|e| bad(format!("invalid model description: {e}")))
     }
 
-    /// Loads a checkpoint onto `device`. Returns the model and the other tensors the file
-    /// holds (optimiser state). Corrupt, truncated, foreign or mismatched files are errors
-    /// naming the file and the problem.
-    pub fn load(path: &Path, device: Device) -> Result<(Model, BTreeMap<String, Tensor>)> {
+    /// Loads a checkpoint (rendering on the CPU). Corrupt, truncated, foreign or
+    /// mismatched files are errors naming the file and the problem.
+    pub fn load(path: &Path) -> Result<Model> {
+        Ok(Self::load_with_extra(path)?.0)
+    }
+
+    /// [`Model::load`], also returning the other tensors the file holds (optimiser state).
+    pub fn load_with_extra(path: &Path) -> Result<(Model, ExtraTensors)> {
         let bad = |m: String| Error::format(path, m);
         // Everything below is bounded by the file's size, itself bounded here.
         let size = std::fs::metadata(path)
@@ -290,15 +329,11 @@ impl Model {
             )));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes, path, device)
+        Self::from_bytes(&bytes, path)
     }
 
-    /// [`Model::load`] from a checkpoint held in memory; `path` names it in errors.
-    pub fn from_bytes(
-        bytes: &[u8],
-        path: &Path,
-        device: Device,
-    ) -> Result<(Model, BTreeMap<String, Tensor>)> {
+    /// [`Model::load_with_extra`] from a checkpoint held in memory; `path` names it in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<(Model, ExtraTensors)> {
         let bad = |m: String| Error::format(path, m);
         let st = SafeTensors::deserialize(bytes).map_err(|e| {
             bad(format!(
@@ -322,10 +357,9 @@ impl Model {
         meta.config
             .validate()
             .map_err(|e| bad(format!("invalid architecture: {e}")))?;
-        // Check names, shapes and values against the architecture before building anything:
-        // the network is only allocated once the file is known to hold all of it.
+        // Check names, shapes and values against the architecture before keeping anything.
         let expected = expected_shapes(&meta.config, &st).map_err(bad)?;
-        let mut tensors: BTreeMap<String, Tensor> = BTreeMap::new();
+        let mut tensors: ExtraTensors = BTreeMap::new();
         for (name, view) in st.tensors() {
             if view.dtype() != Dtype::F32 {
                 return Err(bad(format!(
@@ -350,52 +384,47 @@ impl Model {
             if expected.contains_key(&name) && v.iter().any(|x| !x.is_finite()) {
                 return Err(bad(format!("tensor {name} holds NaN or infinite values")));
             }
-            let shape: Vec<i64> = view.shape().iter().map(|&s| s as i64).collect();
-            tensors.insert(name, tensor_f32(&v, &shape, device)?);
+            tensors.insert(name, (view.shape().to_vec(), v));
         }
-        let n_codes = expected["codes"][0] as i64;
-        if !meta.sequences.is_empty() && meta.sequences.len() as i64 != n_codes {
+        let n_codes = expected["codes"][0];
+        if !meta.sequences.is_empty() && meta.sequences.len() != n_codes {
             return Err(bad(format!(
                 "the description lists {} sequences but the file holds {n_codes} codes",
                 meta.sequences.len()
             )));
         }
-        let seqs = meta.sequences.clone();
-        let mut model = Model::new(&meta.config, seqs, 0.0, device)?;
-        if n_codes != model.codes.size()[0] {
-            // A model with codes but no sequence descriptions (imported): size codes to the file.
-            model.codes = model.decoder.vs.root().var(
-                "codes_loaded",
-                &[n_codes, meta.config.code_size as i64],
-                tch::nn::Init::Const(0.0),
-            );
-            if meta.config.learned_rotation {
-                model.rotations = Some(model.decoder.vs.root().var(
-                    "rotations_loaded",
-                    &[n_codes, 3],
-                    tch::nn::Init::Const(0.0),
-                ));
-            }
-        }
-        let mut targets = model.decoder.named_parameters();
-        targets.push(("codes".into(), model.codes.shallow_clone()));
-        if let Some(r) = &model.rotations {
-            targets.push(("rotations".into(), r.shallow_clone()));
-        }
-        for (name, mut target) in targets {
-            let src = tensors
-                .remove(&name)
-                .ok_or_else(|| bad(format!("missing tensor {name}")))?;
-            if src.size() != target.size() {
-                return Err(bad(format!(
-                    "tensor {name} has shape {:?}, the architecture needs {:?}",
-                    src.size(),
-                    target.size()
-                )));
-            }
-            tch::no_grad(|| target.copy_(&src));
-        }
-        model.meta = meta;
+        let mut take = |name: &str| -> Result<Vec<f32>> {
+            tensors
+                .remove(name)
+                .map(|(_, v)| v)
+                .ok_or_else(|| bad(format!("missing tensor {name}")))
+        };
+        let layers = (0..meta.config.layers)
+            .map(|l| {
+                Ok((
+                    take(&format!("lin{l}.weight"))?,
+                    take(&format!("lin{l}.bias"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let codes = take("codes")?;
+        let rotations = if meta.config.learned_rotation {
+            Some(
+                take("rotations")?
+                    .chunks_exact(3)
+                    .map(|r| [r[0], r[1], r[2]])
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let model = Model {
+            layers,
+            codes,
+            rotations,
+            meta,
+            device: ComputeDevice::Cpu,
+        };
         Ok((model, tensors))
     }
 }

@@ -1,36 +1,40 @@
-//! Dense evaluation of a model in bounded memory, and the Jaccard index of masks.
+//! Dense evaluation of a model through libtorch (the reference implementation's full-input
+//! forward pass, independent of the CPU engine: tests compare the two), and the Jaccard
+//! index of masks.
 
+#[cfg(feature = "torch")]
 use super::checkpoint::Model;
-use super::network::{rotate_coords, tensor_f32};
+#[cfg(feature = "torch")]
 use crate::error::Result;
-use ndarray::{Array3, ArrayView3};
-use tch::Tensor;
+#[cfg(feature = "torch")]
+use ndarray::Array3;
+use ndarray::ArrayView3;
 
-/// SDF (model units) of `code` at `points` ([x, y, z, t] rows), in chunks of `chunk` points;
-/// `rotation` (Euler angles [3], from [`Model::rotation`]) is applied to x, y, z first.
+/// SDF (model units) of `code` at `points` ([x, y, z, t] rows), in chunks of `chunk` points,
+/// by libtorch on the CPU; `rotation` (Euler angles, from [`Model::rotation`]) is applied to
+/// x, y, z first.
+#[cfg(feature = "torch")]
 pub fn evaluate_points(
     model: &Model,
-    code: &Tensor,
-    rotation: Option<&Tensor>,
+    code: &[f32],
+    rotation: Option<[f32; 3]>,
     points: &[[f32; 4]],
     chunk: usize,
 ) -> Result<Vec<f32>> {
-    let device = model.decoder.device();
-    let code = code.to_device(device);
-    let rotation = rotation.map(|r| r.to_device(device));
+    use super::network::{rotate_coords, tensor_f32, Decoder};
+    use tch::{Device, Tensor};
+    let decoder = Decoder::from_layers(&model.meta.config, &model.layers, Device::Cpu)?;
+    let code = Tensor::f_from_slice(code)?;
+    let rotation = rotation.map(|r| Tensor::from_slice(&r));
     let mut out = Vec::with_capacity(points.len());
     tch::no_grad(|| -> Result<()> {
         for c in points.chunks(chunk.max(1)) {
             let flat: Vec<f32> = c.iter().flatten().copied().collect();
-            let mut x = tensor_f32(&flat, &[c.len() as i64, 4], device)?;
+            let mut x = tensor_f32(&flat, &[c.len() as i64, 4], Device::Cpu)?;
             if let Some(r) = &rotation {
                 x = rotate_coords(&x, r)?;
             }
-            let y = model
-                .decoder
-                .forward_shared(&code, &x)?
-                .f_to_device(tch::Device::Cpu)?;
-            out.extend(Vec::<f32>::try_from(y)?);
+            out.extend(Vec::<f32>::try_from(decoder.forward_shared(&code, &x)?)?);
         }
         Ok(())
     })?;
@@ -38,11 +42,12 @@ pub fn evaluate_points(
 }
 
 /// SDF of `code` at time `t` on the nodes linspace(-1, 1, n) of each model axis, [z, y, x]
-/// (the layout of a dataset's grids).
+/// (the layout of a dataset's grids), by [`evaluate_points`].
+#[cfg(feature = "torch")]
 pub fn grid_sdf(
     model: &Model,
-    code: &Tensor,
-    rotation: Option<&Tensor>,
+    code: &[f32],
+    rotation: Option<[f32; 3]>,
     t: f32,
     n: usize,
 ) -> Result<Array3<f32>> {

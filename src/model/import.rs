@@ -13,7 +13,6 @@ use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use std::collections::HashMap;
 use std::path::Path;
-use tch::Device;
 
 /// The architecture that the reference weights `shapes` (name -> shape) describe: code
 /// size from lin0's inputs (code + x, y, z, t), width = lin0's outputs + 4 (the reference's
@@ -163,7 +162,7 @@ pub fn import_reference(raw: &Path, activation: Activation, omega: f64) -> Resul
     ]);
     let checkpoint = safetensors::serialize(views, Some(info))
         .map_err(|e| bad(format!("cannot re-encode: {e}")))?;
-    Ok(Model::from_bytes(&checkpoint, raw, Device::Cpu)?.0)
+    Ok(Model::from_bytes(&checkpoint, raw)?.0)
 }
 
 #[cfg(test)]

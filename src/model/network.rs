@@ -64,6 +64,43 @@ impl Decoder {
         })
     }
 
+    /// A network on `device` holding `layers` (per layer: weight `[out, in]` row-major,
+    /// bias `[out]`, as [`crate::model::Model::layers`]).
+    pub fn from_layers(
+        config: &ArchConfig,
+        layers: &[(Vec<f32>, Vec<f32>)],
+        device: Device,
+    ) -> Result<Decoder> {
+        let d = Decoder::new(config, device)?;
+        if layers.len() != config.layers {
+            return Err(crate::Error::invalid(
+                "model",
+                format!(
+                    "{} layers, the architecture has {}",
+                    layers.len(),
+                    config.layers
+                ),
+            ));
+        }
+        for (l, (w, b)) in layers.iter().enumerate() {
+            let (fan_in, out) = config.layer_shape(l);
+            if w.len() != fan_in * out || b.len() != out {
+                return Err(crate::Error::invalid(
+                    "model",
+                    format!("lin{l} does not have the architecture's shape"),
+                ));
+            }
+            let w = tensor_f32(w, &[out as i64, fan_in as i64], device)?;
+            let b = tensor_f32(b, &[out as i64], device)?;
+            tch::no_grad(|| -> Result<()> {
+                d.weights[l].shallow_clone().f_copy_(&w)?;
+                d.biases[l].shallow_clone().f_copy_(&b)?;
+                Ok(())
+            })?;
+        }
+        Ok(d)
+    }
+
     pub fn device(&self) -> Device {
         self.vs.device()
     }

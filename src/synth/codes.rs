@@ -8,7 +8,6 @@ use crate::model::Model;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use tch::Tensor;
 
 /// How new codes are drawn. Every method also gives each code a scale (micrometres per
 /// model unit) for rendering: drawn together with the code by the fitted methods, the
@@ -91,16 +90,10 @@ type AugmentedCodes = (Vec<Vec<f64>>, Option<f64>, Vec<f64>);
 /// (weighted so that its variance equals the mean per-dimension code variance) when the
 /// scales differ; `None` as weight when they do not.
 fn augmented_codes(model: &Model) -> Result<AugmentedCodes> {
-    let n = model.codes.size()[0] as usize;
+    let n = model.n_codes();
     let c = model.meta.config.code_size;
-    let flat = Vec::<f32>::try_from(
-        model
-            .codes
-            .detach()
-            .to_device(tch::Device::Cpu)
-            .flatten(0, -1),
-    )?;
-    let mut rows: Vec<Vec<f64>> = flat
+    let mut rows: Vec<Vec<f64>> = model
+        .codes
         .chunks(c)
         .map(|r| r.iter().map(|&v| v as f64).collect())
         .collect();
@@ -144,7 +137,7 @@ pub fn draw_codes(
     seed: u64,
 ) -> Result<Vec<DrawnCode>> {
     let c = model.meta.config.code_size;
-    let n_learned = model.codes.size()[0] as usize;
+    let n_learned = model.n_codes();
     let (rows, weight, scales) = augmented_codes(model)?;
     let mean_scale = super::training_scale_and_interval(model, 2).0;
     // Splits an augmented draw into the code and its scale.
@@ -233,7 +226,7 @@ pub fn interpolate_codes(
     from: usize,
     to: usize,
     steps: usize,
-) -> Result<Vec<Tensor>> {
+) -> Result<Vec<Vec<f32>>> {
     if steps < 2 {
         return Err(Error::invalid("steps", "must be at least 2"));
     }
@@ -242,11 +235,14 @@ pub fn interpolate_codes(
         .map(|k| {
             let w = k as f64 / (steps - 1) as f64;
             if k == 0 {
-                a.copy()
+                a.clone()
             } else if k + 1 == steps {
-                b.copy()
+                b.clone()
             } else {
-                &a * (1.0 - w) + &b * w
+                a.iter()
+                    .zip(&b)
+                    .map(|(&x, &y)| (x as f64 * (1.0 - w) + y as f64 * w) as f32)
+                    .collect()
             }
         })
         .collect())

@@ -2,13 +2,21 @@
 //! the masks are prepared like training data (exact SDF with their physical voxel size, so
 //! anisotropic stacks and missing frames are fine), then only the code is optimised.
 
-use crate::dataset::{prepare_samples, Alignment, Normalisation, PrepareOptions, ScaleMode};
-use crate::error::{Error, Result};
+use crate::dataset::Normalisation;
+#[cfg(feature = "torch")]
+use crate::dataset::{prepare_samples, Alignment, PrepareOptions, ScaleMode};
+#[cfg(feature = "torch")]
+use crate::error::Error;
+use crate::error::Result;
 use crate::model::Model;
-use crate::progress::{check, Progress, Silent};
+use crate::progress::Progress;
+#[cfg(feature = "torch")]
+use crate::progress::{check, Silent};
+#[cfg(feature = "torch")]
 use crate::train::{Adam, Param};
 use crate::units::VoxelSize;
 use std::path::Path;
+#[cfg(feature = "torch")]
 use tch::{Kind, Tensor};
 
 /// Options of [`fit_code`].
@@ -52,7 +60,21 @@ pub struct FittedCode {
 }
 
 /// Fits a code of `model` to the single cell in the mask or label file `masks` (one
+/// sequence; empty frames count as missing). The network is not changed. Needs libtorch
+/// (gradients): [`crate::Error::Unsupported`] in a build without it.
+#[cfg(not(feature = "torch"))]
+pub fn fit_code(
+    _model: &Model,
+    _masks: &Path,
+    _opts: &FitOptions,
+    _progress: &dyn Progress,
+) -> Result<FittedCode> {
+    Err(crate::device::training_not_built("fitting a code"))
+}
+
+/// Fits a code of `model` to the single cell in the mask or label file `masks` (one
 /// sequence; empty frames count as missing). The network is not changed.
+#[cfg(feature = "torch")]
 pub fn fit_code(
     model: &Model,
     masks: &Path,
@@ -101,7 +123,8 @@ pub fn fit_code(
             format!("{} holds {} cells (sequences); fit one cell at a time (a binary mask, or a label image of one label)", masks.display(), prepared.sequences.len()),
         ));
     }
-    let device = model.decoder.device();
+    let device = model.device.tch();
+    let decoder = crate::model::Decoder::from_layers(&model.meta.config, &model.layers, device)?;
     let c = model.meta.config.code_size as i64;
     let sigma = if model.meta.code_stats.sd > 0.0 {
         model.meta.code_stats.sd
@@ -135,7 +158,7 @@ pub fn fit_code(
         let mut l1s = Vec::new();
         for (coords, target) in &batches {
             l1s.push(
-                (model.decoder.forward_shared(&code, coords)? - target)
+                (decoder.forward_shared(&code, coords)? - target)
                     .abs()
                     .mean(Kind::Float),
             );

@@ -8,7 +8,6 @@ use crate::progress::Progress;
 use crate::units::{Calibration, VoxelSize};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tch::Tensor;
 
 /// What to render. Sizes (x, y, z) in voxels, voxel size in um.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,8 +145,8 @@ pub struct SynthRecord {
 #[allow(clippy::too_many_arguments)]
 pub fn write_sequence(
     model: &Model,
-    code: &Tensor,
-    rotation: Option<&Tensor>,
+    code: &[f32],
+    rotation: Option<[f32; 3]>,
     grid: &RenderGrid,
     times: &[f64],
     frame_interval_s: Option<f64>,

@@ -2,13 +2,13 @@
 //! coarse-to-fine evaluation that only refines blocks near the surface.
 
 use crate::dataset::Normalisation;
+use crate::device::ComputeDevice;
 use crate::engine::{euler_matrix, Engine, FrameBiases};
 use crate::error::{Error, Result};
-use crate::model::{rotate_coords, Model};
+use crate::model::Model;
 use crate::progress::{check, Progress};
 use crate::units::VoxelSize;
 use ndarray::{Array3, Array4};
-use tch::{Device, Kind, Tensor};
 
 /// Points evaluated per network call.
 const CHUNK: usize = 1 << 16;
@@ -93,102 +93,104 @@ impl Evaluation {
 
 /// How a renderer evaluates the network.
 enum Backend {
-    /// The libtorch-free engine (models on the CPU): code as f32, learned rotation as a
-    /// matrix.
+    /// The libtorch-free engine (CPU): learned rotation as a matrix.
     Engine {
         engine: Engine,
-        code: Vec<f32>,
         rotation: Option<[[f32; 3]; 3]>,
     },
-    /// libtorch on the model's device (CUDA).
+    /// libtorch on the model's device (CUDA), or on the CPU for comparisons.
+    #[cfg(feature = "torch")]
     Torch {
-        code: Tensor,
-        rotation: Option<Tensor>,
+        decoder: crate::model::Decoder,
+        code: tch::Tensor,
+        rotation: Option<tch::Tensor>,
     },
 }
 
 /// Per-frame constants of a backend.
 enum FrameState {
     Engine(FrameBiases),
-    Torch(Vec<Tensor>),
+    #[cfg(feature = "torch")]
+    Torch(Vec<tch::Tensor>),
 }
 
 /// The SDF of one code over frames: per frame `t` (model time), [z, y, x] values in um.
 /// Models on the CPU are evaluated by [`crate::engine::Engine`], models on a CUDA device by
-/// libtorch.
-pub struct Renderer<'a> {
-    model: &'a Model,
+/// libtorch (`torch` feature). The renderer owns copies of the weights and the code.
+pub struct Renderer {
     backend: Backend,
+    code: Vec<f32>,
     pub points_evaluated: u64,
 }
 
-impl<'a> Renderer<'a> {
-    pub fn new(model: &'a Model, code: &Tensor, rotation: Option<&Tensor>) -> Result<Self> {
-        let use_engine = model.decoder.device() == Device::Cpu;
-        Self::with_engine(model, code, rotation, use_engine)
+impl Renderer {
+    /// A renderer of `code` (code_size values) with an optional learned `rotation` (Euler
+    /// angles, radians, from [`Model::rotation`]), on the model's device.
+    pub fn new(model: &Model, code: &[f32], rotation: Option<[f32; 3]>) -> Result<Self> {
+        Self::with_engine(model, code, rotation, model.device == ComputeDevice::Cpu)
     }
 
     /// As [`Renderer::new`], with libtorch even for a model on the CPU (`use_engine` false):
     /// for comparisons of the two.
     pub fn with_engine(
-        model: &'a Model,
-        code: &Tensor,
-        rotation: Option<&Tensor>,
+        model: &Model,
+        code: &[f32],
+        rotation: Option<[f32; 3]>,
         use_engine: bool,
     ) -> Result<Self> {
-        let c = model.meta.config.code_size as i64;
-        if code.numel() as i64 != c {
+        let c = model.meta.config.code_size;
+        if code.len() != c {
             return Err(Error::invalid(
                 "code",
-                format!("has {} values, the model needs {c}", code.numel()),
+                format!("has {} values, the model needs {c}", code.len()),
             ));
         }
         let backend = if use_engine {
-            let code = Vec::<f32>::try_from(
-                code.f_to_device(Device::Cpu)?
-                    .f_to_kind(Kind::Float)?
-                    .f_flatten(0, -1)?,
-            )?;
-            let rotation = match rotation {
-                None => None,
-                Some(r) => {
-                    let a = Vec::<f64>::try_from(
-                        r.f_to_device(Device::Cpu)?
-                            .f_to_kind(Kind::Double)?
-                            .f_flatten(0, -1)?,
-                    )?;
-                    let [a0, a1, a2] = a[..] else {
-                        return Err(Error::invalid("rotation", "needs 3 Euler angles"));
-                    };
-                    Some(euler_matrix([a0, a1, a2]).map(|row| row.map(|v| v as f32)))
-                }
-            };
+            let rotation = rotation
+                .map(|a| euler_matrix(a.map(|v| v as f64)).map(|row| row.map(|v| v as f32)));
             Backend::Engine {
                 engine: model.engine()?,
-                code,
                 rotation,
             }
         } else {
-            let device = model.decoder.device();
-            Backend::Torch {
-                code: code.f_to_device(device)?.f_to_kind(Kind::Float)?,
-                rotation: rotation.map(|r| r.f_to_device(device)).transpose()?,
-            }
+            Self::torch_backend(model, code, rotation)?
         };
         Ok(Renderer {
-            model,
             backend,
+            code: code.to_vec(),
             points_evaluated: 0,
         })
     }
 
+    #[cfg(feature = "torch")]
+    fn torch_backend(model: &Model, code: &[f32], rotation: Option<[f32; 3]>) -> Result<Backend> {
+        let device = model.device.tch();
+        let decoder =
+            crate::model::Decoder::from_layers(&model.meta.config, &model.layers, device)?;
+        Ok(Backend::Torch {
+            decoder,
+            code: crate::model::tensor_f32(code, &[code.len() as i64], device)?,
+            rotation: rotation
+                .map(|r| crate::model::tensor_f32(&r, &[3], device))
+                .transpose()?,
+        })
+    }
+
+    #[cfg(not(feature = "torch"))]
+    fn torch_backend(_: &Model, _: &[f32], _: Option<[f32; 3]>) -> Result<Backend> {
+        Err(crate::device::training_not_built(
+            "rendering through libtorch (cuda)",
+        ))
+    }
+
     fn frame_state(&self, t: f64) -> Result<FrameState> {
         Ok(match &self.backend {
-            Backend::Engine { engine, code, .. } => {
-                FrameState::Engine(engine.frame_biases(code, t)?)
+            Backend::Engine { engine, .. } => {
+                FrameState::Engine(engine.frame_biases(&self.code, t)?)
             }
-            Backend::Torch { code, .. } => {
-                FrameState::Torch(self.model.decoder.frame_biases(code, t)?)
+            #[cfg(feature = "torch")]
+            Backend::Torch { decoder, code, .. } => {
+                FrameState::Torch(decoder.frame_biases(code, t)?)
             }
         })
     }
@@ -197,44 +199,26 @@ impl<'a> Renderer<'a> {
     fn eval(&mut self, state: &FrameState, xyz: &[[f32; 3]]) -> Result<Vec<f32>> {
         self.points_evaluated += xyz.len() as u64;
         match (&self.backend, state) {
-            (
-                Backend::Engine {
-                    engine, rotation, ..
-                },
-                FrameState::Engine(biases),
-            ) => Ok(match rotation {
-                None => engine.eval_vec(biases, xyz),
-                Some(r) => {
-                    let turned: Vec<[f32; 3]> = xyz
-                        .iter()
-                        .map(|p| r.map(|row| row[0] * p[0] + row[1] * p[1] + row[2] * p[2]))
-                        .collect();
-                    engine.eval_vec(biases, &turned)
-                }
-            }),
-            (Backend::Torch { rotation, .. }, FrameState::Torch(biases)) => {
-                let device = self.model.decoder.device();
-                let mut out = Vec::with_capacity(xyz.len());
-                tch::no_grad(|| -> Result<()> {
-                    for c in xyz.chunks(CHUNK) {
-                        let flat: Vec<f32> = c.iter().flatten().copied().collect();
-                        let mut p = crate::model::tensor_f32(&flat, &[c.len() as i64, 3], device)?;
-                        if let Some(r) = rotation {
-                            let with_t =
-                                Tensor::f_cat(&[&p, &p.f_narrow(1, 0, 1)?.f_zeros_like()?], 1)?;
-                            p = rotate_coords(&with_t, r)?.f_narrow(1, 0, 3)?;
-                        }
-                        let y = self
-                            .model
-                            .decoder
-                            .forward_frame(&p, biases)?
-                            .f_to_device(Device::Cpu)?;
-                        out.extend(Vec::<f32>::try_from(y)?);
+            (Backend::Engine { engine, rotation }, FrameState::Engine(biases)) => {
+                Ok(match rotation {
+                    None => engine.eval_vec(biases, xyz),
+                    Some(r) => {
+                        let turned: Vec<[f32; 3]> = xyz
+                            .iter()
+                            .map(|p| r.map(|row| row[0] * p[0] + row[1] * p[1] + row[2] * p[2]))
+                            .collect();
+                        engine.eval_vec(biases, &turned)
                     }
-                    Ok(())
-                })?;
-                Ok(out)
+                })
             }
+            #[cfg(feature = "torch")]
+            (
+                Backend::Torch {
+                    decoder, rotation, ..
+                },
+                FrameState::Torch(biases),
+            ) => torch_eval(decoder, rotation.as_ref(), biases, xyz),
+            #[cfg(feature = "torch")]
             _ => unreachable!("frame state of another backend"),
         }
     }
@@ -498,4 +482,33 @@ fn interpolate_block(
             }
         }
     }
+}
+
+/// SDF at `xyz` by libtorch on the decoder's device, in chunks.
+#[cfg(feature = "torch")]
+fn torch_eval(
+    decoder: &crate::model::Decoder,
+    rotation: Option<&tch::Tensor>,
+    biases: &[tch::Tensor],
+    xyz: &[[f32; 3]],
+) -> Result<Vec<f32>> {
+    use tch::{Device, Tensor};
+    let device = decoder.device();
+    let mut out = Vec::with_capacity(xyz.len());
+    tch::no_grad(|| -> Result<()> {
+        for c in xyz.chunks(CHUNK) {
+            let flat: Vec<f32> = c.iter().flatten().copied().collect();
+            let mut p = crate::model::tensor_f32(&flat, &[c.len() as i64, 3], device)?;
+            if let Some(r) = rotation {
+                let with_t = Tensor::f_cat(&[&p, &p.f_narrow(1, 0, 1)?.f_zeros_like()?], 1)?;
+                p = crate::model::rotate_coords(&with_t, r)?.f_narrow(1, 0, 3)?;
+            }
+            let y = decoder
+                .forward_frame(&p, biases)?
+                .f_to_device(Device::Cpu)?;
+            out.extend(Vec::<f32>::try_from(y)?);
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }

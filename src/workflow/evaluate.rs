@@ -15,7 +15,6 @@ use crate::progress::{check, Progress};
 use crate::synth::{draw_codes, times, CodeSource, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
 use rayon::prelude::*;
-use tch::Tensor;
 
 /// What to generate for the comparison.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +102,7 @@ pub fn reconstruction_ji_of(
     let total = sequences.min(data.meta.sequences.len());
     for (i, s) in data.meta.sequences.iter().enumerate().take(total) {
         let grid = node_grid(n, s.normalisation.scale_um);
-        let mut r = Renderer::new(model, &model.code(i)?, model.rotation(i).as_ref())?;
+        let mut r = Renderer::new(model, &model.code(i)?, model.rotation(i))?;
         for (k, f) in s.frames.iter().enumerate() {
             let sdf = r.frame(&grid, f.t, Evaluation::adaptive())?;
             let want = data.grid(s.first_row + k).expect("grid stored");
@@ -202,7 +201,7 @@ pub fn evaluate_model(
     for (k, c) in codes.iter().enumerate() {
         let grid = node_grid(n, c.scale_um);
         let rotation = c.around.and_then(|i| model.rotation(i));
-        let mut renderer = Renderer::new(model, &Tensor::from_slice(&c.values), rotation.as_ref())?;
+        let mut renderer = Renderer::new(model, &c.values, rotation)?;
         let mut rendered = Vec::with_capacity(frame_times.len());
         for &t in &frame_times {
             let sdf = renderer.frame(&grid, t, Evaluation::adaptive())?;
@@ -292,8 +291,8 @@ pub fn evaluate_model(
          when the first is below the second + 0.05: {}).\n\
          - Fragmentation: {:.1} % of the new frames have more connected components than any \
          training frame at the same time point ({extra} of {described}).\n",
-        model.codes.size()[0],
-        model.decoder.parameter_count(),
+        model.n_codes(),
+        model.parameter_count(),
         options.count,
         options.codes,
         options.seed,

@@ -13,7 +13,6 @@ use crate::synth::{
     draw_codes, interpolate_codes, times, training_scale_and_interval, write_sequence, CodeSource,
     SynthOptions, SynthRecord,
 };
-use tch::Tensor;
 
 /// Which sequences to render.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,9 +68,10 @@ impl RenderRequest {
 pub struct RenderJob {
     /// File stem.
     pub name: String,
-    pub code: Tensor,
-    /// Learned rotation applied to the coordinates, if the model has them.
-    pub rotation: Option<Tensor>,
+    pub code: Vec<f32>,
+    /// Learned rotation (Euler angles, radians) applied to the coordinates, if the model
+    /// has them.
+    pub rotation: Option<[f32; 3]>,
     /// Training sequence the code comes from or was drawn around.
     pub around: Option<usize>,
     /// Seed of a drawn code.
@@ -93,7 +93,7 @@ pub fn render_jobs(model: &Model, request: RenderRequest) -> Result<Vec<RenderJo
                 .enumerate()
                 .map(|(k, d)| RenderJob {
                     name: request.stem(k).unwrap_or_default(),
-                    code: Tensor::from_slice(&d.values),
+                    code: d.values,
                     rotation: d.around.and_then(|i| model.rotation(i)),
                     around: d.around,
                     seed: Some(d.seed),
@@ -243,7 +243,7 @@ fn render_all(
         let (points, seconds) = write_sequence(
             model,
             &job.code,
-            job.rotation.as_ref(),
+            job.rotation,
             &grid,
             &times,
             interval,
@@ -256,7 +256,7 @@ fn render_all(
         records.push(SynthRecord {
             file: mask_file,
             sdf_file,
-            code: Vec::<f32>::try_from(job.code.to_device(tch::Device::Cpu))?,
+            code: job.code,
             around_sequence: job.around,
             seed: job.seed,
             frames: opts.frames,

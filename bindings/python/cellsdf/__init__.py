@@ -3,9 +3,9 @@ order; voxel sizes (x, y, z) in micrometres. Also the converter of reference-imp
 checkpoints (`python -m cellsdf.convert_reference`, needs torch and scipy). The binding
 loads libcellsdf on first use of one of its names."""
 
-__all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "Table", "describe_labels",
-           "describe_mask", "jaccard", "ks_2samp", "mesh_labels", "read_stack", "resolve_model", "version",
-           "write_stack"]
+__all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "Table", "Unsupported",
+           "describe_labels", "describe_mask", "has_training", "jaccard", "ks_2samp", "mesh_labels",
+           "read_stack", "resolve_model", "version", "write_stack"]
 
 
 def __getattr__(name):

@@ -1,9 +1,12 @@
 """ctypes declarations of libcellsdf's C API (include/cellsdf.h) and the library loader.
 
-The library is found, in order, at $CELLSDF_LIBRARY, beside this package (a wheel ships it
-there), or in the repository's target/release. libtorch is found through the library's
-rpath ($ORIGIN or the build's torch wheel); importing torch first also works."""
+The library is found, in order, at $CELLSDF_LIBRARY, beside this package, or in the
+repository's target/release. A wheel ships two builds beside the package: libcellsdf.so
+(no libtorch: synthesis, rendering, meshing, measuring) and libcellsdf_torch.so (also
+training and code fitting), loaded when torch is installed (`pip install cellsdf[train]`).
+libtorch is found through the library's rpath ($ORIGIN/../torch/lib, the torch wheel)."""
 import ctypes
+import importlib.util
 import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int32,
                     c_size_t, c_uint8, c_uint32, c_uint64, c_void_p, c_int64)
@@ -13,6 +16,7 @@ ABI_MAJOR = 0
 
 STATUS_OK, STATUS_INVALID_ARGUMENT, STATUS_IO, STATUS_FORMAT = 0, 1, 2, 3
 STATUS_CANCELLED, STATUS_TORCH, STATUS_PANIC, STATUS_OUT_OF_MEMORY = 4, 5, 6, 7
+STATUS_UNSUPPORTED = 8
 DEVICE_AUTO, DEVICE_CPU, DEVICE_CUDA = 0, 1, 2
 EVAL_DENSE, EVAL_ADAPTIVE = 0, 1
 GRID_MASK, GRID_SDF = 0, 1
@@ -96,6 +100,7 @@ F32P, F64P, U8P, SZP = POINTER(c_float), POINTER(c_double), POINTER(c_uint8), PO
 SIGNATURES = {
     "csdf_version": (c_char_p, []),
     "csdf_abi_version": (c_uint32, []),
+    "csdf_has_training": (c_int32, []),
     "csdf_last_error_message": (c_size_t, [c_char_p, c_size_t]),
     "csdf_status_name": (c_char_p, [S]),
     "csdf_test_panic": (S, []),
@@ -161,6 +166,8 @@ def _candidates():
     if env:
         yield Path(env)
     here = Path(__file__).resolve().parent
+    if importlib.util.find_spec("torch") is not None:
+        yield here / "libcellsdf_torch.so"
     yield here / "libcellsdf.so"
     yield here.parents[2] / "target" / "release" / "libcellsdf.so"
 

@@ -28,6 +28,11 @@ class Cancelled(CellSdfError):
     """The progress callback cancelled the call; nothing was half-written."""
 
 
+class Unsupported(CellSdfError):
+    """This libcellsdf lacks the operation: training, code fitting and CUDA need a library
+    built with libtorch (see `has_training()`)."""
+
+
 def _check(status):
     if status == _lib.STATUS_OK:
         return
@@ -35,12 +40,20 @@ def _check(status):
     buf = ctypes.create_string_buffer(n + 1)
     LIB.csdf_last_error_message(buf, n + 1)
     msg = buf.value.decode("utf-8", "replace")
-    cls = Cancelled if status == _lib.STATUS_CANCELLED else CellSdfError
+    cls = {_lib.STATUS_CANCELLED: Cancelled, _lib.STATUS_UNSUPPORTED: Unsupported}.get(
+        status, CellSdfError)
     raise cls(status, f"{LIB.csdf_status_name(status).decode()}: {msg}")
 
 
 def version():
     return LIB.csdf_version().decode()
+
+
+def has_training():
+    """True when the loaded libcellsdf can train and fit codes (built with libtorch); a
+    library without it synthesizes, renders, meshes and measures, and raises `Unsupported`
+    from training and fitting."""
+    return bool(LIB.csdf_has_training())
 
 
 def _progress(callback):

@@ -35,6 +35,13 @@ public final class CellSdf {
         return lib;
     }
 
+    /** True when the library can train models and fit codes (built with libtorch); one
+     * without it synthesizes, renders, meshes and measures, and training and fitting throw
+     * a CellSdfException with status CSDF_STATUS_UNSUPPORTED. */
+    public static boolean hasTraining() {
+        return lib().csdf_has_training() != 0;
+    }
+
     /** Library version, e.g. "0.1.0". */
     public static String version() {
         return lib().csdf_version();

@@ -22,6 +22,7 @@ public interface CellSdfLibrary extends Library {
     int CSDF_STATUS_TORCH = 5;
     int CSDF_STATUS_PANIC = 6;
     int CSDF_STATUS_OUT_OF_MEMORY = 7;
+    int CSDF_STATUS_UNSUPPORTED = 8;
     int CSDF_ABI_MAJOR = 0;
 
     int CSDF_DEVICE_AUTO = 0;
@@ -157,6 +158,7 @@ public interface CellSdfLibrary extends Library {
 
     String csdf_version();
     int csdf_abi_version();
+    int csdf_has_training();
     long csdf_last_error_message(byte[] buf, long len);
     String csdf_status_name(int status);
     int csdf_test_panic();

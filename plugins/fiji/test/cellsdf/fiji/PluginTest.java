@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.cellsdf.CellSdf;
 import org.cellsdf.CellSdfException;
 import org.cellsdf.CellSdfLibrary;
 import org.cellsdf.Grid;
@@ -234,6 +235,18 @@ public class PluginTest {
         o.model = new File(dir, "m.safetensors").getPath();
         o.epochs = 20;
         o.seed = 1;
+        if (!CellSdf.hasTraining()) {
+            // A library without libtorch refuses with its reason and writes nothing.
+            try {
+                Train_Model.train(twoCells(), o, null).close();
+                fail("a library without libtorch trained");
+            } catch (CellSdfException e) {
+                assertEquals(CellSdfLibrary.CSDF_STATUS_UNSUPPORTED, e.status());
+                assertTrue(e.getMessage(), e.getMessage().contains("needs libtorch"));
+            }
+            assertTrue(!new File(o.model).exists());
+            return;
+        }
         try (Model m = Train_Model.train(twoCells(), o, null)) {
             // One sequence per label, with the image's frames, voxel size and interval.
             assertEquals(2, m.sequences());
