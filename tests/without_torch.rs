@@ -10,10 +10,9 @@ use common::{cli, cli_output};
 use std::path::Path;
 
 fn libcellsdf() -> std::path::PathBuf {
-    // Integration tests run from target/<profile>/deps; the library is one level up.
-    let deps = std::env::current_exe().unwrap();
-    let profile = deps.parent().unwrap().parent().unwrap();
-    profile.join("libcellsdf.so")
+    // Integration tests run from target/<profile>/deps, where cargo puts the cdylib too.
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().join("libcellsdf.so")
 }
 
 #[test]

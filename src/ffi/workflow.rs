@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 /// Copies the file that `name_or_path` names into `buf` (UTF-8, NUL-terminated): an
 /// existing path as given, or for `dividing` / `filopodial` the bundled default model found
-/// in `search_dir` (may be NULL), `$CELLSDF_MODELS`, or the models/ folder of the source
+/// in `$CELLSDF_MODELS`, `search_dir` (may be NULL), or the models/ folder of the source
 /// tree the library was built from. `*needed_out` always receives the bytes needed
 /// including the NUL; call with `buf` NULL and `len` 0 to size a buffer. A non-NULL `buf`
 /// shorter than needed is an INVALID_ARGUMENT (nothing copied).

@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 /// Phantom classes that ship a bundled default model.
 pub const BUNDLED_CLASSES: [&str; 2] = ["dividing", "filopodial"];
 
-/// Folders searched for bundled models, in order: `extra` (a front end's own place, e.g.
-/// Fiji.app/models), `$CELLSDF_MODELS`, `models/` two levels above the running executable
-/// (target/release/cellsdf in a checkout), and the source tree this library was built from.
+/// Folders searched for bundled models, in order: `$CELLSDF_MODELS` (the user's choice
+/// wins), `extra` (a front end's own place: Fiji.app/models, the Python wheel's models/),
+/// `models/` two levels above the running executable (target/release/cellsdf in a
+/// checkout), and the source tree this library was built from.
 pub fn bundled_model_dirs(extra: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    dirs.extend(extra.map(Path::to_path_buf));
     if let Some(d) = std::env::var_os("CELLSDF_MODELS") {
         dirs.push(PathBuf::from(d));
     }
+    dirs.extend(extra.map(Path::to_path_buf));
     if let Some(up) = std::env::current_exe()
         .ok()
         .and_then(|e| e.parent()?.parent()?.parent().map(Path::to_path_buf))

@@ -1,10 +1,10 @@
 """ctypes declarations of libcellsdf's C API (include/cellsdf.h) and the library loader.
 
-The library is found, in order, at $CELLSDF_LIBRARY, beside this package, or in the
-repository's target/release. A wheel ships two builds beside the package: libcellsdf.so
-(no libtorch: synthesis, rendering, meshing, measuring) and libcellsdf_torch.so (also
-training and code fitting), loaded when torch is installed (`pip install cellsdf[train]`).
-libtorch is found through the library's rpath ($ORIGIN/../torch/lib, the torch wheel)."""
+The library is found, in order, at $CELLSDF_LIBRARY, in the cellsdf-train package (the
+build with libtorch: training and code fitting; `pip install cellsdf[train]`), beside this
+package (the wheel's build without libtorch: synthesis, rendering, meshing, measuring), or
+in the repository's target/release. libtorch is found through the library's rpath
+($ORIGIN/../torch/lib, the torch wheel)."""
 import ctypes
 import importlib.util
 import os
@@ -166,8 +166,10 @@ def _candidates():
     if env:
         yield Path(env)
     here = Path(__file__).resolve().parent
-    if importlib.util.find_spec("torch") is not None:
-        yield here / "libcellsdf_torch.so"
+    if importlib.util.find_spec("cellsdf_train") is not None:
+        from cellsdf_train import LIBRARY
+
+        yield LIBRARY
     yield here / "libcellsdf.so"
     yield here.parents[2] / "target" / "release" / "libcellsdf.so"
 

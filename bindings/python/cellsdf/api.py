@@ -113,7 +113,9 @@ class Model(_Handle):
 
     @classmethod
     def load(cls, path, device="auto"):
+        """A model file, or a bundled default by class name (`dividing`, `filopodial`)."""
         dev = {"auto": _lib.DEVICE_AUTO, "cpu": _lib.DEVICE_CPU, "cuda": _lib.DEVICE_CUDA}[device]
+        path = resolve_model(path)
         out = c_void_p()
         _check(LIB.csdf_model_load(str(path).encode(), dev, byref(out)))
         return cls(out.value)
@@ -434,10 +436,17 @@ def mesh_labels(labels, voxel_um, out_dir, stem="labels", fmt="ply", overwrite=F
     return n.value
 
 
+#: Bundled default models inside an installed wheel.
+PACKAGE_MODELS = Path(__file__).resolve().parent / "models"
+
+
 def resolve_model(name_or_path, search_dir=None):
     """The file a model argument names: a path as given, or `dividing` / `filopodial` for a
-    bundled default model ($CELLSDF_MODELS, `search_dir`, the repository's models/)."""
+    bundled default model (searched in $CELLSDF_MODELS, then `search_dir`, else the wheel's
+    own models/, then the repository's models/)."""
     arg = str(name_or_path).encode()
+    if search_dir is None and PACKAGE_MODELS.is_dir():
+        search_dir = PACKAGE_MODELS
     d = None if search_dir is None else str(search_dir).encode()
     need = c_size_t()
     _check(LIB.csdf_model_resolve(arg, d, None, 0, byref(need)))

@@ -1,7 +1,12 @@
 """Checks what plugins/fiji/test/macro_test.ijm saved: the synthesized hyperstack (dims,
 calibration, non-empty masks, read with tifffile), the descriptor table, the same masks as
-ImageJ binary 0/255 (one cell, label 1) and the meshes."""
+ImageJ binary 0/255 (one cell, label 1), the meshes, and, when the library can train
+($EXPECT_TRAINING=1; 0 when it must not), the model trained from the image.
+
+Usage: check_macro_output.py OUT_DIR"""
 import csv
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -34,4 +39,20 @@ assert int(binary[0]) == len(rows) and float(binary[1]) == 1.0, binary
 assert abs(float(binary[2]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(binary[2]), binary
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))
-print(f"macro output ok: {data.shape}, {len(rows)} descriptor rows, {len(meshes)} meshes")
+training = (out / "training.txt").read_text().strip()
+expected = os.environ.get("EXPECT_TRAINING")
+if expected is not None:
+    assert training == {"1": "true", "0": "false"}[expected], (training, expected)
+model = out / "trained.safetensors"
+if training == "true":
+    raw = model.read_bytes()
+    header = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])
+    meta = json.loads(header["__metadata__"]["model"])
+    assert header["__metadata__"]["format"] == "cellsdf-model"
+    # One cell (the 0/255 mask), trained for the 2 epochs asked, voxel size of the image.
+    assert len(meta["sequences"]) == 1 and meta["training"]["epochs_done"] == 2, meta["training"]
+    assert abs(meta["sequences"][0]["voxel_um"]["z"] - 0.3) < 1e-9, meta["sequences"][0]
+else:
+    assert training == "false" and not model.exists(), training
+print(f"macro output ok: {data.shape}, {len(rows)} descriptor rows, {len(meshes)} meshes, "
+      f"training {training}")

@@ -14,4 +14,14 @@ run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
 run("Multiply...", "value=255 stack");
 run("Shape Descriptors");
 File.saveString("" + nResults + " " + getResult("label", 0) + " " + getResult("voxel_volume_um3", 0), out + "/binary_seen_by_macro.txt");
+// Training from the current image when the installed library can train (a library built
+// without libtorch cannot: the macro asks first, as a user's macro would).
+training = call("cellsdf.fiji.Train_Model.hasTraining");
+File.saveString(training, out + "/training.txt");
+if (training == "true") {
+    // A bundled-model cell in a field large enough that it touches no border (training
+    // skips cut cells).
+    run("Synthesize Cells...", "model=bundled bundled_class=dividing sequences=1 frames=3 size_x=48 size_y=48 size_z=48 voxel_size=0.3 codes=neighbours parameter=0 seed=2 folder=[" + out + "/train-source]");
+    run("Train Model...", "source=[current image] model=[" + out + "/trained.safetensors] architecture=small epochs=2 learning_rate=0.001 seed=1 folder_axes=[as in the files]");
+}
 print("macro done");

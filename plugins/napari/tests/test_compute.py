@@ -136,3 +136,37 @@ def test_surface_layer_is_the_cli_mesh(tmp_path):
         cli_zyx = cli_mesh.vertices[:, ::-1]
         assert len(cli_zyx) == len(verts) and len(cli_mesh.faces) == len(faces)
         np.testing.assert_allclose(np.sort(verts, axis=0), np.sort(cli_zyx, axis=0), atol=1e-5)
+
+
+def test_bundled_models_load_by_name():
+    # `cellsdf.Model.load("dividing")` loads the bundled model, as the CLI's --model does:
+    # from the wheel's own models/ when cellsdf is installed from its wheel (make
+    # wheel-test), else the repository's; either way the file is the repository's.
+    repo_models = Path(__file__).resolve().parents[3] / "models"
+    package = Path(cellsdf.__file__).resolve().parent
+    for name in ("dividing", "filopodial"):
+        path = cellsdf.resolve_model(name)
+        if (package / "models").is_dir():
+            assert path.parent == package / "models", path
+        assert path.read_bytes() == (repo_models / f"{name}.safetensors").read_bytes()
+        with cellsdf.Model.load(name) as m:
+            assert m.sequences == 32 and m.info.code_size > 0
+    with pytest.raises(cellsdf.CellSdfError, match="dividing, filopodial"):
+        cellsdf.Model.load("no-such-class")
+
+
+def test_a_wheel_install_synthesizes_without_torch():
+    # Installed from the cellsdf wheel alone (no cellsdf-train): the library is the wheel's,
+    # built without libtorch, and torch is not needed to synthesize.
+    package = Path(cellsdf.__file__).resolve().parent
+    if not (package / "libcellsdf.so").exists() or os.environ.get("CELLSDF_LIBRARY"):
+        pytest.skip("not a wheel install (make wheel-test runs this)")
+    import importlib.util
+    import sys
+
+    assert not cellsdf.has_training()
+    assert importlib.util.find_spec("cellsdf_train") is None
+    masks, _, _, _ = _compute.synthesize("dividing", count=1, frames=2, size_xyz=(32, 32, 32),
+                                         voxel_um=0.25, seed=1, out_dir=None)[0]
+    assert masks.sum() > 100
+    assert "torch" not in sys.modules

@@ -13,7 +13,8 @@ CLASSES = ("dividing", "filopodial")
 
 def bundled_model(kind):
     """Path of the bundled default model of a phantom class, found by the library
-    ($CELLSDF_MODELS, else the models/ folder of the cellsdf source tree)."""
+    ($CELLSDF_MODELS, the cellsdf wheel's models/, else the models/ folder of the cellsdf
+    source tree)."""
     if kind not in CLASSES:
         raise ValueError(f"unknown phantom class {kind!r}; choose one of {CLASSES}")
     try:

@@ -95,7 +95,7 @@ public final class CellSdf {
     }
 
     /** The file a model argument names: a path as given, or for "dividing" / "filopodial"
-     * the bundled default model found in {@code searchDir} (may be null), $CELLSDF_MODELS or
+     * the bundled default model found in $CELLSDF_MODELS, {@code searchDir} (may be null) or
      * the library's source tree. */
     public static String resolveModel(String nameOrPath, String searchDir) {
         LongByReference need = new LongByReference();

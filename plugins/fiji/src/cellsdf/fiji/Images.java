@@ -67,7 +67,7 @@ final class Images {
     }
 
     /** The bundled default model of a phantom class, found by the library: models/ under
-     * -Dcellsdf.models, else Fiji.app/models, else $CELLSDF_MODELS. */
+     * $CELLSDF_MODELS, else -Dcellsdf.models, else Fiji.app/models. */
     static String bundledModel(String kind) {
         String dir = System.getProperty("cellsdf.models");
         if (dir == null) {
@@ -80,6 +80,8 @@ final class Images {
     /** Shows an error the ImageJ way (log when headless). */
     static void error(String command, Throwable e) {
         String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        // Also in the Log: batch runs and macro logs keep the reason after the dialog.
+        IJ.log("Cell SDF: " + command + ": " + msg);
         IJ.error("Cell SDF: " + command, msg + "\n(libcellsdf " + safeVersion() + ")");
     }
 

@@ -32,6 +32,12 @@ public class Train_Model implements PlugIn {
         public String axes = "";
     }
 
+    /** "true" when the installed libcellsdf can train (built with libtorch), else "false";
+     * for macros: {@code call("cellsdf.fiji.Train_Model.hasTraining")}. */
+    public static String hasTraining() {
+        return String.valueOf(org.cellsdf.CellSdf.hasTraining());
+    }
+
     @Override
     public void run(String arg) {
         Options o = new Options();
