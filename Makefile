@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
 FUZZ_SECONDS ?= 600
 
-.PHONY: notorch notorch-test fiji-clean-test wheel-test fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+.PHONY: notorch notorch-test fiji-clean-test wheel-test screenshots fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -246,7 +246,7 @@ wheel-test: python-package c-examples
 	$(WHEEL_VENV)/bin/pip install -q -r requirements-napari.txt \
 	  $$(ls target/wheels/cellsdf-*manylinux*.whl) $$(ls target/wheels/napari_cellsdf-*.whl)
 	cd /tmp && env -u CELLSDF_LIBRARY -u CELLSDF_MODELS CELLSDF_TEST_MODEL=$(CURDIR)/$(C_WORK)/tiny.safetensors \
-	  xvfb-run -a -s "-screen 0 1280x1024x24" $(WHEEL_VENV)/bin/python -m pytest -q -p no:warnings \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(WHEEL_VENV)/bin/python -m pytest -q -p no:warnings \
 	  -p no:cacheprovider $(CURDIR)/plugins/napari/tests
 	@echo "== wheels: $$(cd target/wheels && ls -s --block-size=K *.whl | tr '\n' ' ')"
 
@@ -260,9 +260,17 @@ napari-test: napari-deps c-examples python-package
 define napari_tests
 	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
 	  bindings/python/tests plugins/napari/tests/test_compute.py
-	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1280x1024x24" \
+	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1920x1080x24" \
 	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
 endef
+
+## screenshots: the napari GUI tests, then their screenshots (each widget, a 3D frame of
+## the bundled dividing model) copied to docs/screenshots for the README.
+screenshots: napari-deps c-examples
+	rm -rf target/napari-screenshots
+	CELLSDF_LIBRARY=$(CURDIR)/target/release/libcellsdf.so CELLSDF_TEST_MODEL=$(CURDIR)/$(C_WORK)/tiny.safetensors \
+	  xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
+	mkdir -p docs/screenshots && cp target/napari-screenshots/*.png docs/screenshots/
 
 NOTORCH := target/notorch
 

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 
 import cellsdf
-from napari_cellsdf import _widgets
+from napari_cellsdf import _compute, _widgets
 
 MODEL = os.environ.get("CELLSDF_TEST_MODEL", "target/c/work/tiny.safetensors")
 SHOTS = Path(os.environ.get("CELLSDF_SCREENSHOTS", "target/napari-screenshots"))
+
+
+def _shot(viewer, name, size=(1400, 820)):
+    """A screenshot of the whole window (linked from the README, `make screenshots`)."""
+    viewer.window._qt_window.resize(*size)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return viewer.screenshot(path=str(SHOTS / name), canvas_only=False)
 
 
 def _synth_widget(viewer):
@@ -48,13 +55,37 @@ def test_synthesize_widget_adds_a_scaled_labels_layer(make_napari_viewer, qtbot,
     assert surface.ndim == 4
     assert sorted(set(surface.data[0][:, 0])) == pytest.approx([0.0, interval, 2 * interval])
     assert "added 1" in w.status.value
-    SHOTS.mkdir(parents=True, exist_ok=True)
     viewer.dims.ndisplay = 3
     viewer.dims.set_point(0, 2)
     viewer.camera.angles = (20, 30, 60)
     viewer.reset_view()
-    shot = viewer.screenshot(path=str(SHOTS / "synthesized.png"), canvas_only=False)
+    shot = _shot(viewer, "synthesize-widget.png", (1100, 760))
     assert shot.shape[2] == 4 and shot[..., :3].std() > 1
+
+
+def test_a_3d_frame_of_the_bundled_model(make_napari_viewer):
+    # What a user looks at first: one frame of a new dividing cell from the bundled model,
+    # as a shaded surface in 3D, micrometres on the scale bar.
+    viewer = make_napari_viewer()
+    masks, voxel, interval, _ = _compute.synthesize("dividing", count=1, frames=5,
+                                                    size_xyz=(96, 96, 96), voxel_um=0.1,
+                                                    seed=3)[0]
+    vertices, faces = _compute.frame_surface(masks[4], voxel)
+    surface = viewer.add_surface((vertices, faces), name="dividing, frame 4", shading="smooth",
+                                 colormap="bop orange", units="um")
+    viewer.scale_bar.visible = True
+    viewer.dims.ndisplay = 3
+    viewer.camera.angles = (15, 35, 70)
+    viewer.window._qt_window.resize(1100, 760)
+    viewer.reset_view()
+    viewer.camera.zoom *= 0.6
+    # The surface spans the cell: micrometres, a few um across (not voxels, not metres).
+    extent = vertices.max(axis=0) - vertices.min(axis=0)
+    assert ((extent > 1.0) & (extent < 9.6)).all(), extent
+    assert str(surface.units[0]) == "micrometer"
+    shot = _shot(viewer, "3d-frame.png", (1100, 760))
+    # Cell and background both visible: the picture is not blank.
+    assert shot[..., :3].std() > 5
 
 
 def test_cancel_stops_synthesis_without_a_layer(make_napari_viewer, qtbot):
@@ -92,6 +123,9 @@ def test_descriptor_widget_table(make_napari_viewer, tmp_path):
     assert [row[headers.index("label")] for row in data] == [1, 3]
     assert data[0][headers.index("voxel_volume_um3")] == pytest.approx(ball.sum() * 0.008)
     assert w.status.value == "2 cells x frames"
+    dock = viewer.window.add_dock_widget(w, name="Shape descriptors")
+    dock.setMinimumWidth(900)  # room for the descriptor columns in the picture
+    _shot(viewer, "descriptors-widget.png", (1700, 820))
     w.csv.value = str(tmp_path / "d.csv")
     w.save()
     lines = (tmp_path / "d.csv").read_text().splitlines()
@@ -126,6 +160,8 @@ def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, t
         return
     assert (tmp_path / "trained.safetensors").exists(), w.status.value
     assert "trained: trained.safetensors" in _widgets._model_choices()
+    viewer.window.add_dock_widget(w, name="Train from labels")
+    _shot(viewer, "train-widget.png")
 
 
 def test_every_control_has_a_tooltip_with_its_unit(make_napari_viewer):
@@ -145,3 +181,22 @@ def test_every_control_has_a_tooltip_with_its_unit(make_napari_viewer):
     assert "s from the model" in s.frames.tooltip
     d = DescriptorsWidget(viewer)
     assert "um^3" in d.compute_btn.tooltip and "label" in d.layer.tooltip
+
+
+def test_tiff_files_open_calibrated_once_the_plugin_is_used(make_napari_viewer, tmp_path):
+    # napari asks which reader to use for a TIFF (two plugins claim it) unless a preference
+    # is set; using a Cell SDF widget sets napari-cellsdf where the user chose none, so a
+    # hyperstack dragged in (napari's open without a named plugin) comes in calibrated.
+    from napari.settings import get_settings
+
+    p = tmp_path / "cells.tif"
+    cellsdf.write_stack(p, (np.arange(3 * 6 * 7 * 8).reshape(3, 6, 7, 8) % 5 == 0).astype(np.uint8),
+                        (0.2, 0.3, 0.5), 30.0)
+    viewer = make_napari_viewer()
+    get_settings().plugins.extension2reader = {"*.tiff": "napari"}  # the user's own choice
+    _widgets.DescriptorsWidget(viewer)
+    assert get_settings().plugins.extension2reader == {"*.tiff": "napari", "*.tif": "napari-cellsdf"}
+    (layer,) = viewer.open(p, plugin=None)
+    assert tuple(layer.scale) == pytest.approx((30.0, 0.5, 0.3, 0.2))
+    assert [str(u) for u in layer.units] == ["second", "micrometer", "micrometer", "micrometer"]
+    assert tuple(layer.axis_labels) == ("t", "z", "y", "x")

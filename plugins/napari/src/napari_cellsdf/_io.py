@@ -8,6 +8,25 @@ import cellsdf
 from ._compute import layer_meta, surface_data
 
 
+#: File patterns napari-cellsdf asks napari to open with its reader (calibrated).
+TIFF_PATTERNS = ("*.tif", "*.tiff")
+
+
+def prefer_cellsdf_reader():
+    """Makes napari-cellsdf napari's reader for TIFF files where the user has not chosen one
+    (napari's `extension2reader` setting, Preferences > Plugins), so that hyperstacks dragged
+    in come with their voxel size and frame interval. A choice already made is kept.
+    Returns the patterns it set. (`viewer.open(path)` uses napari's own reader unless given
+    `plugin=None` or `plugin="napari-cellsdf"`: napari's default, not a preference.)"""
+    from napari.settings import get_settings
+
+    plugins = get_settings().plugins
+    unset = {p: "napari-cellsdf" for p in TIFF_PATTERNS if p not in plugins.extension2reader}
+    if unset:
+        plugins.extension2reader = {**plugins.extension2reader, **unset}
+    return sorted(unset)
+
+
 def get_reader(path):
     if isinstance(path, list):
         return None

@@ -12,7 +12,7 @@ from qtpy.QtCore import QObject, Signal
 
 import cellsdf
 
-from . import _compute
+from . import _compute, _io
 
 #: Models trained in this session (name -> path), offered by the synthesis widget.
 TRAINED_MODELS = {}
@@ -87,6 +87,7 @@ class SynthesizeWidget(_Job):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
+        _io.prefer_cellsdf_reader()
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.count = SpinBox(label="sequences", value=1, min=1, max=100)
@@ -170,6 +171,7 @@ class TrainWidget(_Job):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
+        _io.prefer_cellsdf_reader()
         self.layer = create_widget(annotation=Labels, label="labels")
         self.folder = FileEdit(label="or folder (labels / CTC)", mode="d", value="")
         self.axes = ComboBox(label="folder files' axes", value="as in the files",
@@ -224,6 +226,7 @@ class DescriptorsWidget(Container):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
+        _io.prefer_cellsdf_reader()
         self.layer = create_widget(annotation=Labels, label="labels")
         self.compute_btn = PushButton(text="Compute")
         self.table = Table(value=[])
