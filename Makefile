@@ -152,12 +152,17 @@ java_run = -Djna.nosys=false -Djava.library.path=$(JNI_DIR) -Djna.library.path=$
 JAVA_RUN := $(call java_run,$(CURDIR)/target/release)
 FIJI_JAR := target/fiji/Cell_SDF.jar
 
-## fiji-plugin: the Java binding and the ImageJ 1 plugin as one jar (Java 8 bytecode; JNA
-## comes from Fiji): target/fiji/Cell_SDF.jar.
+## fiji-plugin: the Java binding (target/fiji/cellsdf-java.jar, for Fiji's jars/) and the
+## ImageJ 1 plugin (target/fiji/Cell_SDF.jar, for plugins/); Java 8 bytecode; JNA comes
+## from Fiji.
+BINDING_JAR := target/fiji/cellsdf-java.jar
 fiji-plugin: test-deps
-	rm -rf target/java && mkdir -p target/java/classes target/fiji
-	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP) -d target/java/classes \
-	  $$(find bindings/java/src plugins/fiji/src -name '*.java')
+	rm -rf target/java && mkdir -p target/java/binding target/java/classes target/fiji
+	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP) -d target/java/binding \
+	  $$(find bindings/java/src -name '*.java')
+	jar cf $(BINDING_JAR) -C target/java/binding .
+	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(BINDING_JAR) -d target/java/classes \
+	  $$(find plugins/fiji/src -name '*.java')
 	cp plugins/fiji/plugins.config target/java/classes/
 	jar cf $(FIJI_JAR) -C target/java/classes .
 
@@ -170,20 +175,20 @@ fiji-test: fiji-plugin c-examples
 # can train (1) or not (0).
 define fiji_tests
 	mkdir -p target/java/test
-	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(FIJI_JAR):/usr/share/java/junit4.jar \
+	javac --release 8 -Xlint:all,-options -Werror -cp $(JAVA_CP):$(BINDING_JAR):$(FIJI_JAR):/usr/share/java/junit4.jar \
 	  -d target/java/test plugins/fiji/test/cellsdf/fiji/PluginTest.java
 	java -Djava.awt.headless=true $(call java_run,$(1)) -Dcellsdf.test.model=target/c/work/tiny.safetensors \
-	  -cp $(JAVA_CP):$(FIJI_JAR):target/java/test:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar \
+	  -cp $(JAVA_CP):$(BINDING_JAR):$(FIJI_JAR):target/java/test:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar \
 	  org.junit.runner.JUnitCore cellsdf.fiji.PluginTest
 	rm -rf target/java/ij && mkdir -p target/java/ij/plugins target/java/macro-out
 	cp $(FIJI_JAR) target/java/ij/plugins/
-	xvfb-run -a java $(call java_run,$(1)) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP) ij.ImageJ \
+	xvfb-run -a java $(call java_run,$(1)) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP):$(BINDING_JAR) ij.ImageJ \
 	  -batch $(CURDIR)/plugins/fiji/test/macro_test.ijm "$(CURDIR)/target/c/work/tiny.safetensors|$(CURDIR)/target/java/macro-out"
 	EXPECT_TRAINING=$(2) $(PY) plugins/fiji/test/check_macro_output.py target/java/macro-out
 endef
 
-## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app): the plugin jar
-## in plugins/, libcellsdf.so in lib/linux64/ (built without libtorch: about 3 MB, needs
+## fiji-install: an installable Fiji folder, FIJI (default target/Fiji.app), laid out as an
+## update site: the plugin jar in plugins/, the Java binding in jars/, libcellsdf.so in lib/linux64/ (built without libtorch: about 3 MB, needs
 ## only libc; synthesis, meshing, measuring), the bundled models in models/. TRAINING=1
 ## installs the library with libtorch instead, for the Train Model command (CPU): its CUDA
 ## link dropped, with libtorch_cpu, libc10, libgomp and the two CUDA runtime libraries
@@ -202,6 +207,7 @@ fiji-install: fiji-plugin build notorch $(VENV)/.test-deps
 	else cp $(NOTORCH)/release/libcellsdf.so target/fiji/lib/; fi
 	cp target/fiji/lib/libcellsdf.so target/fiji/lib/libcellsdf.so.0
 	scripts/install_files.sh $(FIJI)/plugins $(FIJI_JAR)
+	scripts/install_files.sh $(FIJI)/jars $(BINDING_JAR)
 	scripts/install_files.sh $(FIJI)/lib/linux64 target/fiji/lib/*
 	scripts/install_files.sh $(FIJI)/models $$(ls models/*.safetensors 2>/dev/null)
 	@echo "== Fiji install folder: $(FIJI) ($$(du -sh $(FIJI) | cut -f1); copy its contents into your Fiji.app)"

@@ -8,7 +8,8 @@
 #     with only the folder's lib/linux64 on jna.library.path, and, where the kernel allows
 #     (root, or unprivileged user namespaces), in a private mount namespace in which the
 #     whole clone is hidden under an empty tmpfs.
-# ImageJ 1 and JNA come from the system (/usr/share/java), as Fiji brings its own.
+# ImageJ 1 and JNA come from the system (/usr/share/java), as Fiji brings its own; the
+# folder's jars/ goes on the class path, as Fiji puts it there.
 #
 #   scripts/fiji_clean_test.sh FIJI_DIR OUT_DIR
 set -euo pipefail
@@ -40,7 +41,8 @@ jni=$(ls -d /usr/lib/*/jni 2>/dev/null | head -n1)
 run_imagej="env -i HOME=$tmp PATH=/usr/bin:/bin xvfb-run -a java -Djna.nosys=false \
   -Djava.library.path=$jni -Djna.library.path=$tmp/Fiji.app/lib/linux64 \
   -Dplugins.dir=$tmp/Fiji.app -Dcellsdf.models=$tmp/Fiji.app/models \
-  -cp /usr/share/java/ij.jar:/usr/share/java/jna.jar ij.ImageJ -batch $tmp/macro_test.ijm \
+  -cp /usr/share/java/ij.jar:/usr/share/java/jna.jar:$tmp/Fiji.app/jars/cellsdf-java.jar \
+  ij.ImageJ -batch $tmp/macro_test.ijm \
   $tmp/Fiji.app/models/dividing.safetensors|$tmp/out"
 if unshare --mount --propagation private true 2>/dev/null; then
   echo "== ImageJ in a private mount namespace with $clone hidden"

@@ -13,12 +13,21 @@ import org.cellsdf.CellSdfLibrary;
 public class Export_Meshes implements PlugIn {
     static final String[] FORMATS = {"ply", "obj", "stl"};
 
+    /** The dialog's Help: every field (its macro key) with its unit. */
+    static final String HELP = "<html><h3>Export Meshes</h3><table>"
+        + "<tr><td>folder</td><td>where one mesh per frame and label goes: &lt;image&gt;_t000"
+        + " (frames from 0, as the Results table counts them), with _label&lt;id&gt; when the"
+        + " image holds several labels</td></tr>"
+        + "<tr><td>format</td><td>ply (binary), obj or stl; vertices in um</td></tr>"
+        + "</table></html>";
+
     @Override
     public void run(String arg) {
         ImagePlus imp = IJ.getImage();
         GenericDialog gd = new GenericDialog("Export Meshes");
         gd.addDirectoryField("folder", IJ.getDirectory("temp"));
         gd.addChoice("format", FORMATS, "ply");
+        gd.addHelp(HELP);
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;

@@ -34,23 +34,41 @@ public class Synthesize_Cells implements PlugIn {
         public String folder = "";
     }
 
+    /** The dialog's Help: every field (its macro key) with its unit. */
+    static final String HELP = "<html><h3>Synthesize Cells</h3><table>"
+        + "<tr><td>model</td><td>\"bundled\" or a model file (.safetensors; Browse)</td></tr>"
+        + "<tr><td>bundled_class</td><td>phantom class of the bundled model</td></tr>"
+        + "<tr><td>sequences</td><td>new cell sequences (count)</td></tr>"
+        + "<tr><td>frames</td><td>frames per sequence (count); the frame interval in s is the"
+        + " model's, spread over them</td></tr>"
+        + "<tr><td>size_x, size_y, size_z</td><td>grid size in voxels</td></tr>"
+        + "<tr><td>voxel_size</td><td>um, isotropic (0: the cell fills the grid)</td></tr>"
+        + "<tr><td>codes</td><td>how new latent codes are drawn (neighbours: around learned"
+        + " codes)</td></tr>"
+        + "<tr><td>parameter</td><td>of the code method, no unit (0: its default)</td></tr>"
+        + "<tr><td>seed</td><td>integer; the same seed gives the same cells</td></tr>"
+        + "<tr><td>also_SDF</td><td>also write the signed distance in um (float32)</td></tr>"
+        + "<tr><td>folder</td><td>where the hyperstacks and manifest.json go (empty: a"
+        + " temporary folder)</td></tr></table></html>";
+
     @Override
     public void run(String arg) {
         Options o = new Options();
         GenericDialog gd = new GenericDialog("Synthesize Cells");
-        gd.addStringField("model", o.model, 30);
+        gd.addFileField("model", o.model, 30);
         gd.addChoice("bundled_class", new String[] {"dividing", "filopodial"}, o.kind);
         gd.addNumericField("sequences", o.sequences, 0);
         gd.addNumericField("frames", o.frames, 0);
-        gd.addNumericField("size_x", o.sizeX, 0);
-        gd.addNumericField("size_y", o.sizeY, 0);
-        gd.addNumericField("size_z", o.sizeZ, 0);
+        gd.addNumericField("size_x", o.sizeX, 0, 6, "voxels");
+        gd.addNumericField("size_y", o.sizeY, 0, 6, "voxels");
+        gd.addNumericField("size_z", o.sizeZ, 0, 6, "voxels");
         gd.addNumericField("voxel_size", o.voxelUm, 3, 8, "um (0: cell fills the grid)");
         gd.addChoice("codes", CODES, o.codes);
         gd.addNumericField("parameter", o.param, 3, 8, "(0: the method's default)");
         gd.addNumericField("seed", o.seed, 0);
         gd.addCheckbox("also_SDF", o.sdf);
         gd.addDirectoryField("folder", o.folder);
+        gd.addHelp(HELP);
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;

@@ -32,6 +32,19 @@ public class Train_Model implements PlugIn {
         public String axes = "";
     }
 
+    /** The dialog's Help: every field (its macro key) with its unit. */
+    static final String HELP = "<html><h3>Train Model</h3><table>"
+        + "<tr><td>source</td><td>\"current image\" (a label hyperstack calibrated in um and"
+        + " s) or a folder of label hyperstacks or a Cell Tracking Challenge folder (Browse)</td></tr>"
+        + "<tr><td>model</td><td>the model file to write (.safetensors)</td></tr>"
+        + "<tr><td>architecture</td><td>small (fast) or paper (the paper's network)</td></tr>"
+        + "<tr><td>epochs</td><td>passes over all frames (count)</td></tr>"
+        + "<tr><td>learning_rate</td><td>of the network, no unit (codes: 10x)</td></tr>"
+        + "<tr><td>seed</td><td>integer; the same seed trains the same model</td></tr>"
+        + "<tr><td>folder_axes</td><td>what a folder's file planes are when their metadata"
+        + " says otherwise</td></tr></table>"
+        + "<p>Needs libcellsdf built with libtorch (install with TRAINING=1).</p></html>";
+
     /** "true" when the installed libcellsdf can train (built with libtorch), else "false";
      * for macros: {@code call("cellsdf.fiji.Train_Model.hasTraining")}. */
     public static String hasTraining() {
@@ -42,14 +55,15 @@ public class Train_Model implements PlugIn {
     public void run(String arg) {
         Options o = new Options();
         GenericDialog gd = new GenericDialog("Train Model");
-        gd.addStringField("source", o.source, 30);
-        gd.addStringField("model", IJ.getDirectory("home") + "cellsdf-model.safetensors", 30);
+        gd.addDirectoryField("source", o.source, 30);
+        gd.addFileField("model", IJ.getDirectory("home") + "cellsdf-model.safetensors", 30);
         gd.addChoice("architecture", new String[] {"small", "paper"}, o.arch);
         gd.addNumericField("epochs", o.epochs, 0);
         gd.addNumericField("learning_rate", o.lrNet, 5);
         gd.addNumericField("seed", o.seed, 0);
         gd.addChoice("folder_axes", new String[] {"as in the files", "TZYX", "ZTYX", "TYX", "ZYX"},
             "as in the files");
+        gd.addHelp(HELP);
         gd.showDialog();
         if (gd.wasCanceled()) {
             return;

@@ -228,6 +228,25 @@ public class PluginTest {
         }
     }
 
+    /** Every field of every dialog (by its macro key) is explained in the dialog's Help,
+     * with its unit where it has one. */
+    @Test
+    public void everyDialogFieldHasHelpWithItsUnit() {
+        String[][] fields = {
+            {Synthesize_Cells.HELP, "model", "bundled_class", "sequences", "frames",
+                "size_x, size_y, size_z", "voxels", "voxel_size", "um", "codes", "parameter",
+                "seed", "also_SDF", "folder"},
+            {Train_Model.HELP, "source", "model", "architecture", "epochs", "learning_rate",
+                "seed", "folder_axes", " s)"},
+            {Export_Meshes.HELP, "folder", "format", "um"},
+        };
+        for (String[] f : fields) {
+            for (int i = 1; i < f.length; i++) {
+                assertTrue(f[i] + " missing in " + f[0], f[0].contains(f[i]));
+            }
+        }
+    }
+
     @Test
     public void trainsFromTheCurrentImageAndCancels() throws Exception {
         File dir = tempDir("cellsdf-train-test");
