@@ -200,3 +200,25 @@ def test_tiff_files_open_calibrated_once_the_plugin_is_used(make_napari_viewer, 
     assert tuple(layer.scale) == pytest.approx((30.0, 0.5, 0.3, 0.2))
     assert [str(u) for u in layer.units] == ["second", "micrometer", "micrometer", "micrometer"]
     assert tuple(layer.axis_labels) == ("t", "z", "y", "x")
+
+
+def test_a_3d_movie_of_the_synthesized_sequence(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer(show=True)
+    w = _synth_widget(viewer)
+    w.save_movie()
+    assert w.status.value == "error: synthesize a sequence first"
+    w.run()
+    qtbot.waitUntil(lambda: len(viewer.layers) >= 1 and w._run_btn.enabled, timeout=120_000)
+    assert w.movie_btn.enabled
+    w.movie_file.value = str(tmp_path / "cell.gif")
+    w.save_movie()
+    assert w.status.value == "saved a 3D movie of 3 frames: cell.gif"
+    import imageio.v3 as iio
+
+    movie = iio.imread(tmp_path / "cell.gif")
+    assert movie.shape[0] == 3
+    # Pictures of a cell (not blank), one per frame; the viewer is back in 2D.
+    assert all(frame[..., :3].std() > 1 for frame in movie)
+    assert not np.array_equal(movie[0], movie[-1]), "the cell does not change over time"
+    assert viewer.dims.ndisplay == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["cell.gif"]  # no temporary file left

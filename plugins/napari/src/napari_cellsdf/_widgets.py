@@ -4,6 +4,7 @@ return False, which cancels the library call cleanly."""
 import threading
 from pathlib import Path
 
+import numpy as np
 from magicgui.widgets import (CheckBox, ComboBox, Container, FileEdit, FloatSpinBox, Label,
                               ProgressBar, PushButton, SpinBox, Table, create_widget)
 from napari.layers import Labels
@@ -81,6 +82,37 @@ def _model_choices(_widget=None):
     return ["bundled: dividing", "bundled: filopodial", *TRAINED_MODELS, "file"]
 
 
+def save_movie(viewer, layer, path, fps=4):
+    """An animated GIF of `layer`'s frames (its first axis, time) as the 3D canvas shows them,
+    written atomically to `path`; the viewer's 2D/3D mode and time point are restored.
+    Returns the number of frames."""
+    import os
+    import tempfile
+
+    import imageio.v3 as iio
+
+    before = (viewer.dims.ndisplay, viewer.dims.current_step)
+    try:
+        viewer.dims.ndisplay = 3
+        frames = []
+        for t in range(layer.data.shape[0]):
+            viewer.dims.set_current_step(0, t)
+            frames.append(viewer.screenshot(canvas_only=True, flash=False)[..., :3])
+    finally:
+        viewer.dims.ndisplay = before[0]
+        viewer.dims.current_step = before[1]
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(suffix=".gif", dir=path.parent)
+    os.close(fd)
+    try:
+        iio.imwrite(tmp, np.stack(frames), extension=".gif", duration=int(1000 / fps), loop=0)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return len(frames)
+
+
 class SynthesizeWidget(_Job):
     """Synthesize cells: new sequences from a model as 4D Labels layers (t, z, y, x) scaled
     in um, optionally with a Surface layer of the first frame."""
@@ -102,9 +134,15 @@ class SynthesizeWidget(_Job):
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.out_dir = FileEdit(label="also save to folder", mode="d", value="")
         self.surface = CheckBox(label="surface (follows the time slider)", value=False)
+        self.movie_file = FileEdit(label="3D movie file", mode="w", filter="*.gif", value="")
+        self.movie_btn = PushButton(text="Save 3D movie", enabled=False)
+        self._last_layer = None
         super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
                           self.size_y, self.size_z, self.voxel, self.codes, self.param,
                           self.seed, self.out_dir, self.surface], "Synthesize")
+        # Below the progress and status: the movie of what was synthesized.
+        self.extend([self.movie_file, self.movie_btn])
+        self.movie_btn.changed.connect(self.save_movie)
         _tooltips({
             self.model: "a bundled model (per phantom class), one trained in this session, "
                         "or 'file' for the model file below",
@@ -123,6 +161,9 @@ class SynthesizeWidget(_Job):
             self.seed: "random seed: the same seed gives the same cells",
             self.out_dir: "also write the masks (calibrated TIFF, um and s) and a manifest here",
             self.surface: "add a Surface layer (mesh in um) that follows the time slider",
+            self.movie_file: "animated GIF to write (one picture per frame, in 3D)",
+            self.movie_btn: "turn the last synthesized sequence in 3D, one frame after the "
+                            "other, and save it as an animated GIF (4 frames per second)",
         })
 
     def model_path(self):
@@ -153,11 +194,27 @@ class SynthesizeWidget(_Job):
                    out_dir=folder if folder not in ("", ".") else None, model_label=label,
                    progress=self.progress)
 
+    def save_movie(self):
+        path = Path(str(self.movie_file.value or ""))
+        if self._last_layer is None or self._last_layer not in self.viewer.layers:
+            self.status.value = "error: synthesize a sequence first"
+            return
+        if str(path) in ("", ".") or path.suffix.lower() != ".gif":
+            self.status.value = "error: choose a movie file ending in .gif"
+            return
+        try:
+            n = save_movie(self.viewer, self._last_layer, path)
+        except OSError as e:
+            self.status.value = f"error: {e}"
+            return
+        self.status.value = f"saved a 3D movie of {n} frames: {path.name}"
+
     def _add_layers(self, sequences):
         for k, (masks, voxel, interval, _code) in enumerate(sequences):
             name = f"synth seed {self.seed.value} #{k}"
             meta = _compute.layer_meta(voxel, interval)
-            self.viewer.add_labels(masks, name=name, **meta)
+            self._last_layer = self.viewer.add_labels(masks, name=name, **meta)
+            self.movie_btn.enabled = True
             if self.surface.value and masks.any():
                 self.viewer.add_surface(_compute.sequence_surface(masks, voxel, interval),
                                         name=f"{name} surface", units=meta["units"],
