@@ -79,6 +79,9 @@ demo: build
 	$(CELLSDF) evaluate --model $(DEMO_OUT)/models/dividing.safetensors --data $(DEMO_OUT)/datasets/dividing \
 	    --count 8 --seed 1 --out $(DEMO_OUT)/report
 	$(CELLSDF) mesh $(DEMO_OUT)/synth/synth_000.tif --out $(DEMO_OUT)/meshes
+	@echo "== simulating a benchmark dataset (Cell Tracking Challenge layout) from the bundled model"
+	$(CELLSDF) simulate --model dividing --cells 5 --frames 20 --size 192,192,40 --seed 1 \
+	    --out $(DEMO_OUT)/simulated
 	@echo "== demo done:"
 	@echo "   phantom masks    $(DEMO_OUT)/phantoms/*/*.tif (ground truth in manifest.json)"
 	@echo "   SDF datasets     $(DEMO_OUT)/datasets/* (dataset.json, samples.npy, grids.npy)"
@@ -86,6 +89,7 @@ demo: build
 	@echo "   new sequences    $(DEMO_OUT)/synth/synth_*.tif (40 frames each; open in Fiji or napari)"
 	@echo "   evaluation       $(DEMO_OUT)/report/index.html (tables, KS tests, box and QQ plots)"
 	@echo "   meshes           $(DEMO_OUT)/meshes/synth_000_t*.ply (um; open in napari, MeshLab, ParaView)"
+	@echo "   benchmark data   $(DEMO_OUT)/simulated (01/, 01_GT/ as the Cell Tracking Challenge; preview.png)"
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -180,7 +184,7 @@ define fiji_tests
 	java -Djava.awt.headless=true $(call java_run,$(1)) -Dcellsdf.test.model=target/c/work/tiny.safetensors \
 	  -cp $(JAVA_CP):$(BINDING_JAR):$(FIJI_JAR):target/java/test:/usr/share/java/junit4.jar:/usr/share/java/hamcrest-core.jar \
 	  org.junit.runner.JUnitCore cellsdf.fiji.PluginTest
-	rm -rf target/java/ij && mkdir -p target/java/ij/plugins target/java/macro-out
+	rm -rf target/java/ij target/java/macro-out && mkdir -p target/java/ij/plugins target/java/macro-out
 	cp $(FIJI_JAR) target/java/ij/plugins/
 	xvfb-run -a java $(call java_run,$(1)) -Dplugins.dir=$(CURDIR)/target/java/ij -cp $(JAVA_CP):$(BINDING_JAR) ij.ImageJ \
 	  -batch $(CURDIR)/plugins/fiji/test/macro_test.ijm "$(CURDIR)/target/c/work/tiny.safetensors|$(CURDIR)/target/java/macro-out"

@@ -20,6 +20,7 @@ pub mod phantom;
 pub mod progress;
 pub mod sdf;
 pub mod seed;
+pub mod simulate;
 pub mod synth;
 #[cfg(feature = "torch")]
 pub mod torch_info;

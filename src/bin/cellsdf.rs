@@ -21,6 +21,8 @@ use clap::{Parser, Subcommand};
 
 #[path = "cellsdf/shape_commands.rs"]
 mod shape_commands;
+#[path = "cellsdf/simulate_command.rs"]
+mod simulate_command;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -214,6 +216,9 @@ enum Command {
         #[arg(long)]
         evaluate: bool,
     },
+    /// Simulate a benchmark dataset: microscope images of several synthesized cells with
+    /// exact ground truth, in the Cell Tracking Challenge layout.
+    Simulate(simulate_command::SimulateArgs),
     /// Synthesize new cell sequences from a trained model (masks, optionally SDF).
     Synth {
         #[command(flatten)]
@@ -648,6 +653,7 @@ fn run(cli: Cli) -> Result<()> {
             let request = RenderRequest::Synthesize { codes, count, seed };
             render_command(&render, request, flags, "synth")
         }
+        Command::Simulate(args) => simulate_command::run(&args, cli.quiet, cli.overwrite),
         Command::Reconstruct { render, sequence } => {
             let request = RenderRequest::Reconstruct { sequence };
             render_command(&render, request, flags, "reconstruct")

@@ -12,7 +12,8 @@ use rand_distr::{Distribution, Normal};
 /// How new codes are drawn. Every method also gives each code a scale (micrometres per
 /// model unit) for rendering: drawn together with the code by the fitted methods, the
 /// chosen sequence's by the mixture and around-learned methods, the mean by `Random`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CodeSource {
     /// z ~ N(0, sigma^2 I), the paper's protocol for C. elegans (sigma 0.1); `None` takes
     /// sigma from the learned codes (their standard deviation), or 0.1 when it has none.

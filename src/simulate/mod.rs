@@ -1,0 +1,404 @@
+//! Benchmark datasets: microscope-like 3D+t images of several cells synthesized by a model,
+//! with exact ground truth, in the Cell Tracking Challenge layout (`cellsdf simulate`).
+//!
+//! Flow: new codes (a model's sampler) -> each cell's sequence rendered in a box of its own
+//! (engine, adaptive) -> lineage (a division ends the mother and begins two daughters) ->
+//! placement in the field (random start, constant drift, no shared voxel) -> per frame:
+//! labels and the noise-free object (texture, bleaching, background) -> PSF blur (FFT) ->
+//! shot and read noise, gain, offset, uint16 -> CTC files, manifest.json and preview.png
+//! (the middle frame, raw beside the ground truth's outlines). Frames of the
+//! field are made and written one at a time; the cells' box masks (one byte per voxel and
+//! frame) are what stays in memory. Units: um, s, nm; arrays [z, y, x].
+
+mod ctc;
+pub mod image;
+pub mod optics;
+pub mod preview;
+mod scene;
+
+pub use image::{photons_for_snr, region_stats, Camera};
+pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
+pub use scene::Track;
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::progress::{check, Progress};
+use crate::synth::{
+    draw_codes, times, training_scale_and_interval, CodeSource, Evaluation, RenderGrid, Renderer,
+};
+use crate::units::{Calibration, VoxelSize};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::path::Path;
+
+/// What to simulate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateOptions {
+    /// Cells in the field at the first frame.
+    pub cells: usize,
+    pub frames: usize,
+    /// Field size (x, y, z) in voxels.
+    pub size_xyz: [usize; 3],
+    pub voxel_um: VoxelSize,
+    /// Seconds between frames (None: the model's, its training duration spread over the
+    /// frames).
+    pub interval_s: Option<f64>,
+    pub optics: Optics,
+    /// Signal-to-noise ratio of the first frame as the CTC defines it.
+    pub snr: f64,
+    /// Noise-free cell / background intensity ratio (before blur).
+    pub contrast: f64,
+    /// Fraction of the signal lost per frame to photobleaching (exp(-rate t)).
+    pub bleach_per_frame: f64,
+    /// Largest drift of a cell, um per frame on each axis.
+    pub drift_um: f64,
+    /// Grain size of the cells' texture (um) and its relative amplitude.
+    pub texture_um: f64,
+    pub texture_amplitude: f64,
+    /// Relative amplitude of the background's slow variation.
+    pub background_variation: f64,
+    pub camera: Camera,
+    pub codes: CodeSource,
+    pub seed: u64,
+}
+
+impl Default for SimulateOptions {
+    fn default() -> Self {
+        SimulateOptions {
+            cells: 3,
+            frames: 20,
+            size_xyz: [128, 128, 48],
+            voxel_um: VoxelSize {
+                x: 0.2,
+                y: 0.2,
+                z: 0.4,
+            },
+            interval_s: None,
+            optics: Optics {
+                microscope: Microscope::Widefield,
+                na: 1.2,
+                wavelength_nm: 520.0,
+                refractive_index: 1.33,
+            },
+            snr: 10.0,
+            contrast: 3.0,
+            bleach_per_frame: 0.01,
+            drift_um: 0.05,
+            texture_um: 0.3,
+            texture_amplitude: 0.25,
+            background_variation: 0.03,
+            camera: Camera::default(),
+            codes: CodeSource::default(),
+            seed: 0,
+        }
+    }
+}
+
+impl SimulateOptions {
+    pub fn validate(&self) -> Result<()> {
+        self.optics.validate()?;
+        self.voxel_um.validate("voxel-um")?;
+        if self.cells == 0 || self.cells > 10_000 {
+            return Err(Error::invalid("cells", "must be 1 to 10000"));
+        }
+        if self.frames == 0 || self.frames > 100_000 {
+            return Err(Error::invalid("frames", "must be 1 to 100000"));
+        }
+        if self.size_xyz.iter().any(|n| !(8..=8192).contains(n)) {
+            return Err(Error::invalid("size", "each size must be 8 to 8192 voxels"));
+        }
+        for (name, v, lo) in [
+            ("snr", self.snr, 0.0),
+            ("contrast", self.contrast, 0.0),
+            ("bleach", self.bleach_per_frame, -1e-12),
+            ("drift-um", self.drift_um, -1e-12),
+            ("texture-um", self.texture_um, -1e-12),
+        ] {
+            if !(v.is_finite() && v > lo) {
+                return Err(Error::invalid(name, "must be a positive number (or 0)"));
+            }
+        }
+        if let Some(dt) = self.interval_s {
+            if !(dt.is_finite() && dt > 0.0) {
+                return Err(Error::invalid("interval-s", "must be positive"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one frame came out as.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FrameStats {
+    /// Measured on the written uint16 image with the ground truth, as the CTC defines them:
+    /// SNR = |mean fg - mean bg| / sd bg, CR = mean fg / mean bg.
+    pub snr: f64,
+    pub contrast_ratio: f64,
+    pub cells: usize,
+}
+
+/// What [`simulate`] wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulation {
+    pub tracks: Vec<Track>,
+    pub frames: Vec<FrameStats>,
+    /// Gaussian PSF standard deviations (lateral, axial) and FWHMs in um.
+    pub psf_sigma_um: (f64, f64),
+    pub psf_fwhm_um: (f64, f64),
+    pub photons_per_unit: f64,
+    pub frame_interval_s: Option<f64>,
+    /// Voxels of each cell in each frame (cell, frame), for checks.
+    #[serde(skip)]
+    pub cell_voxels: Vec<Vec<usize>>,
+}
+
+/// Largest memory for the cells' box masks (bytes).
+const MAX_CELL_BYTES: u64 = 8 << 30;
+
+/// Simulates a dataset of `opts` from `model` into the folder `dataset` (CTC layout plus
+/// manifest.json). Existing files cellsdf did not write are kept unless `overwrite`;
+/// cancelling or failing removes what this run wrote.
+pub fn simulate(
+    model: &Model,
+    opts: &SimulateOptions,
+    dataset: &Path,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<Simulation> {
+    opts.validate()?;
+    let [fx, fy, fz] = opts.size_xyz;
+    let field = [fz, fy, fx];
+    let v = opts.voxel_um;
+    let (_, model_interval) = training_scale_and_interval(model, opts.frames);
+    let interval = opts.interval_s.or(model_interval);
+    let calibration = Calibration {
+        voxel_um: Some(v),
+        frame_interval_s: interval,
+    };
+    let existed = [dataset.exists(), dataset.join("01_GT").exists()];
+    // Folders this run created and left empty go when it fails.
+    let tidy = || {
+        if !existed[1] {
+            let _ = std::fs::remove_dir(dataset.join("01_GT"));
+        }
+        if !existed[0] {
+            let _ = std::fs::remove_dir(dataset);
+        }
+    };
+    let opened =
+        ctc::CtcWriter::create(dataset, opts.frames, calibration, overwrite).and_then(|writer| {
+            let mut manifest_dir = crate::io::OutputDir::create(dataset, overwrite)?;
+            manifest_dir.claim(&["manifest.json", "preview.png"])?;
+            Ok((writer, manifest_dir))
+        });
+    let (mut writer, mut manifest_dir) = match opened {
+        Ok(w) => w,
+        Err(e) => {
+            tidy();
+            return Err(e);
+        }
+    };
+    let result = run(model, opts, field, interval, &mut writer, progress).and_then(|(sim, png)| {
+        let p = manifest_dir.write_bytes("preview.png", &png)?;
+        writer.written.push(p);
+        let manifest = serde_json::json!({
+            "format": "cellsdf-simulation",
+            "version": 1,
+            "layout": "Cell Tracking Challenge: 01/tNNN.tif, 01_GT/SEG/man_segNNN.tif, 01_GT/TRA/man_trackNNN.tif, 01_GT/TRA/man_track.txt; frames from 0",
+            "options": opts,
+            "model": model.meta.config,
+            "result": sim,
+        });
+        let text = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| Error::invalid("manifest", e.to_string()))?;
+        let p = manifest_dir.write_bytes("manifest.json", text.as_bytes())?;
+        writer.written.push(p);
+        Ok(sim)
+    });
+    match result {
+        Ok(sim) => {
+            writer.finish();
+            manifest_dir.keep_claims();
+            Ok(sim)
+        }
+        Err(e) => {
+            writer.abandon();
+            drop(manifest_dir);
+            tidy();
+            Err(e)
+        }
+    }
+}
+
+fn run(
+    model: &Model,
+    opts: &SimulateOptions,
+    field: [usize; 3],
+    interval: Option<f64>,
+    writer: &mut ctc::CtcWriter,
+    progress: &dyn Progress,
+) -> Result<(Simulation, Vec<u8>)> {
+    let v = opts.voxel_um;
+    let frame_times = times(opts.frames);
+    let drawn = draw_codes(model, opts.codes, opts.cells, opts.seed)?;
+    // Memory of the cells' box masks, checked before any is rendered.
+    let box_of = |scale_um: f64| {
+        let side = |h: f64| (2.2 * scale_um / h).ceil() as usize;
+        [side(v.z), side(v.y), side(v.x)]
+    };
+    let bytes: u64 = drawn
+        .iter()
+        .map(|d| {
+            box_of(d.scale_um)
+                .iter()
+                .map(|&n| n as u64)
+                .product::<u64>()
+        })
+        .sum::<u64>()
+        .saturating_mul(opts.frames as u64);
+    if bytes > MAX_CELL_BYTES {
+        return Err(Error::out_of_memory(format!(
+            "{bytes} bytes of cell masks ({} cells x {} frames): use fewer cells or frames, \
+             or a larger --voxel-um",
+            opts.cells, opts.frames
+        )));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, 0x51_u64 as usize));
+    let mut cells: Vec<scene::Cell> = Vec::with_capacity(drawn.len());
+    let mut next_label = 1u32;
+    let share = 0.5 / drawn.len() as f32;
+    for (k, d) in drawn.iter().enumerate() {
+        let dims = box_of(d.scale_um);
+        let grid = RenderGrid::centred([dims[2], dims[1], dims[0]], v, d.scale_um);
+        let rotation = d.around.and_then(|i| model.rotation(i));
+        let mut r = Renderer::new(model, &d.values, rotation)?;
+        let mut masks = Vec::with_capacity(frame_times.len());
+        for (i, &t) in frame_times.iter().enumerate() {
+            masks.push(
+                r.frame(&grid, t, Evaluation::adaptive())?
+                    .mapv(|s| (s <= 0.0) as u8),
+            );
+            check(
+                progress,
+                share * (k as f32 + (i + 1) as f32 / frame_times.len() as f32),
+                &format!(
+                    "cell {}/{}: frame {}/{}",
+                    k + 1,
+                    drawn.len(),
+                    i + 1,
+                    frame_times.len()
+                ),
+            )?;
+        }
+        let (slots, division) = scene::lineage(&masks);
+        let slots = scene::crop(slots).ok_or_else(|| {
+            Error::invalid(
+                "model",
+                format!(
+                    "new cell {} is empty in every frame (code seed {})",
+                    k + 1,
+                    d.seed
+                ),
+            )
+        })?;
+        let labels = if division.is_some() {
+            [next_label, next_label + 1, next_label + 2]
+        } else {
+            [next_label, 0, 0]
+        };
+        next_label += if division.is_some() { 3 } else { 1 };
+        let mut cell = scene::Cell {
+            slots,
+            labels,
+            position: Vec::new(),
+        };
+        let drift = [v.z, v.y, v.x].map(|h| opts.drift_um / h);
+        scene::place(&mut cell, &cells, field, drift, &mut rng)?;
+        cells.push(cell);
+    }
+    if next_label > u16::MAX as u32 {
+        return Err(Error::invalid(
+            "cells",
+            "more than 65535 tracks do not fit uint16 labels",
+        ));
+    }
+    let tracks = scene::tracks(&cells);
+    let textures: Vec<_> = cells
+        .iter()
+        .map(|c| {
+            image::texture(
+                c.dims(),
+                v,
+                opts.texture_um,
+                opts.texture_amplitude as f32,
+                &mut rng,
+            )
+        })
+        .collect();
+    let brightness: Vec<f32> = cells
+        .iter()
+        .map(|_| (opts.contrast * rng.random_range(0.8..1.2)) as f32)
+        .collect();
+    let background = image::background(field, opts.background_variation as f32, &mut rng);
+    let psf = opts.optics.sigma_um();
+    let mut photons = None;
+    let mut png = Vec::new();
+    let mut stats = Vec::with_capacity(opts.frames);
+    for t in 0..opts.frames {
+        let bleach = (-opts.bleach_per_frame * t as f64).exp() as f32;
+        let (labels, mut object) =
+            image::object(&cells, &textures, &brightness, &background, bleach, t);
+        optics::blur(&mut object, v, psf);
+        let s = match photons {
+            Some(s) => s,
+            None => {
+                let [f, b, sd] = region_stats(&object, &labels);
+                let s = photons_for_snr(opts.snr, f, b, sd, opts.camera.read_noise)?;
+                photons = Some(s);
+                s
+            }
+        };
+        let raw = image::camera(
+            &object,
+            s,
+            &opts.camera,
+            crate::seed::stream_seed(opts.seed, 1 << 20 | t),
+        );
+        let [f, b, sd] = region_stats(&raw, &labels);
+        stats.push(FrameStats {
+            snr: (f - b).abs() / sd.max(1e-12),
+            contrast_ratio: f / b.max(1e-12),
+            cells: tracks.iter().filter(|k| k.begin <= t && t <= k.end).count(),
+        });
+        if t == opts.frames / 2 {
+            png = preview::preview_png(&raw, &labels)?;
+        }
+        writer.frame(t, raw, &labels)?;
+        check(
+            progress,
+            0.5 + 0.5 * (t + 1) as f32 / opts.frames as f32,
+            &format!("frame {}/{}", t + 1, opts.frames),
+        )?;
+    }
+    writer.tracks(&tracks)?;
+    let cell_voxels = cells
+        .iter()
+        .map(|c| {
+            c.slots
+                .iter()
+                .map(|s| s.iter().filter(|&&x| x != 0).count())
+                .collect()
+        })
+        .collect();
+    let sim = Simulation {
+        tracks,
+        frames: stats,
+        psf_sigma_um: psf,
+        psf_fwhm_um: (psf.0 * FWHM_PER_SIGMA, psf.1 * FWHM_PER_SIGMA),
+        photons_per_unit: photons.unwrap_or(0.0),
+        frame_interval_s: interval,
+        cell_voxels,
+    };
+    Ok((sim, png))
+}

@@ -1,0 +1,292 @@
+//! Simulated benchmark datasets (`cellsdf simulate`): the PSF against its closed form, the
+//! requested SNR as the Cell Tracking Challenge measures it, bleaching, cells that never
+//! share a voxel, lineage, reproducibility, clean refusals, and the ground truth checked by
+//! py-ctcmetrics (validity, SEG = TRA = DET = 1 against itself).
+
+mod common;
+
+use cellsdf::io::{read_hyperstack, AnyStack};
+use cellsdf::model::Model;
+use cellsdf::simulate::{blur, simulate, Microscope, Optics, SimulateOptions, FWHM_PER_SIGMA};
+use cellsdf::VoxelSize;
+use ndarray::Array3;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn bundled() -> Model {
+    Model::load(&common::repo().join("models/dividing.safetensors")).unwrap()
+}
+
+fn small(seed: u64, snr: f64) -> SimulateOptions {
+    SimulateOptions {
+        cells: 2,
+        frames: 6,
+        size_xyz: [80, 80, 28],
+        snr,
+        bleach_per_frame: 0.08,
+        seed,
+        ..SimulateOptions::default()
+    }
+}
+
+fn u16_stack(p: &Path) -> (Array3<u16>, cellsdf::Calibration) {
+    match read_hyperstack(p).unwrap() {
+        AnyStack::U16(h) => {
+            let c = h.calibration;
+            (h.data.index_axis_move(ndarray::Axis(0), 0), c)
+        }
+        other => panic!("{}: {} instead of uint16", p.display(), other.dtype_name()),
+    }
+}
+
+/// Full width at half maximum (in samples) of a profile peaking at `peak`, by linear
+/// interpolation of the half-maximum crossings.
+fn fwhm(profile: &[f32], peak: usize) -> f64 {
+    let half = profile[peak] as f64 / 2.0;
+    let cross = |step: i64| {
+        let mut i = peak as i64;
+        while (profile[(i + step) as usize] as f64) > half {
+            i += step;
+        }
+        let (a, b) = (
+            profile[i as usize] as f64,
+            profile[(i + step) as usize] as f64,
+        );
+        i as f64 + step as f64 * (a - half) / (a - b)
+    };
+    cross(1) - cross(-1)
+}
+
+#[test]
+fn the_blurred_point_has_the_closed_form_fwhm() {
+    // Gaussian approximations of the PSF (Zhang et al. 2007): widefield FWHM
+    // 2.355 x 0.21 lambda / NA laterally and 2.355 x 0.66 lambda n / NA^2 axially; a
+    // confocal's sqrt 2 narrower.
+    let (na, lambda, n) = (1.4, 0.52, 1.518);
+    for (microscope, narrowing) in [
+        (Microscope::Widefield, 1.0),
+        (Microscope::Confocal, 2f64.sqrt()),
+    ] {
+        let optics = Optics {
+            microscope,
+            na,
+            wavelength_nm: lambda * 1e3,
+            refractive_index: n,
+        };
+        let want_xy = FWHM_PER_SIGMA * 0.21 * lambda / na / narrowing;
+        let want_z = FWHM_PER_SIGMA * 0.66 * lambda * n / (na * na) / narrowing;
+        let voxel = VoxelSize {
+            x: 0.02,
+            y: 0.02,
+            z: 0.05,
+        };
+        let mut point = Array3::<f32>::zeros((61, 41, 41));
+        point[[30, 20, 20]] = 1.0;
+        blur(&mut point, voxel, optics.sigma_um());
+        let total: f32 = point.iter().sum();
+        assert!(
+            (total - 1.0).abs() < 1e-4,
+            "the blur keeps the light: {total}"
+        );
+        let x: Vec<f32> = (0..41).map(|i| point[[30, 20, i]]).collect();
+        let z: Vec<f32> = (0..61).map(|i| point[[i, 20, 20]]).collect();
+        let (got_xy, got_z) = (fwhm(&x, 20) * voxel.x, fwhm(&z, 30) * voxel.z);
+        println!("{microscope:?}: FWHM {got_xy:.4} x {got_z:.4} um, closed form {want_xy:.4} x {want_z:.4}");
+        assert!(
+            (got_xy / want_xy - 1.0).abs() < 0.05,
+            "{got_xy} vs {want_xy}"
+        );
+        assert!((got_z / want_z - 1.0).abs() < 0.05, "{got_z} vs {want_z}");
+    }
+}
+
+#[test]
+fn a_dataset_has_the_requested_snr_exact_ground_truth_and_repeats_from_its_seed() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    for snr in [4.0, 15.0] {
+        let out = dir.path().join(format!("snr{snr}"));
+        let opts = small(3, snr);
+        let sim = simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+        let mut present: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+        let mut signal = Vec::new();
+        for t in 0..opts.frames {
+            let (raw, cal) = u16_stack(&out.join(format!("01/t{t:03}.tif")));
+            let (seg, _) = u16_stack(&out.join(format!("01_GT/SEG/man_seg{t:03}.tif")));
+            let (tra, _) = u16_stack(&out.join(format!("01_GT/TRA/man_track{t:03}.tif")));
+            assert_eq!(raw.dim(), (28, 80, 80));
+            assert_eq!(cal.voxel_um, Some(opts.voxel_um));
+            assert_eq!(seg, tra);
+            // No two cells share a voxel: every cell's voxels are in the labels.
+            let labelled = seg.iter().filter(|&&l| l > 0).count();
+            let cells: usize = sim.cell_voxels.iter().map(|c| c[t]).sum();
+            assert_eq!(labelled, cells, "frame {t}");
+            let mut labels: Vec<u16> = seg.iter().copied().filter(|&l| l > 0).collect();
+            labels.sort_unstable();
+            labels.dedup();
+            for l in labels {
+                present.entry(l).or_default().push(t);
+            }
+            // The CTC's SNR and the mean signal above background, measured here.
+            let (mut fg, mut nf, mut bg, mut bg2, mut nb) = (0f64, 0f64, 0f64, 0f64, 0f64);
+            for (&v, &l) in raw.iter().zip(seg.iter()) {
+                let v = v as f64;
+                if l > 0 {
+                    fg += v;
+                    nf += 1.0;
+                } else {
+                    bg += v;
+                    bg2 += v * v;
+                    nb += 1.0;
+                }
+            }
+            let (mf, mb) = (fg / nf, bg / nb);
+            let sd = (bg2 / nb - mb * mb).sqrt();
+            if t == 0 {
+                let measured = (mf - mb).abs() / sd;
+                println!("requested SNR {snr}: measured {measured:.2}");
+                assert!(
+                    (measured / snr - 1.0).abs() < 0.10,
+                    "SNR {measured} for {snr}"
+                );
+                assert!((sim.frames[0].snr - measured).abs() < 1e-6 * measured);
+            }
+            signal.push(mf - mb);
+        }
+        // Bleaching: the signal above background follows exp(-rate t) (within 10 %: the
+        // cells change shape, and the blur takes a share of their light to the background).
+        for (t, s) in signal.iter().enumerate() {
+            let want = (-opts.bleach_per_frame * t as f64).exp();
+            assert!(
+                (s / signal[0] / want - 1.0).abs() < 0.10,
+                "frame {t}: {} vs {want}",
+                s / signal[0]
+            );
+        }
+        // man_track.txt: every label with the frames it is in; divisions give two daughters.
+        let text = std::fs::read_to_string(out.join("01_GT/TRA/man_track.txt")).unwrap();
+        let rows: Vec<[usize; 4]> = text
+            .lines()
+            .map(|l| {
+                let v: Vec<usize> = l.split(' ').map(|x| x.parse().unwrap()).collect();
+                [v[0], v[1], v[2], v[3]]
+            })
+            .collect();
+        assert_eq!(rows.len(), present.len());
+        for &[l, b, e, p] in &rows {
+            let frames = &present[&(l as u16)];
+            assert_eq!((b, e), (frames[0], *frames.last().unwrap()), "track {l}");
+            if p > 0 {
+                let parent = rows.iter().find(|r| r[0] == p).expect("parent exists");
+                assert_eq!(
+                    parent[2] + 1,
+                    b,
+                    "daughter {l} begins after its mother ends"
+                );
+                assert_eq!(rows.iter().filter(|r| r[3] == p).count(), 2);
+            }
+        }
+        assert!(
+            rows.iter().any(|r| r[3] > 0),
+            "the dividing model's cells divide"
+        );
+        // The ground truth as py-ctcmetrics sees it.
+        let work = dir.path().join(format!("ctc{snr}"));
+        let report = common::run_python(
+            "ctc_check.py",
+            &[out.to_str().unwrap(), work.to_str().unwrap()],
+        );
+        let last = report.lines().last().unwrap();
+        assert_eq!(
+            last, r#"{"Valid": 1, "SEG": 1.0, "TRA": 1.0, "DET": 1.0}"#,
+            "{report}"
+        );
+    }
+    // The same seed gives the same files, bit for bit; another seed other images.
+    let again = dir.path().join("again");
+    simulate(
+        &model,
+        &small(3, 4.0),
+        &again,
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap();
+    let other = dir.path().join("other");
+    simulate(
+        &model,
+        &small(4, 4.0),
+        &other,
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap();
+    for f in [
+        "01/t000.tif",
+        "01/t005.tif",
+        "01_GT/SEG/man_seg003.tif",
+        "01_GT/TRA/man_track.txt",
+        "manifest.json",
+    ] {
+        let a = std::fs::read(dir.path().join("snr4").join(f)).unwrap();
+        assert!(
+            a == std::fs::read(again.join(f)).unwrap(),
+            "{f} differs for the same seed"
+        );
+    }
+    assert!(
+        std::fs::read(other.join("01/t000.tif")).unwrap()
+            != std::fs::read(again.join("01/t000.tif")).unwrap()
+    );
+}
+
+#[test]
+fn bad_requests_and_cancellation_leave_nothing() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ds");
+    let fail = |opts: SimulateOptions, words: &[&str]| {
+        let e = simulate(&model, &opts, &out, false, &cellsdf::progress::Silent)
+            .unwrap_err()
+            .to_string();
+        assert!(words.iter().all(|w| e.contains(w)), "{e}");
+        assert!(!out.exists(), "{e}: left {}", out.display());
+    };
+    let mut o = small(1, 5.0);
+    o.optics.na = 1.5; // above water's 1.33
+    fail(o, &["na"]);
+    fail(
+        SimulateOptions {
+            cells: 40,
+            ..small(1, 5.0)
+        },
+        &["cells", "--size"],
+    );
+    fail(
+        SimulateOptions {
+            snr: 5000.0,
+            ..small(1, 5.0)
+        },
+        &["snr", "contrast"],
+    );
+    // Cancelled half-way through the frames: nothing is left behind.
+    let stop = |f: f32, _: &str| f < 0.75;
+    let e = simulate(&model, &small(1, 5.0), &out, false, &stop).unwrap_err();
+    assert!(matches!(e, cellsdf::Error::Cancelled));
+    assert!(!out.exists());
+    // A file cellsdf did not write stops the run before anything is written.
+    std::fs::create_dir_all(out.join("01")).unwrap();
+    std::fs::write(out.join("01/t000.tif"), b"mine").unwrap();
+    let e = simulate(
+        &model,
+        &small(1, 5.0),
+        &out,
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("t000.tif") && e.contains("--overwrite"), "{e}");
+    assert_eq!(std::fs::read(out.join("01/t000.tif")).unwrap(), b"mine");
+    assert!(!out.join("01_GT").exists() && !out.join("01/t001.tif").exists());
+}
