@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 4
+#define CSDF_ABI_MINOR 5
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -39,6 +39,15 @@
 // A learned code plus noise scaled by its nearest-neighbour distance (the default of the
 // CLI and plugins).
 #define CSDF_CODES_NEIGHBOURS 3
+
+// Widefield epifluorescence (`csdf_simulate_options.microscope`).
+#define CSDF_MICROSCOPE_WIDEFIELD 0
+
+// Point-scanning confocal with a small pinhole.
+#define CSDF_MICROSCOPE_CONFOCAL 1
+
+// Full width at half maximum of a Gaussian of standard deviation 1: 2 sqrt(2 ln 2).
+#define FWHM_PER_SIGMA 2.354820045030949
 
 // A prepared SDF training set on disk (memory-mapped). Created by `csdf_dataset_prepare`
 // or `csdf_dataset_open`, released by `csdf_dataset_free`; `const` use is thread-safe.
@@ -216,6 +225,37 @@ typedef struct csdf_sequence_info {
   // Frames used in training.
   size_t frames;
 } csdf_sequence_info;
+
+// Options of `csdf_simulate`. Start from `csdf_simulate_options_default` (the CLI's).
+typedef struct csdf_simulate_options {
+  // Cells in the field and frames.
+  size_t cells;
+  size_t frames;
+  // Field (x, y, z) in voxels and voxel size (x, y, z) in um.
+  size_t size_xyz[3];
+  double voxel_um[3];
+  // Seconds between frames (<= 0 or NaN: the model's, its duration over the frames).
+  double interval_s;
+  // CSDF_MICROSCOPE_*; numerical aperture; emission wavelength (nm); refractive index
+  // of the immersion medium.
+  int32_t microscope;
+  double na;
+  double wavelength_nm;
+  double refractive_index;
+  // SNR of the first frame as the Cell Tracking Challenge defines it; noise-free cell /
+  // background intensity ratio; signal lost per frame to bleaching; largest drift (um per
+  // frame on each axis).
+  double snr;
+  double contrast;
+  double bleach_per_frame;
+  double drift_um;
+  // How new codes are drawn (CSDF_CODES_*) and the method's parameter (< 0: default).
+  int32_t code_method;
+  double code_param;
+  uint64_t seed;
+  // 1: replace files of the dataset's names even when cellsdf did not write them.
+  int32_t overwrite;
+} csdf_simulate_options;
 
 // Pixel types.
 typedef int32_t csdf_dtype;
@@ -532,6 +572,19 @@ csdf_status csdf_codes_interpolate(const struct csdf_model *model, size_t from, 
 // `code_out` (code size floats). `voxel_um` (x, y, z) may be NULL when the file is
 // calibrated. Needs libtorch: `CSDF_STATUS_UNSUPPORTED` from a library built without it.
 csdf_status csdf_fit_code(const struct csdf_model *model, const char *masks_path, const double *voxel_um, size_t iterations, csdf_progress_fn progress, void *user_data, float *code_out, size_t len);
+
+// The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
+// widefield NA 1.2 at 520 nm in water, SNR 10, contrast 3, 1 % bleaching per frame,
+// drift up to 0.05 um per frame, codes by CSDF_CODES_NEIGHBOURS, seed 0.
+struct csdf_simulate_options csdf_simulate_options_default(void);
+
+// Simulates a benchmark dataset from `model`'s new cells into the folder
+// `dataset_dir_utf8`, exactly as `cellsdf simulate` does: the Cell Tracking Challenge
+// layout (01/tNNN.tif uint16 raw, 01_GT/SEG, 01_GT/TRA with man_track.txt), manifest.json
+// and preview.png. `options` NULL: the defaults. Files cellsdf did not write stop it
+// (INVALID_ARGUMENT names them) unless `overwrite`; cancelling through `progress` or a
+// failure removes what the call wrote.
+csdf_status csdf_simulate(const struct csdf_model *model, const struct csdf_simulate_options *options_in, const char *dataset_dir_utf8, csdf_progress_fn progress, void *user_data);
 
 // Reads an ImageJ hyperstack or multi-page TIFF (uncompressed, LZW or Deflate).
 csdf_status csdf_stack_read(const char *path_utf8, struct csdf_stack **stack_out);

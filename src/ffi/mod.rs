@@ -17,6 +17,7 @@ mod grid;
 mod measure;
 mod mesh;
 mod model;
+mod simulate;
 mod stack;
 mod workflow;
 
@@ -26,6 +27,7 @@ pub use self::grid::*;
 pub use self::measure::*;
 pub use self::mesh::*;
 pub use self::model::*;
+pub use self::simulate::*;
 pub use self::stack::*;
 pub use self::workflow::*;
 
@@ -270,7 +272,7 @@ pub extern "C" fn csdf_has_training() -> i32 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 4;
+pub const CSDF_ABI_MINOR: u32 = 5;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

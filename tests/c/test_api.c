@@ -156,6 +156,11 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_dataset_prepare(NULL, 0, "out", NULL, NULL, NULL, &data), CSDF_STATUS_INVALID_ARGUMENT, "n_inputs");
     EXPECT_STATUS(csdf_dataset_size(NULL, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "sequences_out");
     EXPECT_STATUS(csdf_train(NULL, NULL, "m.safetensors", NULL, NULL, &model), CSDF_STATUS_INVALID_ARGUMENT, "dataset");
+    /* Simulation: NULL handles and out-of-range options are named. */
+    EXPECT_STATUS(csdf_simulate(NULL, NULL, dir, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    struct csdf_simulate_options so = csdf_simulate_options_default();
+    CHECK(so.cells == 3 && so.frames == 20 && so.size_xyz[0] == 128 && fabs(so.voxel_um[2] - 0.4) < 1e-12
+          && so.microscope == CSDF_MICROSCOPE_WIDEFIELD && so.code_method == CSDF_CODES_NEIGHBOURS, "simulate defaults");
     /* _free accepts NULL. */
     csdf_model_free(NULL);
     csdf_grid_free(NULL);

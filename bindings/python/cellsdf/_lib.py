@@ -86,6 +86,15 @@ class SynthOptions(Structure):
                 ("model_label", c_char_p)]
 
 
+class SimulateOptions(Structure):
+    _fields_ = [("cells", c_size_t), ("frames", c_size_t), ("size_xyz", c_size_t * 3),
+                ("voxel_um", c_double * 3), ("interval_s", c_double), ("microscope", c_int32),
+                ("na", c_double), ("wavelength_nm", c_double), ("refractive_index", c_double),
+                ("snr", c_double), ("contrast", c_double), ("bleach_per_frame", c_double),
+                ("drift_um", c_double), ("code_method", c_int32), ("code_param", c_double),
+                ("seed", c_uint64), ("overwrite", c_int32)]
+
+
 class TableView(Structure):
     _fields_ = [("rows", c_size_t), ("columns", c_size_t), ("values", POINTER(c_double))]
 
@@ -156,6 +165,8 @@ SIGNATURES = {
     "csdf_table_free": (None, [H]),
     "csdf_mesh_read": (S, [c_char_p, PP]),
     "csdf_synth_file_name": (S, [POINTER(SynthOptions), c_size_t, c_char_p, c_size_t, SZP]),
+    "csdf_simulate_options_default": (SimulateOptions, []),
+    "csdf_simulate": (S, [H, POINTER(SimulateOptions), c_char_p, PROGRESS_FN, c_void_p]),
     "csdf_labels_mesh": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
                              c_char_p, c_int32, c_char_p, c_int32, PROGRESS_FN, c_void_p, SZP]),
 }

@@ -228,6 +228,37 @@ class Model(_Handle):
         _check(LIB.csdf_model_synthesize(self.ptr, byref(o), str(out_dir).encode(), cb, None))
         return json.loads((Path(out_dir) / "manifest.json").read_text())
 
+    MICROSCOPES = {"widefield": 0, "confocal": 1}
+
+    def simulate(self, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
+                 voxel_um=(0.2, 0.2, 0.4), interval_s=None, microscope="widefield", na=1.2,
+                 wavelength_nm=520.0, refractive_index=1.33, snr=10.0, contrast=3.0,
+                 bleach=0.01, drift_um=0.05, codes="neighbours", param=None, seed=0,
+                 overwrite=False, progress=None):
+        """A benchmark dataset of this model's new cells in `dataset_dir`, exactly as `cellsdf
+        simulate` writes it (Cell Tracking Challenge layout, manifest.json, preview.png);
+        returns the manifest (dict). Sizes (x, y, z) in voxels, voxel size in um, interval
+        in s (None: the model's), wavelength in nm."""
+        if codes not in self.CODE_METHODS:
+            raise ValueError(f"codes must be one of {sorted(self.CODE_METHODS)}, got {codes!r}")
+        if microscope not in self.MICROSCOPES:
+            raise ValueError(f"microscope must be one of {sorted(self.MICROSCOPES)}")
+        o = LIB.csdf_simulate_options_default()
+        o.cells, o.frames, o.seed = cells, frames, seed
+        o.size_xyz = (c_size_t * 3)(*[int(v) for v in size_xyz])
+        v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
+        o.voxel_um = (c_double * 3)(*v)
+        o.interval_s = -1.0 if interval_s is None else float(interval_s)
+        o.microscope = self.MICROSCOPES[microscope]
+        o.na, o.wavelength_nm, o.refractive_index = na, wavelength_nm, refractive_index
+        o.snr, o.contrast, o.bleach_per_frame, o.drift_um = snr, contrast, bleach, drift_um
+        o.code_method = self.CODE_METHODS[codes]
+        o.code_param = -1.0 if param is None else float(param)
+        o.overwrite = int(bool(overwrite))
+        cb = _progress(progress)
+        _check(LIB.csdf_simulate(self.ptr, byref(o), str(dataset_dir).encode(), cb, None))
+        return json.loads((Path(dataset_dir) / "manifest.json").read_text())
+
     def interpolate(self, i, j, steps):
         c = np.empty((steps, self.code_size), np.float32)
         _check(LIB.csdf_codes_interpolate(self.ptr, i, j, steps, c.ctypes.data_as(_lib.F32P), c.size))

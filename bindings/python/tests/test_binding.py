@@ -248,3 +248,30 @@ def test_render_defaults_are_what_the_cli_renders_with(model, tmp_path):
         r = m.synthesize(tmp_path / "r", kind="interpolate", from_=0, to=1, steps=2, frames=5,
                          size_xyz=(8, 8, 8))
     assert r["sequences"][0]["scale_um"] == pytest.approx(scale)
+
+
+def test_simulate_writes_what_the_cli_writes(tmp_path):
+    # A benchmark dataset from the binding (csdf_simulate) is the CLI's, file for file and
+    # byte for byte; the raw frames are uint16 and calibrated, the SNR is the one asked for.
+    args = dict(cells=2, frames=3, size_xyz=(64, 64, 24), voxel_um=(0.2, 0.2, 0.4), snr=6.0,
+                microscope="confocal", seed=5)
+    with cellsdf.Model.load("dividing") as m:
+        manifest = m.simulate(tmp_path / "py", **args)
+    _cli("simulate", "--model", "dividing", "--out", tmp_path / "cli", "--cells", 2, "--frames", 3,
+         "--size", "64,64,24", "--voxel-um", "0.2,0.2,0.4", "--snr", 6, "--microscope", "confocal",
+         "--seed", 5)
+    files = sorted(p.relative_to(tmp_path / "py") for p in (tmp_path / "py").rglob("*") if p.is_file())
+    assert [str(f) for f in files if f.name != ".cellsdf-outputs"][:4] == [
+        "01/t000.tif", "01/t001.tif", "01/t002.tif", "01_GT/SEG/man_seg000.tif"]
+    for f in files:
+        assert (tmp_path / "py" / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
+    raw, voxel, _ = cellsdf.read_stack(tmp_path / "py" / "01" / "t000.tif")
+    assert raw.dtype == np.uint16 and voxel == pytest.approx((0.2, 0.2, 0.4))
+    assert manifest["result"]["frames"][0]["snr"] == pytest.approx(6.0, rel=0.1)
+    with cellsdf.Model.load("dividing") as m:
+        with pytest.raises(ValueError, match="microscope"):
+            m.simulate(tmp_path / "x", microscope="lightsheet")
+        # The library's own check, named: NA above the immersion medium's index.
+        with pytest.raises(cellsdf.CellSdfError, match="`na`"):
+            m.simulate(tmp_path / "x", na=1.4, refractive_index=1.33)
+    assert not (tmp_path / "x").exists()

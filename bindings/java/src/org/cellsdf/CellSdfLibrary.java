@@ -150,6 +150,27 @@ public interface CellSdfLibrary extends Library {
         public static class ByValue extends SynthOptions implements Structure.ByValue {}
     }
 
+    int CSDF_MICROSCOPE_WIDEFIELD = 0;
+    int CSDF_MICROSCOPE_CONFOCAL = 1;
+
+    @Structure.FieldOrder({"cells", "frames", "size_xyz", "voxel_um", "interval_s", "microscope",
+        "na", "wavelength_nm", "refractive_index", "snr", "contrast", "bleach_per_frame",
+        "drift_um", "code_method", "code_param", "seed", "overwrite"})
+    class SimulateOptions extends Structure {
+        public long cells, frames;
+        public long[] size_xyz = new long[3];
+        public double[] voxel_um = new double[3];
+        public double interval_s;
+        public int microscope;
+        public double na, wavelength_nm, refractive_index;
+        public double snr, contrast, bleach_per_frame, drift_um;
+        public int code_method;
+        public double code_param;
+        public long seed;
+        public int overwrite;
+        public static class ByValue extends SimulateOptions implements Structure.ByValue {}
+    }
+
     @Structure.FieldOrder({"rows", "columns", "values"})
     class TableView extends Structure {
         public long rows, columns;
@@ -178,6 +199,9 @@ public interface CellSdfLibrary extends Library {
     int csdf_model_resolve(String nameOrPath, String searchDir, byte[] buf, long len,
         LongByReference neededOut);
     SynthOptions.ByValue csdf_synth_options_default();
+    SimulateOptions.ByValue csdf_simulate_options_default();
+    int csdf_simulate(Pointer model, SimulateOptions options, String datasetDir,
+        ProgressFn progress, Pointer user);
     int csdf_model_render_defaults(Pointer model, long frames, double[] timesOut,
         double[] scaleUmOut, double[] frameIntervalSOut);
     int csdf_model_synthesize(Pointer model, SynthOptions options, String outDir,
