@@ -165,10 +165,11 @@ def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, t
 
 
 def test_every_control_has_a_tooltip_with_its_unit(make_napari_viewer):
-    from napari_cellsdf._widgets import DescriptorsWidget, SynthesizeWidget, TrainWidget
+    from napari_cellsdf._widgets import (DescriptorsWidget, SimulateWidget, SynthesizeWidget,
+                                         TrainWidget)
 
     viewer = make_napari_viewer()
-    for cls in (SynthesizeWidget, TrainWidget, DescriptorsWidget):
+    for cls in (SynthesizeWidget, SimulateWidget, TrainWidget, DescriptorsWidget):
         w = cls(viewer)
         for child in w:
             if type(child).__name__ in ("Label", "ProgressBar"):
@@ -222,3 +223,27 @@ def test_a_3d_movie_of_the_synthesized_sequence(make_napari_viewer, qtbot, tmp_p
     assert not np.array_equal(movie[0], movie[-1]), "the cell does not change over time"
     assert viewer.dims.ndisplay == 2
     assert [p.name for p in tmp_path.iterdir()] == ["cell.gif"]  # no temporary file left
+
+
+def test_simulate_widget_adds_calibrated_raw_and_ground_truth(make_napari_viewer, qtbot, tmp_path):
+    viewer = make_napari_viewer()
+    w = _widgets.SimulateWidget(viewer)
+    w.run()
+    assert w.status.value == "error: choose a dataset folder"
+    w.out_dir.value = str(tmp_path / "ds")
+    w.cells.value, w.frames.value = 2, 3
+    w.size_x.value, w.size_y.value, w.size_z.value = 64, 64, 24
+    w.snr.value = 8.0
+    w.run()
+    qtbot.waitUntil(lambda: len(viewer.layers) >= 2 and w._run_btn.enabled, timeout=120_000)
+    raw, truth = viewer.layers[0], viewer.layers[1]
+    assert raw.data.dtype == np.uint16 and raw.data.shape == (3, 24, 64, 64)
+    assert truth.data.shape == raw.data.shape and truth.data.max() >= 2
+    # What the user sees: micrometres and seconds, the tracks and the SNR reached.
+    assert tuple(raw.scale[1:]) == pytest.approx((0.4, 0.2, 0.2))
+    assert [str(u) for u in raw.units] == ["second", "micrometer", "micrometer", "micrometer"]
+    tracks = (tmp_path / "ds" / "01_GT" / "TRA" / "man_track.txt").read_text().splitlines()
+    assert w.status.value.startswith(f"{len(tracks)} tracks; first frame SNR 8.")
+    assert (tmp_path / "ds" / "01" / "t002.tif").exists()
+    viewer.window.add_dock_widget(w, name="Simulate dataset")
+    _shot(viewer, "simulate-widget.png", (1400, 980))

@@ -80,6 +80,30 @@ def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0
         return out
 
 
+def simulate_dataset(model_path, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
+                     voxel_um=(0.2, 0.2, 0.4), microscope="widefield", na=1.2,
+                     wavelength_nm=520.0, refractive_index=1.33, snr=10.0, seed=0,
+                     progress=None):
+    """A benchmark dataset written by the library exactly as `cellsdf simulate` writes it
+    (Cell Tracking Challenge layout) into `dataset_dir`; returns (raw uint16 (t, z, y, x),
+    labels uint16 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, manifest)."""
+    folder = Path(dataset_dir)
+    with cellsdf.Model.load(model_path) as m:
+        manifest = m.simulate(folder, cells=cells, frames=frames, size_xyz=size_xyz,
+                              voxel_um=voxel_um, microscope=microscope, na=na,
+                              wavelength_nm=wavelength_nm, refractive_index=refractive_index,
+                              snr=snr, seed=seed, progress=progress)
+    raw, labels = [], []
+    voxel = interval = None
+    digits = 4 if frames > 1000 else 3
+    for t in range(frames):
+        r, voxel, interval = cellsdf.read_stack(folder / "01" / f"t{t:0{digits}}.tif")
+        g, _, _ = cellsdf.read_stack(folder / "01_GT" / "SEG" / f"man_seg{t:0{digits}}.tif")
+        raw.append(r[0])
+        labels.append(g[0])
+    return np.stack(raw), np.stack(labels), voxel, interval, manifest
+
+
 def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr_net=1e-3,
                       seed=0, frame_interval_s=None, progress=None):
     """Trains a model on a (t, z, y, x) label array whose ids persist over time (one

@@ -82,6 +82,20 @@ def _model_choices(_widget=None):
     return ["bundled: dividing", "bundled: filopodial", *TRAINED_MODELS, "file"]
 
 
+def _chosen_model(model, model_file):
+    """(model file, label for the manifest) of a model combo box and its file field."""
+    choice = model.value
+    if choice.startswith("bundled: "):
+        kind = choice.split(": ")[1]
+        return _compute.bundled_model(kind), kind
+    if choice in TRAINED_MODELS:
+        return TRAINED_MODELS[choice], str(TRAINED_MODELS[choice])
+    path = Path(str(model_file.value or ""))
+    if str(path) in ("", ".") or not path.is_file():
+        raise ValueError("choose a model file (.safetensors) in 'model file'")
+    return path, str(path)
+
+
 def save_movie(viewer, layer, path, fps=4):
     """An animated GIF of `layer`'s frames (its first axis, time) as the 3D canvas shows them,
     written atomically to `path`; the viewer's 2D/3D mode and time point are restored.
@@ -168,16 +182,7 @@ class SynthesizeWidget(_Job):
 
     def model_path(self):
         """(model file, label recorded in the manifest)."""
-        choice = self.model.value
-        if choice.startswith("bundled: "):
-            kind = choice.split(": ")[1]
-            return _compute.bundled_model(kind), kind
-        if choice in TRAINED_MODELS:
-            return TRAINED_MODELS[choice], str(TRAINED_MODELS[choice])
-        path = Path(str(self.model_file.value or ""))
-        if str(path) in ("", ".") or not path.is_file():
-            raise ValueError("choose a model file (.safetensors) in 'model file'")
-        return path, str(path)
+        return _chosen_model(self.model, self.model_file)
 
     def run(self):
         try:
@@ -220,6 +225,89 @@ class SynthesizeWidget(_Job):
                                         name=f"{name} surface", units=meta["units"],
                                         axis_labels=meta["axis_labels"])
         self.status.value = f"added {len(sequences)} sequence(s)"
+
+
+class SimulateWidget(_Job):
+    """Simulate dataset: microscope-like 3D+t images of several new cells with exact ground
+    truth, written in the Cell Tracking Challenge layout and shown as a calibrated Image
+    layer (raw, uint16) and Labels layer (ground truth)."""
+
+    def __init__(self, napari_viewer):
+        self.viewer = napari_viewer
+        _io.prefer_cellsdf_reader()
+        self.model = ComboBox(label="model", choices=_model_choices)
+        self.model_file = FileEdit(label="model file", filter="*.safetensors")
+        self.cells = SpinBox(label="cells", value=3, min=1, max=1000)
+        self.frames = SpinBox(label="frames", value=20, min=1, max=10000)
+        self.size_x = SpinBox(label="size x", value=128, min=8, max=8192)
+        self.size_y = SpinBox(label="size y", value=128, min=8, max=8192)
+        self.size_z = SpinBox(label="size z", value=48, min=8, max=8192)
+        self.voxel_xy = FloatSpinBox(label="voxel x, y (um)", value=0.2, min=0.001, max=100.0,
+                                     step=0.01)
+        self.voxel_z = FloatSpinBox(label="voxel z (um)", value=0.4, min=0.001, max=100.0,
+                                    step=0.01)
+        self.microscope = ComboBox(label="microscope", choices=["widefield", "confocal"],
+                                   value="widefield")
+        self.na = FloatSpinBox(label="NA", value=1.2, min=0.05, max=1.7, step=0.05)
+        self.wavelength = FloatSpinBox(label="wavelength (nm)", value=520.0, min=200.0,
+                                       max=2000.0, step=10.0)
+        self.index = FloatSpinBox(label="refractive index", value=1.33, min=1.0, max=2.0,
+                                  step=0.01)
+        self.snr = FloatSpinBox(label="SNR", value=10.0, min=0.1, max=100.0, step=0.5)
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.out_dir = FileEdit(label="dataset folder", mode="d", value="")
+        super().__init__([self.model, self.model_file, self.cells, self.frames, self.size_x,
+                          self.size_y, self.size_z, self.voxel_xy, self.voxel_z,
+                          self.microscope, self.na, self.wavelength, self.index, self.snr,
+                          self.seed, self.out_dir], "Simulate")
+        _tooltips({
+            self.model: "a bundled model (per phantom class), one trained in this session, "
+                        "or 'file' for the model file below",
+            self.model_file: "a cellsdf model (.safetensors); Select file... browses",
+            self.cells: "number of cells in the field (each from a new code)",
+            self.frames: "frames of the time-lapse (frame interval in s from the model)",
+            self.size_x: "field size along x (voxels)",
+            self.size_y: "field size along y (voxels)",
+            self.size_z: "field size along z (voxels)",
+            self.voxel_xy: "voxel width and height (um)",
+            self.voxel_z: "voxel depth (um)",
+            self.microscope: "widefield or confocal: the shape of the Gaussian PSF",
+            self.na: "numerical aperture of the objective (no unit), below the refractive index",
+            self.wavelength: "emission wavelength (nm)",
+            self.index: "refractive index of the immersion medium (no unit)",
+            self.snr: "signal-to-noise ratio of the first frame as the Cell Tracking "
+                      "Challenge defines it (no unit)",
+            self.seed: "random seed: the same seed gives the same dataset",
+            self.out_dir: "folder for 01/ and 01_GT/ (Cell Tracking Challenge layout)",
+        })
+
+    def run(self):
+        folder = str(self.out_dir.value or "")
+        if folder in ("", "."):
+            self.status.value = "error: choose a dataset folder"
+            return
+        try:
+            path, _ = _chosen_model(self.model, self.model_file)
+        except (FileNotFoundError, ValueError) as e:
+            self.status.value = f"error: {e}"
+            return
+        self.start(_compute.simulate_dataset, self._add_layers, path, folder,
+                   cells=self.cells.value, frames=self.frames.value,
+                   size_xyz=(self.size_x.value, self.size_y.value, self.size_z.value),
+                   voxel_um=(self.voxel_xy.value, self.voxel_xy.value, self.voxel_z.value),
+                   microscope=self.microscope.value, na=self.na.value,
+                   wavelength_nm=self.wavelength.value, refractive_index=self.index.value,
+                   snr=self.snr.value, seed=self.seed.value, progress=self.progress)
+
+    def _add_layers(self, result):
+        raw, labels, voxel, interval, manifest = result
+        meta = _compute.layer_meta(voxel, interval)
+        name = f"simulated seed {self.seed.value}"
+        self.viewer.add_image(raw, name=f"{name} raw", **meta)
+        self.viewer.add_labels(labels, name=f"{name} ground truth", **meta)
+        snr = manifest["result"]["frames"][0]["snr"]
+        tracks = len(manifest["result"]["tracks"])
+        self.status.value = f"{tracks} tracks; first frame SNR {snr:.2f}"
 
 
 class TrainWidget(_Job):
