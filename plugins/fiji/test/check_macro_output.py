@@ -39,6 +39,12 @@ assert int(binary[0]) == len(rows) and float(binary[1]) == 1.0, binary
 assert abs(float(binary[2]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(binary[2]), binary
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))
+# The simulated dataset: CTC files, and the ground truth the macro had open last (16-bit,
+# 20 slices x 2 frames).
+assert (out / "simulated" / "01" / "t001.tif").exists()
+assert (out / "simulated" / "01_GT" / "TRA" / "man_track.txt").read_text().strip()
+seen = (out / "simulated_seen_by_macro.txt").read_text().split()
+assert seen[1:] == ["16", "40"], seen
 training = (out / "training.txt").read_text().strip()
 expected = os.environ.get("EXPECT_TRAINING")
 if expected is not None:

@@ -14,6 +14,9 @@ run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
 run("Multiply...", "value=255 stack");
 run("Shape Descriptors");
 File.saveString("" + nResults + " " + getResult("label", 0) + " " + getResult("voxel_volume_um3", 0), out + "/binary_seen_by_macro.txt");
+// A small benchmark dataset through the menu (Cell Tracking Challenge layout).
+run("Simulate Dataset...", "model=bundled bundled_class=dividing cells=1 frames=2 size_x=48 size_y=48 size_z=20 voxel_xy=0.2 voxel_z=0.4 microscope=widefield NA=1.2 wavelength=520 refractive_index=1.33 SNR=8 seed=1 folder=[" + out + "/simulated]");
+File.saveString("" + nImages + " " + bitDepth() + " " + nSlices, out + "/simulated_seen_by_macro.txt");
 // Training from the current image when the installed library can train (a library built
 // without libtorch cannot: the macro asks first, as a user's macro would).
 training = call("cellsdf.fiji.Train_Model.hasTraining");

@@ -170,6 +170,15 @@ public final class Model implements AutoCloseable {
         return files;
     }
 
+    /** Writes a benchmark dataset of this model's new cells into {@code datasetDir} exactly
+     * as {@code cellsdf simulate} does (Cell Tracking Challenge layout: 01/tNNN.tif,
+     * 01_GT/SEG, 01_GT/TRA with man_track.txt; manifest.json, preview.png). */
+    public void simulate(CellSdfLibrary.SimulateOptions options, String datasetDir,
+            Progress progress) {
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        CellSdf.check(CellSdf.lib().csdf_simulate(handle(), options, datasetDir, cb, null));
+    }
+
     @Override
     public synchronized void close() {
         if (handle != null) {

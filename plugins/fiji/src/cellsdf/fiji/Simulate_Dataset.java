@@ -1,0 +1,161 @@
+package cellsdf.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.gui.GenericDialog;
+import ij.plugin.PlugIn;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import org.cellsdf.CellSdfLibrary;
+import org.cellsdf.Model;
+import org.cellsdf.Progress;
+
+/** Plugins > Cell SDF > Simulate Dataset...: a benchmark dataset of new cells written by the
+ * library exactly as {@code cellsdf simulate} writes it (Cell Tracking Challenge layout,
+ * manifest.json, preview.png), then opened: the raw time-lapse (16-bit) and its ground
+ * truth (labels), as calibrated hyperstacks. Macro-recordable. */
+public class Simulate_Dataset implements PlugIn {
+    /** What to simulate: sizes (x, y, z) in voxels, voxel sizes in um, wavelength in nm;
+     * folder "": a new temporary folder. */
+    public static class Options {
+        public String model = "bundled";
+        public String kind = "dividing";
+        public int cells = 3, frames = 20, sizeX = 128, sizeY = 128, sizeZ = 48;
+        public double voxelXy = 0.2, voxelZ = 0.4;
+        public String microscope = "widefield";
+        public double na = 1.2, wavelengthNm = 520, refractiveIndex = 1.33, snr = 10;
+        public long seed = 0;
+        public String folder = "";
+    }
+
+    /** The dialog's Help: every field (its macro key) with its unit. */
+    static final String HELP = "<html><h3>Simulate Dataset</h3><table>"
+        + "<tr><td>model</td><td>\"bundled\" or a model file (.safetensors; Browse)</td></tr>"
+        + "<tr><td>bundled_class</td><td>phantom class of the bundled model</td></tr>"
+        + "<tr><td>cells</td><td>cells in the field (count)</td></tr>"
+        + "<tr><td>frames</td><td>frames (count); the interval in s is the model's</td></tr>"
+        + "<tr><td>size_x, size_y, size_z</td><td>field size in voxels</td></tr>"
+        + "<tr><td>voxel_xy, voxel_z</td><td>voxel size in um</td></tr>"
+        + "<tr><td>microscope</td><td>widefield or confocal (Gaussian PSF)</td></tr>"
+        + "<tr><td>NA</td><td>numerical aperture, no unit, below the refractive index</td></tr>"
+        + "<tr><td>wavelength</td><td>emission wavelength in nm</td></tr>"
+        + "<tr><td>refractive_index</td><td>of the immersion medium, no unit</td></tr>"
+        + "<tr><td>SNR</td><td>of the first frame as the Cell Tracking Challenge defines it,"
+        + " no unit</td></tr>"
+        + "<tr><td>seed</td><td>integer; the same seed gives the same dataset</td></tr>"
+        + "<tr><td>folder</td><td>where 01/ and 01_GT/ go (empty: a temporary folder)</td></tr>"
+        + "</table></html>";
+
+    @Override
+    public void run(String arg) {
+        Options o = new Options();
+        GenericDialog gd = new GenericDialog("Simulate Dataset");
+        gd.addFileField("model", o.model, 30);
+        gd.addChoice("bundled_class", new String[] {"dividing", "filopodial"}, o.kind);
+        gd.addNumericField("cells", o.cells, 0);
+        gd.addNumericField("frames", o.frames, 0);
+        gd.addNumericField("size_x", o.sizeX, 0, 6, "voxels");
+        gd.addNumericField("size_y", o.sizeY, 0, 6, "voxels");
+        gd.addNumericField("size_z", o.sizeZ, 0, 6, "voxels");
+        gd.addNumericField("voxel_xy", o.voxelXy, 3, 8, "um");
+        gd.addNumericField("voxel_z", o.voxelZ, 3, 8, "um");
+        gd.addChoice("microscope", new String[] {"widefield", "confocal"}, o.microscope);
+        gd.addNumericField("NA", o.na, 2);
+        gd.addNumericField("wavelength", o.wavelengthNm, 0, 6, "nm");
+        gd.addNumericField("refractive_index", o.refractiveIndex, 3);
+        gd.addNumericField("SNR", o.snr, 2);
+        gd.addNumericField("seed", o.seed, 0);
+        gd.addDirectoryField("folder", o.folder);
+        gd.addHelp(HELP);
+        gd.showDialog();
+        if (gd.wasCanceled()) {
+            return;
+        }
+        o.model = gd.getNextString();
+        o.kind = gd.getNextChoice();
+        o.cells = (int) gd.getNextNumber();
+        o.frames = (int) gd.getNextNumber();
+        o.sizeX = (int) gd.getNextNumber();
+        o.sizeY = (int) gd.getNextNumber();
+        o.sizeZ = (int) gd.getNextNumber();
+        o.voxelXy = gd.getNextNumber();
+        o.voxelZ = gd.getNextNumber();
+        o.microscope = gd.getNextChoice();
+        o.na = gd.getNextNumber();
+        o.wavelengthNm = gd.getNextNumber();
+        o.refractiveIndex = gd.getNextNumber();
+        o.snr = gd.getNextNumber();
+        o.seed = (long) gd.getNextNumber();
+        o.folder = gd.getNextString();
+        try {
+            for (ImagePlus imp : simulate(o, Synthesize_Cells.ijProgress())) {
+                imp.show();
+            }
+        } catch (RuntimeException | Error e) {  // native load failures are Errors
+            Images.error("Simulate Dataset", e);
+        }
+    }
+
+    /** Simulates into {@code o.folder} (a temporary folder when empty) and returns the raw
+     * time-lapse and its ground-truth labels as hyperstacks. */
+    public static ImagePlus[] simulate(Options o, Progress progress) {
+        String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
+        String folder = o.folder;
+        if (folder == null || folder.trim().isEmpty()) {
+            try {
+                folder = Files.createTempDirectory("cellsdf-simulate-").toString();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create a temporary folder: " + e.getMessage());
+            }
+        }
+        CellSdfLibrary.SimulateOptions so = org.cellsdf.CellSdf.lib().csdf_simulate_options_default();
+        so.cells = o.cells;
+        so.frames = o.frames;
+        so.size_xyz = new long[] {o.sizeX, o.sizeY, o.sizeZ};
+        so.voxel_um = new double[] {o.voxelXy, o.voxelXy, o.voxelZ};
+        so.microscope = "confocal".equals(o.microscope)
+            ? CellSdfLibrary.CSDF_MICROSCOPE_CONFOCAL : CellSdfLibrary.CSDF_MICROSCOPE_WIDEFIELD;
+        so.na = o.na;
+        so.wavelength_nm = o.wavelengthNm;
+        so.refractive_index = o.refractiveIndex;
+        so.snr = o.snr;
+        so.seed = o.seed;
+        try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_CPU)) {
+            m.simulate(so, folder, progress);
+        }
+        String d = o.frames > 1000 ? "%04d" : "%03d";
+        String name = new File(folder).getName();
+        return new ImagePlus[] {
+            timeLapse(new File(folder, "01"), "t" + d + ".tif", o.frames, name + " raw"),
+            timeLapse(new File(folder, "01_GT/SEG"), "man_seg" + d + ".tif", o.frames,
+                name + " ground truth"),
+        };
+    }
+
+    /** The frames {@code pattern} (0-based) of {@code dir} as one calibrated hyperstack. */
+    private static ImagePlus timeLapse(File dir, String pattern, int frames, String title) {
+        ImageStack stack = null;
+        ImagePlus first = null;
+        for (int t = 0; t < frames; t++) {
+            File f = new File(dir, String.format(pattern, t));
+            ImagePlus frame = IJ.openImage(f.getPath());
+            if (frame == null) {
+                throw new IllegalStateException("ImageJ could not open " + f);
+            }
+            if (stack == null) {
+                first = frame;
+                stack = new ImageStack(frame.getWidth(), frame.getHeight());
+            }
+            for (int z = 1; z <= frame.getStackSize(); z++) {
+                stack.addSlice(frame.getStack().getProcessor(z));
+            }
+        }
+        ImagePlus imp = new ImagePlus(title, stack);
+        imp.setDimensions(1, first.getStackSize(), frames);
+        imp.setOpenAsHyperStack(true);
+        imp.setCalibration(first.getCalibration());
+        return imp;
+    }
+}
