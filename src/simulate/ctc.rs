@@ -54,25 +54,20 @@ impl CtcWriter {
         })
     }
 
-    fn write<T: crate::io::Sample>(&mut self, path: PathBuf, volume: Array3<T>) -> Result<()> {
-        let stack = Hyperstack::new(volume.insert_axis(Axis(0)), self.calibration);
-        write_hyperstack(&path, &stack)?;
+    fn write(&mut self, path: PathBuf, stack: &Hyperstack<u16>) -> Result<()> {
+        write_hyperstack(&path, stack)?;
         self.written.push(path);
         Ok(())
     }
 
-    /// Writes frame `t`: the raw image and its labels (SEG and TRA).
-    pub fn frame(&mut self, t: usize, raw: Array3<u16>, labels: &Array3<u16>) -> Result<()> {
+    /// Writes frame `t`: the raw image and its labels (one stack, as SEG and as TRA).
+    pub fn frame(&mut self, t: usize, raw: Array3<u16>, labels: Array3<u16>) -> Result<()> {
         let d = self.digits;
-        self.write(self.raw.path(&format!("t{t:0d$}.tif")), raw)?;
-        self.write(
-            self.seg.path(&format!("man_seg{t:0d$}.tif")),
-            labels.clone(),
-        )?;
-        self.write(
-            self.tra.path(&format!("man_track{t:0d$}.tif")),
-            labels.clone(),
-        )
+        let stack = |v: Array3<u16>| Hyperstack::new(v.insert_axis(Axis(0)), self.calibration);
+        let (raw, labels) = (stack(raw), stack(labels));
+        self.write(self.raw.path(&format!("t{t:0d$}.tif")), &raw)?;
+        self.write(self.seg.path(&format!("man_seg{t:0d$}.tif")), &labels)?;
+        self.write(self.tra.path(&format!("man_track{t:0d$}.tif")), &labels)
     }
 
     /// Writes man_track.txt.

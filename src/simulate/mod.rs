@@ -264,7 +264,7 @@ fn run(
             opts.cells, opts.frames
         )));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, 0x51_u64 as usize));
+    let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, 0x51));
     let mut cells: Vec<scene::Cell> = Vec::with_capacity(drawn.len());
     let mut next_label = 1u32;
     let share = 0.5 / drawn.len() as f32;
@@ -374,7 +374,7 @@ fn run(
         if t == opts.frames / 2 {
             png = preview::preview_png(&raw, &labels)?;
         }
-        writer.frame(t, raw, &labels)?;
+        writer.frame(t, raw, labels)?;
         check(
             progress,
             0.5 + 0.5 * (t + 1) as f32 / opts.frames as f32,

@@ -82,6 +82,13 @@ def _model_choices(_widget=None):
     return ["bundled: dividing", "bundled: filopodial", *TRAINED_MODELS, "file"]
 
 
+def _model_tips(model, model_file):
+    """Tooltips of a model combo box and its file field."""
+    return {model: "a bundled model (per phantom class), one trained in this session, "
+                   "or 'file' for the model file below",
+            model_file: "a cellsdf model (.safetensors); Select file... browses"}
+
+
 def _chosen_model(model, model_file):
     """(model file, label for the manifest) of a model combo box and its file field."""
     choice = model.value
@@ -158,9 +165,7 @@ class SynthesizeWidget(_Job):
         self.extend([self.movie_file, self.movie_btn])
         self.movie_btn.changed.connect(self.save_movie)
         _tooltips({
-            self.model: "a bundled model (per phantom class), one trained in this session, "
-                        "or 'file' for the model file below",
-            self.model_file: "a cellsdf model (.safetensors); Select file... browses",
+            **_model_tips(self.model, self.model_file),
             self.count: "number of new cell sequences",
             self.frames: "frames per sequence, spread evenly over the model's time span "
                          "(frame interval in s from the model)",
@@ -261,9 +266,7 @@ class SimulateWidget(_Job):
                           self.microscope, self.na, self.wavelength, self.index, self.snr,
                           self.seed, self.out_dir], "Simulate")
         _tooltips({
-            self.model: "a bundled model (per phantom class), one trained in this session, "
-                        "or 'file' for the model file below",
-            self.model_file: "a cellsdf model (.safetensors); Select file... browses",
+            **_model_tips(self.model, self.model_file),
             self.cells: "number of cells in the field (each from a new code)",
             self.frames: "frames of the time-lapse (frame interval in s from the model)",
             self.size_x: "field size along x (voxels)",

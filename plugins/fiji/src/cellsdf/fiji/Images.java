@@ -6,6 +6,8 @@ import ij.ImageStack;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
 import org.cellsdf.CellSdf;
 
 /** Conversions between ImageJ hyperstacks and the [t][z][y][x] arrays of the C API. */
@@ -75,6 +77,25 @@ final class Images {
             dir = (ij == null ? "." : ij) + File.separator + "models";
         }
         return CellSdf.resolveModel(kind, dir);
+    }
+
+    /** The model file a dialog's "model" field names: the bundled model of {@code kind} for
+     * "bundled", else the field as a path. */
+    static String modelPath(String model, String kind) {
+        return "bundled".equals(model) ? bundledModel(kind) : model;
+    }
+
+    /** {@code folder}, or a new temporary folder whose name starts with {@code prefix} when
+     * it is empty. */
+    static String folderOrTemp(String folder, String prefix) {
+        if (folder != null && !folder.trim().isEmpty()) {
+            return folder;
+        }
+        try {
+            return Files.createTempDirectory(prefix).toString();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a temporary folder: " + e.getMessage());
+        }
     }
 
     /** Shows an error the ImageJ way (log when headless). */

@@ -6,8 +6,7 @@ import ij.ImageStack;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
+import org.cellsdf.CellSdf;
 import org.cellsdf.CellSdfLibrary;
 import org.cellsdf.Model;
 import org.cellsdf.Progress;
@@ -101,16 +100,9 @@ public class Simulate_Dataset implements PlugIn {
     /** Simulates into {@code o.folder} (a temporary folder when empty) and returns the raw
      * time-lapse and its ground-truth labels as hyperstacks. */
     public static ImagePlus[] simulate(Options o, Progress progress) {
-        String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
-        String folder = o.folder;
-        if (folder == null || folder.trim().isEmpty()) {
-            try {
-                folder = Files.createTempDirectory("cellsdf-simulate-").toString();
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot create a temporary folder: " + e.getMessage());
-            }
-        }
-        CellSdfLibrary.SimulateOptions so = org.cellsdf.CellSdf.lib().csdf_simulate_options_default();
+        String path = Images.modelPath(o.model, o.kind);
+        String folder = Images.folderOrTemp(o.folder, "cellsdf-simulate-");
+        CellSdfLibrary.SimulateOptions so = CellSdf.lib().csdf_simulate_options_default();
         so.cells = o.cells;
         so.frames = o.frames;
         so.size_xyz = new long[] {o.sizeX, o.sizeY, o.sizeZ};

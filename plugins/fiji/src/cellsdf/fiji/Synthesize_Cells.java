@@ -5,8 +5,6 @@ import ij.ImagePlus;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
 import java.io.File;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.cellsdf.CellSdfLibrary;
@@ -131,15 +129,8 @@ public class Synthesize_Cells implements PlugIn {
     /** Renders into {@code o.folder} (a new temporary folder when empty) and opens the
      * files: masks of every sequence, each followed by its SDF when asked; not shown. */
     public static ImagePlus[] synthesize(Options o, Progress progress) {
-        String path = "bundled".equals(o.model) ? Images.bundledModel(o.kind) : o.model;
-        String folder = o.folder;
-        if (folder == null || folder.trim().isEmpty()) {
-            try {
-                folder = Files.createTempDirectory("cellsdf-synth-").toString();
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot create a temporary folder: " + e.getMessage());
-            }
-        }
+        String path = Images.modelPath(o.model, o.kind);
+        String folder = Images.folderOrTemp(o.folder, "cellsdf-synth-");
         List<ImagePlus> out = new ArrayList<ImagePlus>();
         try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_AUTO)) {
             for (File f : m.synthesize(options(o), folder, progress)) {

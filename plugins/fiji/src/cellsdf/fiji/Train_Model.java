@@ -48,7 +48,7 @@ public class Train_Model implements PlugIn {
     /** "true" when the installed libcellsdf can train (built with libtorch), else "false";
      * for macros: {@code call("cellsdf.fiji.Train_Model.hasTraining")}. */
     public static String hasTraining() {
-        return String.valueOf(org.cellsdf.CellSdf.hasTraining());
+        return String.valueOf(CellSdf.hasTraining());
     }
 
     @Override
