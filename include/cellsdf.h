@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 5
+#define CSDF_ABI_MINOR 6
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -45,6 +45,12 @@
 
 // Point-scanning confocal with a small pinhole.
 #define CSDF_MICROSCOPE_CONFOCAL 1
+
+// Sequences as ImageJ hyperstack TIFFs (`csdf_synth_options.format`).
+#define CSDF_FORMAT_TIFF 0
+
+// Sequences as OME-Zarr stores (NGFF 0.5).
+#define CSDF_FORMAT_OME_ZARR 1
 
 // Full width at half maximum of a Gaussian of standard deviation 1: 2 sqrt(2 ln 2).
 #define FWHM_PER_SIGMA 2.354820045030949
@@ -255,6 +261,13 @@ typedef struct csdf_simulate_options {
   uint64_t seed;
   // 1: replace files of the dataset's names even when cellsdf did not write them.
   int32_t overwrite;
+  // Stain rim: the cells' voxels within `rim_um` of their surface are `1 + rim_gain`
+  // times brighter (rim_gain 0: a uniform stain). Since ABI 0.6.
+  double rim_um;
+  double rim_gain;
+  // 1: also write the 2D+t maximum projections along z (`projection/01`,
+  // `projection/01_GT`); cells then never share an x-y column. Since ABI 0.6.
+  int32_t projection;
 } csdf_simulate_options;
 
 // Pixel types.
@@ -311,6 +324,13 @@ typedef struct csdf_synth_options {
   int32_t overwrite;
   // Model argument recorded in manifest.json (NULL: empty).
   const char *model_label;
+  // CSDF_RENDER_SYNTHESIZE: number of the first sequence (files synth_FIRST...,
+  // streams (seed, FIRST...)), so that a part of a series equals the same sequences of
+  // the whole. Since ABI 0.6.
+  size_t first;
+  // CSDF_FORMAT_TIFF (ImageJ hyperstacks) or CSDF_FORMAT_OME_ZARR (one OME-Zarr store
+  // per sequence, NAME.ome.zarr; no SDF). Since ABI 0.6.
+  int32_t format;
 } csdf_synth_options;
 
 // Borrowed view of a table's numbers: `rows` x `columns` doubles, row-major, valid until
@@ -575,13 +595,15 @@ csdf_status csdf_fit_code(const struct csdf_model *model, const char *masks_path
 
 // The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
 // widefield NA 1.2 at 520 nm in water, SNR 10, contrast 3, 1 % bleaching per frame,
-// drift up to 0.05 um per frame, codes by CSDF_CODES_NEIGHBOURS, seed 0.
+// drift up to 0.05 um per frame, a uniform stain (rim 0.4 um, gain 0), no projection,
+// codes by CSDF_CODES_NEIGHBOURS, seed 0.
 struct csdf_simulate_options csdf_simulate_options_default(void);
 
 // Simulates a benchmark dataset from `model`'s new cells into the folder
 // `dataset_dir_utf8`, exactly as `cellsdf simulate` does: the Cell Tracking Challenge
-// layout (01/tNNN.tif uint16 raw, 01_GT/SEG, 01_GT/TRA with man_track.txt), manifest.json
-// and preview.png. `options` NULL: the defaults. Files cellsdf did not write stop it
+// layout (01/tNNN.tif uint16 raw, 01_GT/SEG, 01_GT/TRA with man_track.txt; with
+// `projection` the same for the z projections under projection/), manifest.json and
+// preview.png. `options` NULL: the defaults. Files cellsdf did not write stop it
 // (INVALID_ARGUMENT names them) unless `overwrite`; cancelling through `progress` or a
 // failure removes what the call wrote.
 csdf_status csdf_simulate(const struct csdf_model *model, const struct csdf_simulate_options *options_in, const char *dataset_dir_utf8, csdf_progress_fn progress, void *user_data);
@@ -628,7 +650,7 @@ struct csdf_synth_options csdf_synth_options_default(void);
 
 // Renders what `options` asks of `model` into the folder `out_dir_utf8` exactly as the
 // CLI does (`cellsdf synth` / `reconstruct` / `interpolate`): one uint8 0/1 mask
-// hyperstack per sequence (calibrated in um and s), optionally the SDF, and
+// hyperstack (or OME-Zarr store) per sequence (calibrated in um and s), optionally the SDF, and
 // `manifest.json`. The folder is created when missing; files cellsdf did not write are
 // never replaced unless `overwrite` is 1 (then INVALID_ARGUMENT names them). Cancelling
 // through `progress` leaves no partial file.

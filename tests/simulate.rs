@@ -290,3 +290,133 @@ fn bad_requests_and_cancellation_leave_nothing() {
     assert_eq!(std::fs::read(out.join("01/t000.tif")).unwrap(), b"mine");
     assert!(!out.join("01_GT").exists() && !out.join("01/t001.tif").exists());
 }
+
+#[test]
+fn the_projection_is_the_z_maximum_with_each_columns_cell_and_valid_ctc() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ds");
+    let opts = SimulateOptions {
+        cells: 3,
+        size_xyz: [96, 96, 28],
+        projection: true,
+        ..small(5, 8.0)
+    };
+    simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+    let flat = out.join("projection");
+    for t in 0..opts.frames {
+        let (raw, _) = u16_stack(&out.join(format!("01/t{t:03}.tif")));
+        let (seg, _) = u16_stack(&out.join(format!("01_GT/SEG/man_seg{t:03}.tif")));
+        let (raw2, cal) = u16_stack(&flat.join(format!("01/t{t:03}.tif")));
+        let (seg2, _) = u16_stack(&flat.join(format!("01_GT/SEG/man_seg{t:03}.tif")));
+        assert_eq!(raw2.dim(), (1, 96, 96));
+        assert_eq!(cal.voxel_um, Some(opts.voxel_um));
+        for ((_, y, x), &v) in raw2.indexed_iter() {
+            let column = raw.slice(ndarray::s![.., y, x]);
+            assert_eq!(v, *column.iter().max().unwrap(), "frame {t} ({y}, {x})");
+            // Each pixel's cell is in its column; an empty column stays background.
+            let l = seg2[[0, y, x]];
+            let cells = seg.slice(ndarray::s![.., y, x]);
+            if l == 0 {
+                assert!(cells.iter().all(|&c| c == 0), "frame {t} ({y}, {x})");
+            } else {
+                assert!(cells.iter().any(|&c| c == l), "frame {t} ({y}, {x})");
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::read(flat.join("01_GT/TRA/man_track.txt")).unwrap(),
+        std::fs::read(out.join("01_GT/TRA/man_track.txt")).unwrap()
+    );
+    let report = common::run_python(
+        "ctc_check.py",
+        &[
+            flat.to_str().unwrap(),
+            dir.path().join("ctc").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        report.lines().last().unwrap(),
+        r#"{"Valid": 1, "SEG": 1.0, "TRA": 1.0, "DET": 1.0}"#,
+        "{report}"
+    );
+}
+
+/// Mean raw intensity of the cells' outer shell (labelled voxels with an unlabelled face
+/// neighbour in x or y) over their core (the other labelled voxels).
+fn shell_over_core(out: &Path) -> f64 {
+    let (raw, _) = u16_stack(&out.join("01/t000.tif"));
+    let (seg, _) = u16_stack(&out.join("01_GT/SEG/man_seg000.tif"));
+    let (nz, ny, nx) = seg.dim();
+    let (mut s, mut ns, mut c, mut nc) = (0f64, 0usize, 0f64, 0usize);
+    for z in 0..nz {
+        for y in 1..ny - 1 {
+            for x in 1..nx - 1 {
+                if seg[[z, y, x]] == 0 {
+                    continue;
+                }
+                let edge = [(y - 1, x), (y + 1, x), (y, x - 1), (y, x + 1)]
+                    .iter()
+                    .any(|&(b, a)| seg[[z, b, a]] == 0);
+                let v = raw[[z, y, x]] as f64 - 100.0; // the camera offset
+                if edge {
+                    s += v;
+                    ns += 1;
+                } else {
+                    c += v;
+                    nc += 1;
+                }
+            }
+        }
+    }
+    (s / ns as f64) / (c / nc as f64)
+}
+
+#[test]
+fn a_rim_stain_makes_the_cells_edge_brighter_than_its_core() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |gain: f64, name: &str| {
+        let out = dir.path().join(name);
+        let mut opts = small(7, 30.0);
+        opts.stain.rim_gain = gain;
+        opts.optics.microscope = Microscope::Confocal;
+        simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+        shell_over_core(&out)
+    };
+    let (uniform, rim) = (run(0.0, "uniform"), run(3.0, "rim"));
+    eprintln!("edge / core: uniform stain {uniform:.3}, rim gain 3 {rim:.3}");
+    // Blur dims a uniform cell's edge; a rim three times brighter outshines the core.
+    assert!(uniform < 1.0, "uniform stain: edge / core {uniform:.3}");
+    assert!(rim > 1.3, "rim stain: edge / core {rim:.3}");
+}
+
+#[test]
+fn a_simple_segmentation_scores_well_at_high_snr_and_fails_at_snr_one() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    let seg = |snr: f64| {
+        let out = dir.path().join(format!("snr{snr}"));
+        let opts = SimulateOptions {
+            cells: 3,
+            size_xyz: [96, 96, 28],
+            bleach_per_frame: 0.0,
+            ..small(11, snr)
+        };
+        simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+        let work = dir.path().join(format!("seg{snr}"));
+        let report = common::run_python(
+            "baseline_seg.py",
+            &[out.to_str().unwrap(), work.to_str().unwrap()],
+        );
+        let v: serde_json::Value = serde_json::from_str(report.lines().last().unwrap()).unwrap();
+        v["SEG"].as_f64().unwrap()
+    };
+    let (high, low) = (seg(20.0), seg(1.0));
+    eprintln!("Otsu baseline SEG: SNR 20 {high:.3}, SNR 1 {low:.3}");
+    assert!(high > 0.8, "Otsu at SNR 20: SEG {high:.3}");
+    assert!(
+        low < 0.5 * high,
+        "Otsu at SNR 1: SEG {low:.3} (SNR 20: {high:.3})"
+    );
+}

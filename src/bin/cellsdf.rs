@@ -244,6 +244,10 @@ enum Command {
         around_learned: Option<f64>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Number of the first sequence (its files synth_FIRST..., its stream (seed,
+        /// FIRST)): part of a larger series, identical to the same sequences of the whole.
+        #[arg(long, default_value_t = 0)]
+        first: usize,
     },
     /// Render training sequence I with its learned code (at any resolution).
     Reconstruct {
@@ -644,13 +648,19 @@ fn run(cli: Cli) -> Result<()> {
             sigma,
             around_learned,
             seed,
+            first,
         } => {
             let codes = match (sigma, around_learned) {
                 (Some(s), _) => CodeSource::Random { sigma: Some(s) },
                 (_, Some(s)) => CodeSource::AroundLearned { sigma: s },
                 _ => parse_code_source(&codes)?,
             };
-            let request = RenderRequest::Synthesize { codes, count, seed };
+            let request = RenderRequest::Synthesize {
+                codes,
+                count,
+                seed,
+                first,
+            };
             render_command(&render, request, flags, "synth")
         }
         Command::Simulate(args) => simulate_command::run(&args, cli.quiet, cli.overwrite),
@@ -915,9 +925,13 @@ struct RenderArgs {
     /// Evaluate every voxel instead of the adaptive coarse-to-fine scheme.
     #[arg(long)]
     dense: bool,
-    /// Also write the signed distance (float32, um).
+    /// Also write the signed distance (float32, um; TIFF only).
     #[arg(long)]
     sdf: bool,
+    /// tiff (an ImageJ hyperstack per sequence) or ome-zarr (an OME-Zarr store per
+    /// sequence, NGFF 0.5: the mask as image and as labels "cell", a pyramid in y and x).
+    #[arg(long, default_value = "tiff")]
+    format: String,
     /// auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -935,6 +949,7 @@ impl RenderArgs {
                 Evaluation::adaptive()
             },
             write_sdf: self.sdf,
+            format: self.format.parse()?,
             ..SynthOptions::default()
         })
     }

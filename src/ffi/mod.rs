@@ -272,7 +272,7 @@ pub extern "C" fn csdf_has_training() -> i32 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 5;
+pub const CSDF_ABI_MINOR: u32 = 6;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

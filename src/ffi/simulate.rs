@@ -3,7 +3,7 @@
 use super::{csdf_progress_fn, csdf_status, guard, handle, path, CProgress};
 use crate::error::Error;
 use crate::ffi::model::csdf_model;
-use crate::simulate::{simulate, Microscope, Optics, SimulateOptions};
+use crate::simulate::{simulate, Microscope, Optics, SimulateOptions, Stain};
 use crate::units::VoxelSize;
 use std::ffi::{c_char, c_void};
 
@@ -43,11 +43,19 @@ pub struct csdf_simulate_options {
     pub seed: u64,
     /// 1: replace files of the dataset's names even when cellsdf did not write them.
     pub overwrite: i32,
+    /// Stain rim: the cells' voxels within `rim_um` of their surface are `1 + rim_gain`
+    /// times brighter (rim_gain 0: a uniform stain). Since ABI 0.6.
+    pub rim_um: f64,
+    pub rim_gain: f64,
+    /// 1: also write the 2D+t maximum projections along z (`projection/01`,
+    /// `projection/01_GT`); cells then never share an x-y column. Since ABI 0.6.
+    pub projection: i32,
 }
 
 /// The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
 /// widefield NA 1.2 at 520 nm in water, SNR 10, contrast 3, 1 % bleaching per frame,
-/// drift up to 0.05 um per frame, codes by CSDF_CODES_NEIGHBOURS, seed 0.
+/// drift up to 0.05 um per frame, a uniform stain (rim 0.4 um, gain 0), no projection,
+/// codes by CSDF_CODES_NEIGHBOURS, seed 0.
 #[no_mangle]
 pub extern "C" fn csdf_simulate_options_default() -> csdf_simulate_options {
     let d = SimulateOptions::default();
@@ -70,6 +78,9 @@ pub extern "C" fn csdf_simulate_options_default() -> csdf_simulate_options {
         code_param: -1.0,
         seed: d.seed,
         overwrite: 0,
+        rim_um: d.stain.rim_um,
+        rim_gain: d.stain.rim_gain,
+        projection: d.projection as i32,
     }
 }
 
@@ -104,6 +115,11 @@ fn options(o: &csdf_simulate_options) -> crate::Result<SimulateOptions> {
         contrast: o.contrast,
         bleach_per_frame: o.bleach_per_frame,
         drift_um: o.drift_um,
+        stain: Stain {
+            rim_um: o.rim_um,
+            rim_gain: o.rim_gain,
+        },
+        projection: o.projection != 0,
         codes: super::model::code_source(o.code_method, o.code_param)?,
         seed: o.seed,
         ..SimulateOptions::default()
@@ -114,8 +130,9 @@ fn options(o: &csdf_simulate_options) -> crate::Result<SimulateOptions> {
 
 /// Simulates a benchmark dataset from `model`'s new cells into the folder
 /// `dataset_dir_utf8`, exactly as `cellsdf simulate` does: the Cell Tracking Challenge
-/// layout (01/tNNN.tif uint16 raw, 01_GT/SEG, 01_GT/TRA with man_track.txt), manifest.json
-/// and preview.png. `options` NULL: the defaults. Files cellsdf did not write stop it
+/// layout (01/tNNN.tif uint16 raw, 01_GT/SEG, 01_GT/TRA with man_track.txt; with
+/// `projection` the same for the z projections under projection/), manifest.json and
+/// preview.png. `options` NULL: the defaults. Files cellsdf did not write stop it
 /// (INVALID_ARGUMENT names them) unless `overwrite`; cancelling through `progress` or a
 /// failure removes what the call wrote.
 #[no_mangle]

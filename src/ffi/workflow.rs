@@ -13,7 +13,9 @@ use super::{
 use crate::describe::{describe_stack, write_table, Row, COLUMNS};
 use crate::error::Error;
 use crate::io::{claim_file, Hyperstack, OutputDir};
-use crate::synth::{check_frames, times, training_scale_and_interval, Evaluation, SynthOptions};
+use crate::synth::{
+    check_frames, times, training_scale_and_interval, Evaluation, SequenceFormat, SynthOptions,
+};
 use crate::units::{Calibration, VoxelSize};
 use crate::workflow::{mesh_labels, render_jobs, render_to_folder, resolve_model, RenderRequest};
 use ndarray::Array4;
@@ -118,7 +120,19 @@ pub struct csdf_synth_options {
     pub overwrite: i32,
     /// Model argument recorded in manifest.json (NULL: empty).
     pub model_label: *const c_char,
+    /// CSDF_RENDER_SYNTHESIZE: number of the first sequence (files synth_FIRST...,
+    /// streams (seed, FIRST...)), so that a part of a series equals the same sequences of
+    /// the whole. Since ABI 0.6.
+    pub first: usize,
+    /// CSDF_FORMAT_TIFF (ImageJ hyperstacks) or CSDF_FORMAT_OME_ZARR (one OME-Zarr store
+    /// per sequence, NAME.ome.zarr; no SDF). Since ABI 0.6.
+    pub format: i32,
 }
+
+/// Sequences as ImageJ hyperstack TIFFs (`csdf_synth_options.format`).
+pub const CSDF_FORMAT_TIFF: i32 = 0;
+/// Sequences as OME-Zarr stores (NGFF 0.5).
+pub const CSDF_FORMAT_OME_ZARR: i32 = 1;
 
 /// The CLI's defaults: 1 new sequence of 30 frames by CSDF_CODES_NEIGHBOURS, seed 0, 64^3
 /// voxels with the cell filling the grid, adaptive evaluation, masks only.
@@ -141,6 +155,8 @@ pub extern "C" fn csdf_synth_options_default() -> csdf_synth_options {
         write_sdf: 0,
         overwrite: 0,
         model_label: std::ptr::null(),
+        first: 0,
+        format: CSDF_FORMAT_TIFF,
     }
 }
 
@@ -150,6 +166,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
             codes: code_source(o.code_method, o.code_param)?,
             count: o.count,
             seed: o.seed,
+            first: o.first,
         },
         CSDF_RENDER_RECONSTRUCT => RenderRequest::Reconstruct {
             sequence: o.sequence,
@@ -188,6 +205,16 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
             Evaluation::adaptive()
         },
         write_sdf: o.write_sdf != 0,
+        format: match o.format {
+            CSDF_FORMAT_TIFF => SequenceFormat::Tiff,
+            CSDF_FORMAT_OME_ZARR => SequenceFormat::OmeZarr,
+            other => {
+                return Err(Error::invalid(
+                    "format",
+                    format!("must be 0 (TIFF) or 1 (OME-Zarr), got {other}"),
+                ))
+            }
+        },
         ..SynthOptions::default()
     };
     Ok((request, opts))
@@ -195,7 +222,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
 
 /// Renders what `options` asks of `model` into the folder `out_dir_utf8` exactly as the
 /// CLI does (`cellsdf synth` / `reconstruct` / `interpolate`): one uint8 0/1 mask
-/// hyperstack per sequence (calibrated in um and s), optionally the SDF, and
+/// hyperstack (or OME-Zarr store) per sequence (calibrated in um and s), optionally the SDF, and
 /// `manifest.json`. The folder is created when missing; files cellsdf did not write are
 /// never replaced unless `overwrite` is 1 (then INVALID_ARGUMENT names them). Cancelling
 /// through `progress` leaves no partial file.

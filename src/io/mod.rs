@@ -10,6 +10,7 @@ mod axes;
 mod imagej;
 mod inputs;
 mod npy;
+mod ome_zarr;
 mod output_dir;
 mod stack;
 mod tiff_read;
@@ -20,6 +21,7 @@ pub use atomic::{sync_dir, write_atomic};
 pub use axes::{Axes, PlaneLayout};
 pub use inputs::{expand_inputs, is_mesh, is_tiff, tiff_files_in};
 pub use npy::{NpyArray, NpyWriter};
+pub use ome_zarr::{is_cellsdf_store, OmeZarrLayout, OmeZarrWriter, StoreSpec, ZarrElement};
 pub use output_dir::{claim_file, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{

@@ -88,6 +88,11 @@ impl OutputDir {
             match std::fs::symlink_metadata(&path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::io(&path, e)),
+                // An OME-Zarr store cellsdf wrote here is replaced like a file it wrote.
+                Ok(m)
+                    if m.is_dir()
+                        && super::is_cellsdf_store(&path)
+                        && (self.owned.contains(name) || self.overwrite) => {}
                 Ok(m) if m.is_dir() => {
                     return Err(Error::invalid(
                         "out",

@@ -33,12 +33,56 @@ impl Default for Camera {
     }
 }
 
+/// How the cells are stained: uniformly (a cytoplasm or nuclear stain), plus, with
+/// `rim_gain` > 0, a rim (the cell's voxels within `rim_um` of its outside) `1 + rim_gain`
+/// times brighter (a membrane or cortex stain). The rim follows the cell's outer surface,
+/// not the plane between two daughters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stain {
+    pub rim_um: f64,
+    pub rim_gain: f64,
+}
+
+impl Default for Stain {
+    fn default() -> Self {
+        Stain {
+            rim_um: 0.4,
+            rim_gain: 0.0,
+        }
+    }
+}
+
+/// Per voxel of a cell's box (`slots`, [z, y, x], voxel size `voxel`), the stain's
+/// brightness factor: `1 + rim_gain` on the rim, 1 elsewhere.
+fn rim_factor(slots: &Array3<u8>, voxel: VoxelSize, stain: Stain) -> Option<Array3<f32>> {
+    if stain.rim_gain <= 0.0 {
+        return None;
+    }
+    let h = [voxel.z, voxel.y, voxel.x];
+    let half = 0.5 * voxel.z.min(voxel.y).min(voxel.x);
+    let depth = crate::sdf::distance(slots.view(), h, |&s| s == 0);
+    Some(depth.mapv(|d| {
+        if d - half <= stain.rim_um {
+            (1.0 + stain.rim_gain) as f32
+        } else {
+            1.0
+        }
+    }))
+}
+
+/// The look of the cells: per cell its texture and brightness, and the stain.
+pub(crate) struct Look<'a> {
+    pub textures: &'a [Array3<f32>],
+    pub brightness: &'a [f32],
+    pub stain: Stain,
+    pub voxel: VoxelSize,
+}
+
 /// The noise-free labels and intensities of frame `t`: labels (uint16 track labels) and
-/// the object (background plus cells) before blurring.
+/// the object (background plus cells, dimmed by `bleach`) before blurring.
 pub(crate) fn object(
     cells: &[Cell],
-    textures: &[Array3<f32>],
-    brightness: &[f32],
+    look: &Look,
     background: &Array3<f32>,
     bleach: f32,
     t: usize,
@@ -48,11 +92,14 @@ pub(crate) fn object(
     for (k, c) in cells.iter().enumerate() {
         let p = c.position[t];
         let slots = &c.slots[t];
+        let rim = rim_factor(slots, look.voxel, look.stain);
         for ((z, y, x), &s) in slots.indexed_iter() {
             if s != 0 {
                 let at = [p[0] + z, p[1] + y, p[2] + x];
+                let stain = rim.as_ref().map_or(1.0, |r| r[[z, y, x]]);
                 labels[at] = c.labels[s as usize - 1] as u16;
-                object[at] += brightness[k] * (1.0 + textures[k][[z, y, x]]) * bleach;
+                object[at] +=
+                    look.brightness[k] * (1.0 + look.textures[k][[z, y, x]]) * stain * bleach;
             }
         }
     }

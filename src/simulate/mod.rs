@@ -5,8 +5,9 @@
 //! (engine, adaptive) -> lineage (a division ends the mother and begins two daughters) ->
 //! placement in the field (random start, constant drift, no shared voxel) -> per frame:
 //! labels and the noise-free object (texture, bleaching, background) -> PSF blur (FFT) ->
-//! shot and read noise, gain, offset, uint16 -> CTC files, manifest.json and preview.png
-//! (the middle frame, raw beside the ground truth's outlines). Frames of the
+//! shot and read noise, gain, offset, uint16 -> CTC files (and, with `projection`, their
+//! maximum projections along z as a 2D+t CTC dataset in `projection/`), manifest.json and
+//! preview.png (the middle frame, raw beside the ground truth's outlines). Frames of the
 //! field are made and written one at a time; the cells' box masks (one byte per voxel and
 //! frame) are what stays in memory. Units: um, s, nm; arrays [z, y, x].
 
@@ -14,9 +15,10 @@ mod ctc;
 pub mod image;
 pub mod optics;
 pub mod preview;
+mod projection;
 mod scene;
 
-pub use image::{photons_for_snr, region_stats, Camera};
+pub use image::{photons_for_snr, region_stats, Camera, Stain};
 pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
 pub use scene::Track;
 
@@ -30,7 +32,7 @@ use crate::units::{Calibration, VoxelSize};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What to simulate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +58,11 @@ pub struct SimulateOptions {
     /// Grain size of the cells' texture (um) and its relative amplitude.
     pub texture_um: f64,
     pub texture_amplitude: f64,
+    /// Uniform or with a bright rim (membrane stains).
+    pub stain: Stain,
+    /// Also write the 2D+t maximum projections along z (`projection/01`, `projection/01_GT`);
+    /// cells are then placed so that no two share an x-y column.
+    pub projection: bool,
     /// Relative amplitude of the background's slow variation.
     pub background_variation: f64,
     pub camera: Camera,
@@ -87,6 +94,8 @@ impl Default for SimulateOptions {
             drift_um: 0.05,
             texture_um: 0.3,
             texture_amplitude: 0.25,
+            stain: Stain::default(),
+            projection: false,
             background_variation: 0.03,
             camera: Camera::default(),
             codes: CodeSource::default(),
@@ -114,6 +123,8 @@ impl SimulateOptions {
             ("bleach", self.bleach_per_frame, -1e-12),
             ("drift-um", self.drift_um, -1e-12),
             ("texture-um", self.texture_um, -1e-12),
+            ("rim-um", self.stain.rim_um, -1e-12),
+            ("rim-gain", self.stain.rim_gain, -1e-12),
         ] {
             if !(v.is_finite() && v > lo) {
                 return Err(Error::invalid(name, "must be a positive number (or 0)"));
@@ -176,36 +187,57 @@ pub fn simulate(
         voxel_um: Some(v),
         frame_interval_s: interval,
     };
-    let existed = [dataset.exists(), dataset.join("01_GT").exists()];
-    // Folders this run created and left empty go when it fails.
+    // Folders this run creates go when it fails (only if empty: remove_dir).
+    let mut roots = vec![dataset.to_path_buf(), dataset.join("01_GT")];
+    if opts.projection {
+        let p = dataset.join("projection");
+        roots.extend([p.join("01_GT"), p]);
+    }
+    let created: Vec<PathBuf> = roots.into_iter().filter(|p| !p.exists()).collect();
     let tidy = || {
-        if !existed[1] {
-            let _ = std::fs::remove_dir(dataset.join("01_GT"));
-        }
-        if !existed[0] {
-            let _ = std::fs::remove_dir(dataset);
+        for p in created.iter().rev() {
+            let _ = std::fs::remove_dir(p);
         }
     };
     let opened =
         ctc::CtcWriter::create(dataset, opts.frames, calibration, overwrite).and_then(|writer| {
+            let projected = if opts.projection {
+                Some(ctc::CtcWriter::create(
+                    &dataset.join("projection"),
+                    opts.frames,
+                    calibration,
+                    overwrite,
+                )?)
+            } else {
+                None
+            };
             let mut manifest_dir = crate::io::OutputDir::create(dataset, overwrite)?;
             manifest_dir.claim(&["manifest.json", "preview.png"])?;
-            Ok((writer, manifest_dir))
+            Ok((writer, projected, manifest_dir))
         });
-    let (mut writer, mut manifest_dir) = match opened {
+    let (mut writer, mut projected, mut manifest_dir) = match opened {
         Ok(w) => w,
         Err(e) => {
             tidy();
             return Err(e);
         }
     };
-    let result = run(model, opts, field, interval, &mut writer, progress).and_then(|(sim, png)| {
+    let result = run(
+        model,
+        opts,
+        field,
+        interval,
+        (&mut writer, projected.as_mut()),
+        progress,
+    )
+    .and_then(|(sim, png)| {
         let p = manifest_dir.write_bytes("preview.png", &png)?;
         writer.written.push(p);
         let manifest = serde_json::json!({
             "format": "cellsdf-simulation",
             "version": 1,
             "layout": "Cell Tracking Challenge: 01/tNNN.tif, 01_GT/SEG/man_segNNN.tif, 01_GT/TRA/man_trackNNN.tif, 01_GT/TRA/man_track.txt; frames from 0",
+            "projection": opts.projection.then_some("the same layout under projection/: maximum projections along z (one slice per file)"),
             "options": opts,
             "model": model.meta.config,
             "result": sim,
@@ -219,11 +251,17 @@ pub fn simulate(
     match result {
         Ok(sim) => {
             writer.finish();
+            if let Some(p) = projected {
+                p.finish();
+            }
             manifest_dir.keep_claims();
             Ok(sim)
         }
         Err(e) => {
             writer.abandon();
+            if let Some(p) = projected {
+                p.abandon();
+            }
             drop(manifest_dir);
             tidy();
             Err(e)
@@ -236,7 +274,7 @@ fn run(
     opts: &SimulateOptions,
     field: [usize; 3],
     interval: Option<f64>,
-    writer: &mut ctc::CtcWriter,
+    (writer, mut projected): (&mut ctc::CtcWriter, Option<&mut ctc::CtcWriter>),
     progress: &dyn Progress,
 ) -> Result<(Simulation, Vec<u8>)> {
     let v = opts.voxel_um;
@@ -314,7 +352,7 @@ fn run(
             position: Vec::new(),
         };
         let drift = [v.z, v.y, v.x].map(|h| opts.drift_um / h);
-        scene::place(&mut cell, &cells, field, drift, &mut rng)?;
+        scene::place(&mut cell, &cells, field, drift, opts.projection, &mut rng)?;
         cells.push(cell);
     }
     if next_label > u16::MAX as u32 {
@@ -340,15 +378,21 @@ fn run(
         .iter()
         .map(|_| (opts.contrast * rng.random_range(0.8..1.2)) as f32)
         .collect();
+    let look = image::Look {
+        textures: &textures,
+        brightness: &brightness,
+        stain: opts.stain,
+        voxel: v,
+    };
     let background = image::background(field, opts.background_variation as f32, &mut rng);
+    let mut presence = projection::Presence::default();
     let psf = opts.optics.sigma_um();
     let mut photons = None;
     let mut png = Vec::new();
     let mut stats = Vec::with_capacity(opts.frames);
     for t in 0..opts.frames {
         let bleach = (-opts.bleach_per_frame * t as f64).exp() as f32;
-        let (labels, mut object) =
-            image::object(&cells, &textures, &brightness, &background, bleach, t);
+        let (labels, mut object) = image::object(&cells, &look, &background, bleach, t);
         optics::blur(&mut object, v, psf);
         let s = match photons {
             Some(s) => s,
@@ -374,6 +418,12 @@ fn run(
         if t == opts.frames / 2 {
             png = preview::preview_png(&raw, &labels)?;
         }
+        if let Some(p) = projected.as_deref_mut() {
+            let flat = projection::column_labels(&labels);
+            presence.add(t, &flat);
+            let one = |a: ndarray::Array2<u16>| a.insert_axis(ndarray::Axis(0));
+            p.frame(t, one(projection::max_z(&raw)), one(flat))?;
+        }
         writer.frame(t, raw, labels)?;
         check(
             progress,
@@ -382,6 +432,9 @@ fn run(
         )?;
     }
     writer.tracks(&tracks)?;
+    if let Some(p) = projected {
+        p.tracks(&presence.tracks(&tracks)?)?;
+    }
     let cell_voxels = cells
         .iter()
         .map(|c| {

@@ -186,17 +186,28 @@ pub(crate) fn tracks(cells: &[Cell]) -> Vec<Track> {
     out
 }
 
-/// Whether `a` and `b` share a voxel in any frame.
-fn overlap(a: &Cell, b: &Cell) -> bool {
+/// Whether `a` and `b` share a voxel in any frame; with `footprint`, whether they share an
+/// (y, x) column (their maximum projections along z overlap).
+fn overlap(a: &Cell, b: &Cell, footprint: bool) -> bool {
     let (da, db) = (a.dims(), b.dims());
     (0..a.slots.len()).any(|t| {
         let (pa, pb) = (a.position[t], b.position[t]);
         let lo = [0, 1, 2].map(|i| pa[i].max(pb[i]));
         let hi = [0, 1, 2].map(|i| (pa[i] + da[i]).min(pb[i] + db[i]));
+        let (sa, sb) = (&a.slots[t], &b.slots[t]);
+        if footprint {
+            if (1..3).any(|i| lo[i] >= hi[i]) {
+                return false;
+            }
+            let column = |s: &Array3<u8>, p: [usize; 3], y: usize, x: usize| {
+                (0..s.dim().0).any(|z| s[[z, y - p[1], x - p[2]]] != 0)
+            };
+            return (lo[1]..hi[1])
+                .any(|y| (lo[2]..hi[2]).any(|x| column(sa, pa, y, x) && column(sb, pb, y, x)));
+        }
         if (0..3).any(|i| lo[i] >= hi[i]) {
             return false;
         }
-        let (sa, sb) = (&a.slots[t], &b.slots[t]);
         (lo[0]..hi[0]).any(|z| {
             (lo[1]..hi[1]).any(|y| {
                 (lo[2]..hi[2]).any(|x| {
@@ -213,12 +224,14 @@ const PLACEMENT_TRIES: usize = 500;
 
 /// Places `cell` in a field of `field` voxels (z, y, x): a random start and a constant drift
 /// of up to `drift` voxels per frame on each axis (rounded per frame), its box inside the
-/// field in every frame, sharing no voxel with `placed` in any frame.
+/// field in every frame, sharing no voxel with `placed` in any frame (with `footprint`, no
+/// (y, x) column either, so that a maximum projection along z keeps the cells apart).
 pub(crate) fn place(
     cell: &mut Cell,
     placed: &[Cell],
     field: [usize; 3],
     drift: [f64; 3],
+    footprint: bool,
     rng: &mut ChaCha8Rng,
 ) -> Result<()> {
     let dims = cell.dims();
@@ -264,16 +277,21 @@ pub(crate) fn place(
                 [0, 1, 2].map(|i| (start[i] + s[i]) as usize)
             })
             .collect();
-        if !placed.iter().any(|p| overlap(cell, p)) {
+        if !placed.iter().any(|p| overlap(cell, p, footprint)) {
             return Ok(());
         }
     }
     Err(Error::invalid(
         "cells",
         format!(
-            "no place found for cell {} without touching the others in {PLACEMENT_TRIES} tries: \
-             use fewer --cells or a larger --size",
-            placed.len() + 1
+            "no place found for cell {} without sharing a {} with the others in \
+             {PLACEMENT_TRIES} tries: use fewer --cells or a larger --size",
+            placed.len() + 1,
+            if footprint {
+                "voxel or (with --projection) an x-y column"
+            } else {
+                "voxel"
+            }
         ),
     ))
 }

@@ -137,6 +137,18 @@ pub fn draw_codes(
     count: usize,
     seed: u64,
 ) -> Result<Vec<DrawnCode>> {
+    draw_codes_from(model, source, 0, count, seed)
+}
+
+/// Codes `first` to `first + count - 1` of [`draw_codes`]'s series for `seed`: the same
+/// codes, whichever part of the series a caller (one task of a cluster) draws.
+pub fn draw_codes_from(
+    model: &Model,
+    source: CodeSource,
+    first: usize,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<DrawnCode>> {
     let c = model.meta.config.code_size;
     let n_learned = model.n_codes();
     let (rows, weight, scales) = augmented_codes(model)?;
@@ -165,7 +177,7 @@ pub fn draw_codes(
         CodeSource::Neighbours { radius } => Some(NeighbourMixture::fit(&rows, radius)?),
         _ => None,
     };
-    (0..count)
+    (first..first.saturating_add(count))
         .map(|k| {
             let s = crate::seed::stream_seed(seed, k);
             let mut rng = ChaCha8Rng::seed_from_u64(s);

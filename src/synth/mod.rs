@@ -8,9 +8,10 @@ pub mod latent;
 mod output;
 mod render;
 
-pub use codes::{draw_codes, interpolate_codes, CodeSource, DrawnCode};
+pub use codes::{draw_codes, draw_codes_from, interpolate_codes, CodeSource, DrawnCode};
 pub use fit::{fit_code, FitOptions, FittedCode};
 pub use output::{
-    check_frames, times, training_scale_and_interval, write_sequence, SynthOptions, SynthRecord,
+    check_frames, times, training_scale_and_interval, write_sequence, SequenceFormat, SynthOptions,
+    SynthRecord,
 };
 pub use render::{Evaluation, RenderGrid, Renderer};

@@ -1,4 +1,5 @@
-//! Rendering sequences into calibrated hyperstacks (uint8 masks, optional float32 SDF in um).
+//! Rendering sequences into calibrated hyperstacks (uint8 masks, optional float32 SDF in um)
+//! or OME-Zarr stores (the uint8 mask as the image and as an NGFF labels image "cell").
 
 use super::render::{Evaluation, RenderGrid, Renderer};
 use crate::error::{Error, Result};
@@ -9,6 +10,41 @@ use crate::units::{Calibration, VoxelSize};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// How a rendered sequence is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SequenceFormat {
+    /// One ImageJ hyperstack TIFF per sequence (`NAME.tif`).
+    #[default]
+    Tiff,
+    /// One OME-Zarr store per sequence (`NAME.ome.zarr`, NGFF 0.5).
+    OmeZarr,
+}
+
+impl SequenceFormat {
+    /// The file (or store folder) name of the sequence `stem`.
+    pub fn file_name(self, stem: &str) -> String {
+        match self {
+            SequenceFormat::Tiff => format!("{stem}.tif"),
+            SequenceFormat::OmeZarr => format!("{stem}.ome.zarr"),
+        }
+    }
+}
+
+impl std::str::FromStr for SequenceFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "tiff" | "tif" => Ok(SequenceFormat::Tiff),
+            "ome-zarr" | "zarr" => Ok(SequenceFormat::OmeZarr),
+            _ => Err(Error::invalid(
+                "format",
+                format!("{s:?} is not tiff or ome-zarr"),
+            )),
+        }
+    }
+}
+
 /// What to render. Sizes (x, y, z) in voxels, voxel size in um.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthOptions {
@@ -16,8 +52,10 @@ pub struct SynthOptions {
     pub size_xyz: Option<[usize; 3]>,
     pub voxel_um: Option<VoxelSize>,
     pub mode: Evaluation,
-    /// Also write the SDF (float32, um).
+    /// Also write the SDF (float32, um; TIFF only).
     pub write_sdf: bool,
+    /// TIFF or OME-Zarr masks.
+    pub format: SequenceFormat,
     /// Refuse jobs whose output would need more memory than this (bytes; default: half the
     /// memory available, at most 16 GiB).
     pub max_bytes: u64,
@@ -31,6 +69,7 @@ impl Default for SynthOptions {
             voxel_um: None,
             mode: Evaluation::adaptive(),
             write_sdf: false,
+            format: SequenceFormat::Tiff,
             max_bytes: crate::io::ReadLimits::default().max_bytes,
         }
     }
@@ -164,11 +203,40 @@ pub fn write_sequence(
         frame_interval_s,
     };
     let mask = sdf.mapv(|v| (v <= 0.0) as u8);
-    write_hyperstack(mask_path, &Hyperstack::new(mask, calibration))?;
+    if mask_path.extension().is_some_and(|e| e == "zarr") {
+        write_mask_store(mask_path, &mask, calibration)?;
+    } else {
+        write_hyperstack(mask_path, &Hyperstack::new(mask, calibration))?;
+    }
     written.push(mask_path.to_path_buf());
     if let Some(p) = sdf_path {
         write_hyperstack(p, &Hyperstack::new(sdf, calibration))?;
         written.push(p.to_path_buf());
     }
     Ok((r.points_evaluated, start.elapsed().as_secs_f64()))
+}
+
+/// Writes masks [t, z, y, x] as an OME-Zarr store at `path` (claimed by the caller): the
+/// uint8 mask as the image and as the labels image "cell" (label 1).
+fn write_mask_store(
+    path: &Path,
+    mask: &ndarray::Array4<u8>,
+    calibration: Calibration,
+) -> Result<()> {
+    use crate::io::{OmeZarrLayout, OmeZarrWriter, StoreSpec};
+    let (t, z, y, x) = mask.dim();
+    let spec = StoreSpec {
+        frames: t,
+        dims: [z, y, x],
+        calibration,
+        labels: Some("cell"),
+        mask: true,
+        layout: OmeZarrLayout::default(),
+    };
+    let mut w = OmeZarrWriter::create::<u8>(path, &spec, true)?;
+    for (k, frame) in mask.outer_iter().enumerate() {
+        let frame = frame.to_owned();
+        w.frame(k, &frame, Some(&frame.mapv(u16::from)))?;
+    }
+    w.finish().map(|_| ())
 }

@@ -10,19 +10,21 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::synth::Evaluation;
 use crate::synth::{
-    draw_codes, interpolate_codes, times, training_scale_and_interval, write_sequence, CodeSource,
-    SynthOptions, SynthRecord,
+    draw_codes_from, interpolate_codes, times, training_scale_and_interval, write_sequence,
+    CodeSource, SequenceFormat, SynthOptions, SynthRecord,
 };
 
 /// Which sequences to render.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RenderRequest {
-    /// `count` new sequences with codes drawn by `codes`; sequence k's stream is seeded by
-    /// (seed, k). Files `synth_NNN.tif`.
+    /// `count` new sequences with codes drawn by `codes`, numbered from `first`; sequence
+    /// k's stream is seeded by (seed, k), so a part of a series (one task of a cluster)
+    /// equals the same sequences of the whole. Files `synth_NNN.tif` (NNN = k).
     Synthesize {
         codes: CodeSource,
         count: usize,
         seed: u64,
+        first: usize,
     },
     /// Training sequence `sequence` as learned (its code, rotation and scale). File
     /// `reconstruct_NNN.tif`.
@@ -56,7 +58,7 @@ impl RenderRequest {
     /// `<stem>.tif`, SDFs `<stem>_sdf.tif`.
     pub fn stem(&self, k: usize) -> Option<String> {
         (k < self.len()).then(|| match *self {
-            RenderRequest::Synthesize { .. } => format!("synth_{k:03}"),
+            RenderRequest::Synthesize { first, .. } => format!("synth_{:03}", first + k),
             RenderRequest::Reconstruct { sequence } => format!("reconstruct_{sequence:03}"),
             RenderRequest::Interpolate { .. } => format!("morph_{k:03}"),
         })
@@ -84,11 +86,19 @@ pub struct RenderJob {
 pub fn render_jobs(model: &Model, request: RenderRequest) -> Result<Vec<RenderJob>> {
     let (mean_scale, _) = training_scale_and_interval(model, 2);
     Ok(match request {
-        RenderRequest::Synthesize { codes, count, seed } => {
+        RenderRequest::Synthesize {
+            codes,
+            count,
+            seed,
+            first,
+        } => {
             if count == 0 || count > 100_000 {
                 return Err(Error::invalid("count", "must be 1 to 100000"));
             }
-            draw_codes(model, codes, count, seed)?
+            if first > 1_000_000_000 {
+                return Err(Error::invalid("first", "must be at most 1000000000"));
+            }
+            draw_codes_from(model, codes, first, count, seed)?
                 .into_iter()
                 .enumerate()
                 .map(|(k, d)| RenderJob {
@@ -163,8 +173,14 @@ pub fn render_to_folder(
     progress: &dyn Progress,
 ) -> Result<RenderSummary> {
     let mut names: Vec<String> = vec!["manifest.json".into()];
+    if opts.write_sdf && opts.format == SequenceFormat::OmeZarr {
+        return Err(Error::invalid(
+            "sdf",
+            "the SDF is written as TIFF only: leave out --sdf with --format ome-zarr",
+        ));
+    }
     for job in &jobs {
-        names.push(format!("{}.tif", job.name));
+        names.push(opts.format.file_name(&job.name));
         if opts.write_sdf {
             names.push(format!("{}_sdf.tif", job.name));
         }
@@ -190,10 +206,16 @@ pub fn render_to_folder(
     let records = match rendered {
         Ok(r) => r,
         Err(e) => {
-            // A cancelled or failed run leaves no part of its set behind: the files it wrote
-            // (itself, in this run) go; OutputDir then un-claims the names.
+            // A cancelled or failed run leaves no part of its set behind: the files and
+            // stores it wrote (itself, in this run) go; OutputDir then un-claims the names.
             for p in &written {
-                let _ = std::fs::remove_file(p);
+                if p.is_dir() {
+                    if crate::io::is_cellsdf_store(p) {
+                        let _ = std::fs::remove_dir_all(p);
+                    }
+                } else {
+                    let _ = std::fs::remove_file(p);
+                }
             }
             return Err(e);
         }
@@ -234,7 +256,7 @@ fn render_all(
     let n = jobs.len();
     let times = times(opts.frames);
     for (k, (job, grid)) in jobs.into_iter().zip(grids).enumerate() {
-        let mask_file = format!("{}.tif", job.name);
+        let mask_file = opts.format.file_name(&job.name);
         let sdf_file = opts.write_sdf.then(|| format!("{}_sdf.tif", job.name));
         let name = &job.name;
         let part = |f: f32, stage: &str| {

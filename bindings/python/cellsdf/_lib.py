@@ -83,7 +83,7 @@ class SynthOptions(Structure):
                 ("from_", c_size_t), ("to", c_size_t), ("steps", c_size_t),
                 ("frames", c_size_t), ("size_xyz", c_size_t * 3), ("voxel_um", c_double * 3),
                 ("dense", c_int32), ("write_sdf", c_int32), ("overwrite", c_int32),
-                ("model_label", c_char_p)]
+                ("model_label", c_char_p), ("first", c_size_t), ("format", c_int32)]
 
 
 class SimulateOptions(Structure):
@@ -92,7 +92,8 @@ class SimulateOptions(Structure):
                 ("na", c_double), ("wavelength_nm", c_double), ("refractive_index", c_double),
                 ("snr", c_double), ("contrast", c_double), ("bleach_per_frame", c_double),
                 ("drift_um", c_double), ("code_method", c_int32), ("code_param", c_double),
-                ("seed", c_uint64), ("overwrite", c_int32)]
+                ("seed", c_uint64), ("overwrite", c_int32), ("rim_um", c_double),
+                ("rim_gain", c_double), ("projection", c_int32)]
 
 
 class TableView(Structure):

@@ -203,10 +203,14 @@ class Model(_Handle):
     def synthesize(self, out_dir, kind="synthesize", count=1, frames=30, codes="neighbours",
                    param=None, seed=0, sequence=0, from_=0, to=1, steps=5, size_xyz=None,
                    voxel_um=None, dense=False, sdf=False, overwrite=False, model_label="",
-                   progress=None):
+                   first=0, format="tiff", progress=None):
         """Renders into `out_dir` exactly as `cellsdf synth` / `reconstruct` / `interpolate`
-        do (mask hyperstacks, optional SDFs, manifest.json) and returns the manifest (dict).
-        `size_xyz` voxels and `voxel_um` (x, y, z) um default to the CLI's (None)."""
+        do (mask hyperstacks or OME-Zarr stores, optional SDFs, manifest.json) and returns
+        the manifest (dict). `size_xyz` voxels and `voxel_um` (x, y, z) um default to the
+        CLI's (None). `first`: number of the first new sequence (part of a series, as
+        `synth --first`); `format`: "tiff" or "ome-zarr"."""
+        if format not in self.FORMATS:
+            raise ValueError(f"format must be one of {sorted(self.FORMATS)}, got {format!r}")
         if kind not in self.RENDER_KINDS:
             raise ValueError(f"kind must be one of {sorted(self.RENDER_KINDS)}, got {kind!r}")
         if codes not in self.CODE_METHODS:
@@ -222,6 +226,7 @@ class Model(_Handle):
             v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
             o.voxel_um = (c_double * 3)(*v)
         o.dense, o.write_sdf, o.overwrite = int(bool(dense)), int(bool(sdf)), int(bool(overwrite))
+        o.first, o.format = int(first), self.FORMATS[format]
         label = str(model_label).encode()
         o.model_label = label
         cb = _progress(progress)
@@ -229,16 +234,18 @@ class Model(_Handle):
         return json.loads((Path(out_dir) / "manifest.json").read_text())
 
     MICROSCOPES = {"widefield": 0, "confocal": 1}
+    FORMATS = {"tiff": 0, "ome-zarr": 1}
 
     def simulate(self, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
                  voxel_um=(0.2, 0.2, 0.4), interval_s=None, microscope="widefield", na=1.2,
                  wavelength_nm=520.0, refractive_index=1.33, snr=10.0, contrast=3.0,
-                 bleach=0.01, drift_um=0.05, codes="neighbours", param=None, seed=0,
-                 overwrite=False, progress=None):
+                 bleach=0.01, drift_um=0.05, rim_um=0.4, rim_gain=0.0, projection=False,
+                 codes="neighbours", param=None, seed=0, overwrite=False, progress=None):
         """A benchmark dataset of this model's new cells in `dataset_dir`, exactly as `cellsdf
-        simulate` writes it (Cell Tracking Challenge layout, manifest.json, preview.png);
-        returns the manifest (dict). Sizes (x, y, z) in voxels, voxel size in um, interval
-        in s (None: the model's), wavelength in nm."""
+        simulate` writes it (Cell Tracking Challenge layout, manifest.json, preview.png; with
+        `projection` also the z projections under projection/); returns the manifest (dict).
+        Sizes (x, y, z) in voxels, voxel size and rim in um, interval in s (None: the
+        model's), wavelength in nm."""
         if codes not in self.CODE_METHODS:
             raise ValueError(f"codes must be one of {sorted(self.CODE_METHODS)}, got {codes!r}")
         if microscope not in self.MICROSCOPES:
@@ -252,6 +259,7 @@ class Model(_Handle):
         o.microscope = self.MICROSCOPES[microscope]
         o.na, o.wavelength_nm, o.refractive_index = na, wavelength_nm, refractive_index
         o.snr, o.contrast, o.bleach_per_frame, o.drift_um = snr, contrast, bleach, drift_um
+        o.rim_um, o.rim_gain, o.projection = rim_um, rim_gain, int(bool(projection))
         o.code_method = self.CODE_METHODS[codes]
         o.code_param = -1.0 if param is None else float(param)
         o.overwrite = int(bool(overwrite))

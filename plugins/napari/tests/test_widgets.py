@@ -234,16 +234,24 @@ def test_simulate_widget_adds_calibrated_raw_and_ground_truth(make_napari_viewer
     w.cells.value, w.frames.value = 2, 3
     w.size_x.value, w.size_y.value, w.size_z.value = 64, 64, 24
     w.snr.value = 8.0
+    w.projection.value = True
     w.run()
-    qtbot.waitUntil(lambda: len(viewer.layers) >= 2 and w._run_btn.enabled, timeout=120_000)
-    raw, truth = viewer.layers[0], viewer.layers[1]
+    qtbot.waitUntil(lambda: len(viewer.layers) >= 4 and w._run_btn.enabled, timeout=120_000)
+    raw, truth, flat, flat_truth = (viewer.layers[i] for i in range(4))
     assert raw.data.dtype == np.uint16 and raw.data.shape == (3, 24, 64, 64)
     assert truth.data.shape == raw.data.shape and truth.data.max() >= 2
     # What the user sees: micrometres and seconds, the tracks and the SNR reached.
     assert tuple(raw.scale[1:]) == pytest.approx((0.4, 0.2, 0.2))
     assert [str(u) for u in raw.units] == ["second", "micrometer", "micrometer", "micrometer"]
+    # The z projection: the brightest voxel of each column, each column's cell.
+    assert flat.name == "simulated seed 0 z projection"
+    assert flat.data.shape == (3, 64, 64) and tuple(flat.axis_labels) == ("t", "y", "x")
+    assert [str(u) for u in flat.units] == ["second", "micrometer", "micrometer"]
+    np.testing.assert_array_equal(flat.data, raw.data.max(axis=1))
+    assert set(np.unique(flat_truth.data)) == set(np.unique(truth.data))
     tracks = (tmp_path / "ds" / "01_GT" / "TRA" / "man_track.txt").read_text().splitlines()
-    assert w.status.value.startswith(f"{len(tracks)} tracks; first frame SNR 8.")
+    head, snr = w.status.value.rsplit(" ", 1)
+    assert head == f"{len(tracks)} tracks; first frame SNR" and abs(float(snr) - 8.0) < 0.8
     assert (tmp_path / "ds" / "01" / "t002.tif").exists()
     viewer.window.add_dock_widget(w, name="Simulate dataset")
     _shot(viewer, "simulate-widget.png", (1400, 980))

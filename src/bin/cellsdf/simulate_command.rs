@@ -1,7 +1,7 @@
 //! `cellsdf simulate`: a benchmark dataset in the Cell Tracking Challenge layout.
 
 use super::{load_model, parse_code_source, with_progress};
-use cellsdf::simulate::{simulate, Microscope, Optics, SimulateOptions};
+use cellsdf::simulate::{simulate, Microscope, Optics, SimulateOptions, Stain};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::workflow::resolve_model;
 use cellsdf::{Error, Result};
@@ -13,7 +13,8 @@ pub struct SimulateArgs {
     /// Trained model (.safetensors), or `dividing` / `filopodial` for a bundled one.
     #[arg(long, default_value = "dividing")]
     model: String,
-    /// Dataset folder (01/, 01_GT/, manifest.json are written into it).
+    /// Dataset folder (01/, 01_GT/, manifest.json, preview.png and with --projection
+    /// projection/ are written into it).
     #[arg(long)]
     out: PathBuf,
     /// Cells in the field.
@@ -53,6 +54,16 @@ pub struct SimulateArgs {
     /// Largest drift of a cell per frame, um on each axis.
     #[arg(long, default_value_t = 0.05)]
     drift_um: f64,
+    /// Rim of the stain, um: the cells' voxels this close to their surface get --rim-gain.
+    #[arg(long, default_value_t = 0.4)]
+    rim_um: f64,
+    /// Extra brightness of the rim (0: a uniform stain; e.g. 3 for a membrane stain).
+    #[arg(long, default_value_t = 0.0)]
+    rim_gain: f64,
+    /// Also write the 2D+t maximum projections along z as a CTC dataset in OUT/projection
+    /// (cells then never share an x-y column).
+    #[arg(long)]
+    projection: bool,
     /// How new codes are drawn (as `synth --codes`).
     #[arg(long, default_value = "neighbours")]
     codes: String,
@@ -88,6 +99,11 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
         contrast: a.contrast,
         bleach_per_frame: a.bleach,
         drift_um: a.drift_um,
+        stain: Stain {
+            rim_um: a.rim_um,
+            rim_gain: a.rim_gain,
+        },
+        projection: a.projection,
         codes: parse_code_source(&a.codes)?,
         seed: a.seed,
         ..SimulateOptions::default()

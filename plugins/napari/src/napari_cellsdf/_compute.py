@@ -82,26 +82,44 @@ def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0
 
 def simulate_dataset(model_path, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
                      voxel_um=(0.2, 0.2, 0.4), microscope="widefield", na=1.2,
-                     wavelength_nm=520.0, refractive_index=1.33, snr=10.0, seed=0,
-                     progress=None):
+                     wavelength_nm=520.0, refractive_index=1.33, snr=10.0, rim_um=0.4,
+                     rim_gain=0.0, projection=False, seed=0, progress=None):
     """A benchmark dataset written by the library exactly as `cellsdf simulate` writes it
     (Cell Tracking Challenge layout) into `dataset_dir`; returns (raw uint16 (t, z, y, x),
-    labels uint16 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, manifest)."""
+    labels uint16 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, manifest,
+    projected): with `projection` projected is the z projections' (raw (t, y, x), labels
+    (t, y, x)) as written under projection/, else None."""
     folder = Path(dataset_dir)
     with cellsdf.Model.load(model_path) as m:
         manifest = m.simulate(folder, cells=cells, frames=frames, size_xyz=size_xyz,
                               voxel_um=voxel_um, microscope=microscope, na=na,
                               wavelength_nm=wavelength_nm, refractive_index=refractive_index,
-                              snr=snr, seed=seed, progress=progress)
+                              snr=snr, rim_um=rim_um, rim_gain=rim_gain,
+                              projection=projection, seed=seed, progress=progress)
+    raw, labels, voxel, interval = _ctc_sequence(folder, frames)
+    projected = _ctc_sequence(folder / "projection", frames)[:2] if projection else None
+    if projected is not None:
+        projected = tuple(a[:, 0] for a in projected)  # one slice per frame: (t, y, x)
+    return raw, labels, voxel, interval, manifest, projected
+
+
+def _ctc_sequence(root, frames):
+    """Raw and ground-truth (SEG) frames of the CTC sequence 01 under `root` as (t, z, y, x)
+    arrays, with the voxel size (x, y, z) um and frame interval of the files."""
     raw, labels = [], []
     voxel = interval = None
     digits = 4 if frames > 1000 else 3
     for t in range(frames):
-        r, voxel, interval = cellsdf.read_stack(folder / "01" / f"t{t:0{digits}}.tif")
-        g, _, _ = cellsdf.read_stack(folder / "01_GT" / "SEG" / f"man_seg{t:0{digits}}.tif")
+        r, voxel, interval = cellsdf.read_stack(root / "01" / f"t{t:0{digits}}.tif")
+        g, _, _ = cellsdf.read_stack(root / "01_GT" / "SEG" / f"man_seg{t:0{digits}}.tif")
         raw.append(r[0])
         labels.append(g[0])
-    return np.stack(raw), np.stack(labels), voxel, interval, manifest
+    return np.stack(raw), np.stack(labels), voxel, interval
+
+
+def without_z(meta):
+    """`layer_meta` keywords of a (t, z, y, x) layer for its (t, y, x) projection."""
+    return {k: tuple(v[i] for i in (0, 2, 3)) for k, v in meta.items()}
 
 
 def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr_net=1e-3,

@@ -259,12 +259,16 @@ class SimulateWidget(_Job):
         self.index = FloatSpinBox(label="refractive index", value=1.33, min=1.0, max=2.0,
                                   step=0.01)
         self.snr = FloatSpinBox(label="SNR", value=10.0, min=0.1, max=100.0, step=0.5)
+        self.rim_um = FloatSpinBox(label="rim (um)", value=0.4, min=0.0, max=100.0, step=0.05)
+        self.rim_gain = FloatSpinBox(label="rim gain", value=0.0, min=0.0, max=100.0, step=0.5)
+        self.projection = CheckBox(label="also z projection (2D+t)", value=False)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.out_dir = FileEdit(label="dataset folder", mode="d", value="")
         super().__init__([self.model, self.model_file, self.cells, self.frames, self.size_x,
                           self.size_y, self.size_z, self.voxel_xy, self.voxel_z,
                           self.microscope, self.na, self.wavelength, self.index, self.snr,
-                          self.seed, self.out_dir], "Simulate")
+                          self.rim_um, self.rim_gain, self.projection, self.seed,
+                          self.out_dir], "Simulate")
         _tooltips({
             **_model_tips(self.model, self.model_file),
             self.cells: "number of cells in the field (each from a new code)",
@@ -280,6 +284,11 @@ class SimulateWidget(_Job):
             self.index: "refractive index of the immersion medium (no unit)",
             self.snr: "signal-to-noise ratio of the first frame as the Cell Tracking "
                       "Challenge defines it (no unit)",
+            self.rim_um: "depth of the stain's bright rim below the cell surface (um)",
+            self.rim_gain: "extra brightness of the rim (no unit): 0 a uniform stain, "
+                           "e.g. 3 a membrane stain",
+            self.projection: "also write and show the maximum projections along z, a 2D+t "
+                             "dataset in projection/ (cells then never share an x-y column)",
             self.seed: "random seed: the same seed gives the same dataset",
             self.out_dir: "folder for 01/ and 01_GT/ (Cell Tracking Challenge layout)",
         })
@@ -300,14 +309,21 @@ class SimulateWidget(_Job):
                    voxel_um=(self.voxel_xy.value, self.voxel_xy.value, self.voxel_z.value),
                    microscope=self.microscope.value, na=self.na.value,
                    wavelength_nm=self.wavelength.value, refractive_index=self.index.value,
-                   snr=self.snr.value, seed=self.seed.value, progress=self.progress)
+                   snr=self.snr.value, rim_um=self.rim_um.value,
+                   rim_gain=self.rim_gain.value, projection=self.projection.value,
+                   seed=self.seed.value, progress=self.progress)
 
     def _add_layers(self, result):
-        raw, labels, voxel, interval, manifest = result
+        raw, labels, voxel, interval, manifest, projected = result
         meta = _compute.layer_meta(voxel, interval)
         name = f"simulated seed {self.seed.value}"
         self.viewer.add_image(raw, name=f"{name} raw", **meta)
         self.viewer.add_labels(labels, name=f"{name} ground truth", **meta)
+        if projected is not None:
+            flat = _compute.without_z(meta)
+            self.viewer.add_image(projected[0], name=f"{name} z projection", **flat)
+            self.viewer.add_labels(projected[1], name=f"{name} z projection ground truth",
+                                   **flat)
         snr = manifest["result"]["frames"][0]["snr"]
         tracks = len(manifest["result"]["tracks"])
         self.status.value = f"{tracks} tracks; first frame SNR {snr:.2f}"

@@ -138,7 +138,7 @@ public interface CellSdfLibrary extends Library {
 
     @Structure.FieldOrder({"kind", "code_method", "code_param", "count", "seed", "sequence",
         "from", "to", "steps", "frames", "size_xyz", "voxel_um", "dense", "write_sdf",
-        "overwrite", "model_label"})
+        "overwrite", "model_label", "first", "format"})
     class SynthOptions extends Structure {
         public int kind, code_method;
         public double code_param;
@@ -147,15 +147,20 @@ public interface CellSdfLibrary extends Library {
         public double[] voxel_um = new double[3];
         public int dense, write_sdf, overwrite;
         public String model_label;
+        public long first;
+        public int format;
         public static class ByValue extends SynthOptions implements Structure.ByValue {}
     }
 
+    int CSDF_FORMAT_TIFF = 0;
+    int CSDF_FORMAT_OME_ZARR = 1;
     int CSDF_MICROSCOPE_WIDEFIELD = 0;
     int CSDF_MICROSCOPE_CONFOCAL = 1;
 
     @Structure.FieldOrder({"cells", "frames", "size_xyz", "voxel_um", "interval_s", "microscope",
         "na", "wavelength_nm", "refractive_index", "snr", "contrast", "bleach_per_frame",
-        "drift_um", "code_method", "code_param", "seed", "overwrite"})
+        "drift_um", "code_method", "code_param", "seed", "overwrite", "rim_um", "rim_gain",
+        "projection"})
     class SimulateOptions extends Structure {
         public long cells, frames;
         public long[] size_xyz = new long[3];
@@ -168,6 +173,8 @@ public interface CellSdfLibrary extends Library {
         public double code_param;
         public long seed;
         public int overwrite;
+        public double rim_um, rim_gain;
+        public int projection;
         public static class ByValue extends SimulateOptions implements Structure.ByValue {}
     }
 

@@ -14,7 +14,8 @@ import org.cellsdf.Progress;
 /** Plugins > Cell SDF > Simulate Dataset...: a benchmark dataset of new cells written by the
  * library exactly as {@code cellsdf simulate} writes it (Cell Tracking Challenge layout,
  * manifest.json, preview.png), then opened: the raw time-lapse (16-bit) and its ground
- * truth (labels), as calibrated hyperstacks. Macro-recordable. */
+ * truth (labels), as calibrated hyperstacks, and with projection the same for the maximum
+ * projections along z. Macro-recordable. */
 public class Simulate_Dataset implements PlugIn {
     /** What to simulate: sizes (x, y, z) in voxels, voxel sizes in um, wavelength in nm;
      * folder "": a new temporary folder. */
@@ -25,6 +26,8 @@ public class Simulate_Dataset implements PlugIn {
         public double voxelXy = 0.2, voxelZ = 0.4;
         public String microscope = "widefield";
         public double na = 1.2, wavelengthNm = 520, refractiveIndex = 1.33, snr = 10;
+        public double rimUm = 0.4, rimGain = 0;
+        public boolean projection = false;
         public long seed = 0;
         public String folder = "";
     }
@@ -43,6 +46,11 @@ public class Simulate_Dataset implements PlugIn {
         + "<tr><td>refractive_index</td><td>of the immersion medium, no unit</td></tr>"
         + "<tr><td>SNR</td><td>of the first frame as the Cell Tracking Challenge defines it,"
         + " no unit</td></tr>"
+        + "<tr><td>rim</td><td>depth of the stain's bright rim in um</td></tr>"
+        + "<tr><td>rim_gain</td><td>extra brightness of the rim, no unit (0: uniform stain;"
+        + " e.g. 3 for a membrane stain)</td></tr>"
+        + "<tr><td>projection</td><td>also write and open the maximum projections along z"
+        + " (a 2D+t dataset in projection/; cells then never share an x-y column)</td></tr>"
         + "<tr><td>seed</td><td>integer; the same seed gives the same dataset</td></tr>"
         + "<tr><td>folder</td><td>where 01/ and 01_GT/ go (empty: a temporary folder)</td></tr>"
         + "</table></html>";
@@ -65,6 +73,9 @@ public class Simulate_Dataset implements PlugIn {
         gd.addNumericField("wavelength", o.wavelengthNm, 0, 6, "nm");
         gd.addNumericField("refractive_index", o.refractiveIndex, 3);
         gd.addNumericField("SNR", o.snr, 2);
+        gd.addNumericField("rim", o.rimUm, 2, 6, "um");
+        gd.addNumericField("rim_gain", o.rimGain, 2);
+        gd.addCheckbox("projection", o.projection);
         gd.addNumericField("seed", o.seed, 0);
         gd.addDirectoryField("folder", o.folder);
         gd.addHelp(HELP);
@@ -86,6 +97,9 @@ public class Simulate_Dataset implements PlugIn {
         o.wavelengthNm = gd.getNextNumber();
         o.refractiveIndex = gd.getNextNumber();
         o.snr = gd.getNextNumber();
+        o.rimUm = gd.getNextNumber();
+        o.rimGain = gd.getNextNumber();
+        o.projection = gd.getNextBoolean();
         o.seed = (long) gd.getNextNumber();
         o.folder = gd.getNextString();
         try {
@@ -113,15 +127,29 @@ public class Simulate_Dataset implements PlugIn {
         so.wavelength_nm = o.wavelengthNm;
         so.refractive_index = o.refractiveIndex;
         so.snr = o.snr;
+        so.rim_um = o.rimUm;
+        so.rim_gain = o.rimGain;
+        so.projection = o.projection ? 1 : 0;
         so.seed = o.seed;
         try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_CPU)) {
             m.simulate(so, folder, progress);
         }
         String d = o.frames > 1000 ? "%04d" : "%03d";
         String name = new File(folder).getName();
+        ImagePlus[] images = dataset(new File(folder), d, o.frames, name);
+        if (!o.projection) {
+            return images;
+        }
+        ImagePlus[] projected = dataset(new File(folder, "projection"), d, o.frames,
+            name + " projection");
+        return new ImagePlus[] {images[0], images[1], projected[0], projected[1]};
+    }
+
+    /** The raw time-lapse and ground truth of the CTC sequence 01 under {@code root}. */
+    private static ImagePlus[] dataset(File root, String d, int frames, String name) {
         return new ImagePlus[] {
-            timeLapse(new File(folder, "01"), "t" + d + ".tif", o.frames, name + " raw"),
-            timeLapse(new File(folder, "01_GT/SEG"), "man_seg" + d + ".tif", o.frames,
+            timeLapse(new File(root, "01"), "t" + d + ".tif", frames, name + " raw"),
+            timeLapse(new File(root, "01_GT/SEG"), "man_seg" + d + ".tif", frames,
                 name + " ground truth"),
         };
     }

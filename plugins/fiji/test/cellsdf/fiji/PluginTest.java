@@ -106,28 +106,34 @@ public class PluginTest {
         o.sizeY = 60;
         o.sizeZ = 24;
         o.snr = 7;
+        o.rimGain = 2;
+        o.projection = true;
         o.seed = 2;
         o.folder = tempDir("cellsdf-fiji-simulate").getPath();
         ImagePlus[] out = Simulate_Dataset.simulate(o, null);
         File cliDir = tempDir("cellsdf-cli-simulate");
         cli("simulate", "--model", "dividing", "--out", cliDir.getPath(), "--cells", "2",
-            "--frames", "3", "--size", "64,60,24", "--snr", "7", "--seed", "2");
+            "--frames", "3", "--size", "64,60,24", "--snr", "7", "--rim-gain", "2",
+            "--projection", "--seed", "2");
         for (String name : new String[] {"01/t000.tif", "01/t002.tif", "01_GT/SEG/man_seg001.tif",
-                "01_GT/TRA/man_track.txt", "manifest.json"}) {
+                "01_GT/TRA/man_track.txt", "manifest.json", "projection/01/t001.tif",
+                "projection/01_GT/SEG/man_seg002.tif", "projection/01_GT/TRA/man_track.txt"}) {
             assertArrayEquals(name, Files.readAllBytes(new File(cliDir, name).toPath()),
                 Files.readAllBytes(new File(o.folder, name).toPath()));
         }
-        assertEquals(2, out.length);
-        for (ImagePlus imp : out) {
+        assertEquals(4, out.length);
+        for (int i = 0; i < out.length; i++) {
+            ImagePlus imp = out[i];
             assertEquals(64, imp.getWidth());
             assertEquals(60, imp.getHeight());
-            assertEquals(24, imp.getNSlices());
+            assertEquals(i < 2 ? 24 : 1, imp.getNSlices());
             assertEquals(3, imp.getNFrames());
             assertEquals(16, imp.getBitDepth());
             assertEquals(0.4, imp.getCalibration().pixelDepth, 1e-9);
             assertEquals(0.2, imp.getCalibration().pixelWidth, 1e-9);
         }
         assertTrue(out[1].getTitle(), out[1].getTitle().endsWith("ground truth"));
+        assertTrue(out[3].getTitle(), out[3].getTitle().endsWith("projection ground truth"));
     }
 
     @Test
@@ -274,7 +280,8 @@ public class PluginTest {
             {Export_Meshes.HELP, "folder", "format", "um"},
             {Simulate_Dataset.HELP, "model", "bundled_class", "cells", "frames",
                 "size_x, size_y, size_z", "voxels", "voxel_xy, voxel_z", "um", "microscope",
-                "NA", "wavelength", "nm", "refractive_index", "SNR", "seed", "folder"},
+                "NA", "wavelength", "nm", "refractive_index", "SNR", "rim", "rim_gain", "projection",
+                "seed", "folder"},
         };
         for (String[] f : fields) {
             for (int i = 1; i < f.length; i++) {
