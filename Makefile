@@ -271,7 +271,7 @@ define napari_tests
 	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors $(PY) -m pytest -q -p no:warnings \
 	  bindings/python/tests plugins/napari/tests/test_compute.py
 	CELLSDF_LIBRARY=$(1) CELLSDF_TEST_MODEL=$(CURDIR)/target/c/work/tiny.safetensors xvfb-run -a -s "-screen 0 1920x1080x24" \
-	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py
+	  $(PY) -m pytest -q -p no:warnings plugins/napari/tests/test_widgets.py plugins/napari/tests/test_ome_zarr.py
 endef
 
 ## screenshots: the napari GUI tests, then their screenshots (each widget, a 3D frame of

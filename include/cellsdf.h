@@ -268,6 +268,9 @@ typedef struct csdf_simulate_options {
   // 1: also write the 2D+t maximum projections along z (`projection/01`,
   // `projection/01_GT`); cells then never share an x-y column. Since ABI 0.6.
   int32_t projection;
+  // CSDF_FORMAT_TIFF (the CTC layout) or CSDF_FORMAT_OME_ZARR (01.ome.zarr with the
+  // ground truth as labels, tracks in 01_man_track.txt). Since ABI 0.6.
+  int32_t format;
 } csdf_simulate_options;
 
 // Pixel types.
@@ -440,6 +443,12 @@ uint32_t csdf_abi_version(void);
 // return `CSDF_STATUS_UNSUPPORTED`, and a CUDA device is refused the same way.
 int32_t csdf_has_training(void);
 
+// Seed of item `index` of a run seeded `seed` (SplitMix64 mixing, the library's own
+// streams): for tools that split a run into independent items (one simulated field of
+// view per cluster task) so that item k does not depend on how many others there are.
+// Since ABI 0.6.
+uint64_t csdf_stream_seed(uint64_t seed, uint64_t index);
+
 // Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 // truncated to `len` bytes) and returns the message's full length in bytes without the
 // NUL, so that a caller can size a buffer: call with NULL/0 first. Returns 0 when no call
@@ -607,6 +616,12 @@ struct csdf_simulate_options csdf_simulate_options_default(void);
 // (INVALID_ARGUMENT names them) unless `overwrite`; cancelling through `progress` or a
 // failure removes what the call wrote.
 csdf_status csdf_simulate(const struct csdf_model *model, const struct csdf_simulate_options *options_in, const char *dataset_dir_utf8, csdf_progress_fn progress, void *user_data);
+
+// As `csdf_simulate`, with the cells from the calibrated label sequences (one cell per
+// .tif, e.g. phantoms) in the folder `phantoms_dir_utf8` instead of a model's new codes
+// (`cellsdf simulate --phantoms`); `code_method` and `code_param` are not used. Since ABI
+// 0.6.
+csdf_status csdf_simulate_phantoms(const char *phantoms_dir_utf8, const struct csdf_simulate_options *options_in, const char *dataset_dir_utf8, csdf_progress_fn progress, void *user_data);
 
 // Reads an ImageJ hyperstack or multi-page TIFF (uncompressed, LZW or Deflate).
 csdf_status csdf_stack_read(const char *path_utf8, struct csdf_stack **stack_out);

@@ -39,6 +39,21 @@ fn u16_stack(p: &Path) -> (Array3<u16>, cellsdf::Calibration) {
     }
 }
 
+/// py-ctcmetrics, run as its users run it (tests/support/ctc_check.py, scratch in `work`),
+/// finds the ground truth of `dataset` valid and scores it SEG = TRA = DET = 1 against itself.
+fn assert_valid_ctc(dataset: &Path, work: &Path) {
+    let report = common::run_python(
+        "ctc_check.py",
+        &[dataset.to_str().unwrap(), work.to_str().unwrap()],
+    );
+    assert_eq!(
+        report.lines().last().unwrap(),
+        r#"{"Valid": 1, "SEG": 1.0, "TRA": 1.0, "DET": 1.0}"#,
+        "{}: {report}",
+        dataset.display()
+    );
+}
+
 /// Full width at half maximum (in samples) of a profile peaking at `peak`, by linear
 /// interpolation of the half-maximum crossings.
 fn fwhm(profile: &[f32], peak: usize) -> f64 {
@@ -191,16 +206,7 @@ fn a_dataset_has_the_requested_snr_exact_ground_truth_and_repeats_from_its_seed(
             "the dividing model's cells divide"
         );
         // The ground truth as py-ctcmetrics sees it.
-        let work = dir.path().join(format!("ctc{snr}"));
-        let report = common::run_python(
-            "ctc_check.py",
-            &[out.to_str().unwrap(), work.to_str().unwrap()],
-        );
-        let last = report.lines().last().unwrap();
-        assert_eq!(
-            last, r#"{"Valid": 1, "SEG": 1.0, "TRA": 1.0, "DET": 1.0}"#,
-            "{report}"
-        );
+        assert_valid_ctc(&out, &dir.path().join(format!("ctc{snr}")));
     }
     // The same seed gives the same files, bit for bit; another seed other images.
     let again = dir.path().join("again");
@@ -274,6 +280,19 @@ fn bad_requests_and_cancellation_leave_nothing() {
     let e = simulate(&model, &small(1, 5.0), &out, false, &stop).unwrap_err();
     assert!(matches!(e, cellsdf::Error::Cancelled));
     assert!(!out.exists());
+    // The same with OME-Zarr output and projections: no store, no temporary folder.
+    let zarr = SimulateOptions {
+        format: cellsdf::synth::SequenceFormat::OmeZarr,
+        projection: true,
+        ..small(1, 5.0)
+    };
+    let e = simulate(&model, &zarr, &out, false, &stop).unwrap_err();
+    assert!(matches!(e, cellsdf::Error::Cancelled));
+    assert!(
+        !out.exists(),
+        "left {:?}",
+        std::fs::read_dir(&out).map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+    );
     // A file cellsdf did not write stops the run before anything is written.
     std::fs::create_dir_all(out.join("01")).unwrap();
     std::fs::write(out.join("01/t000.tif"), b"mine").unwrap();
@@ -328,18 +347,7 @@ fn the_projection_is_the_z_maximum_with_each_columns_cell_and_valid_ctc() {
         std::fs::read(flat.join("01_GT/TRA/man_track.txt")).unwrap(),
         std::fs::read(out.join("01_GT/TRA/man_track.txt")).unwrap()
     );
-    let report = common::run_python(
-        "ctc_check.py",
-        &[
-            flat.to_str().unwrap(),
-            dir.path().join("ctc").to_str().unwrap(),
-        ],
-    );
-    assert_eq!(
-        report.lines().last().unwrap(),
-        r#"{"Valid": 1, "SEG": 1.0, "TRA": 1.0, "DET": 1.0}"#,
-        "{report}"
-    );
+    assert_valid_ctc(&flat, &dir.path().join("ctc"));
 }
 
 /// Mean raw intensity of the cells' outer shell (labelled voxels with an unlabelled face
@@ -419,4 +427,100 @@ fn a_simple_segmentation_scores_well_at_high_snr_and_fails_at_snr_one() {
         low < 0.5 * high,
         "Otsu at SNR 1: SEG {low:.3} (SNR 20: {high:.3})"
     );
+}
+
+#[test]
+fn cells_from_phantom_files_keep_their_size_and_lineage() {
+    let dir = tempfile::tempdir().unwrap();
+    let phantoms = dir.path().join("phantoms");
+    let out = common::cli_output(&[
+        "phantom",
+        "--kind",
+        "dividing",
+        "--count",
+        "2",
+        "--frames",
+        "5",
+        "--voxel-um",
+        "0.1",
+        "--seed",
+        "3",
+        "--quiet",
+        "--out",
+        phantoms.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&phantoms)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tif"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let opts = SimulateOptions {
+        cells: 3,
+        frames: 9,
+        size_xyz: [128, 128, 40],
+        ..small(1, 10.0)
+    };
+    let ds = dir.path().join("ds");
+    let sim = cellsdf::simulate::simulate_cells(
+        cellsdf::simulate::Cells::Files(&files),
+        &opts,
+        &ds,
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap();
+    // Each cell's volume in the field's first frame against its file's first frame (um^3).
+    for (k, voxels) in sim.cell_voxels.iter().enumerate() {
+        let (mask, cal) = match read_hyperstack(&files[k % 2]).unwrap() {
+            AnyStack::U8(h) => (h.data, h.calibration),
+            other => panic!("{}", other.dtype_name()),
+        };
+        let h = cal.voxel_um.unwrap();
+        let source = mask
+            .index_axis(ndarray::Axis(0), 0)
+            .iter()
+            .filter(|&&m| m > 0)
+            .count() as f64
+            * h.x
+            * h.y
+            * h.z;
+        let field = voxels[0] as f64 * 0.2 * 0.2 * 0.4;
+        assert!(
+            (field / source - 1.0).abs() < 0.15,
+            "cell {k}: {field:.1} um^3 in the field, {source:.1} in its file"
+        );
+    }
+    // Dividing phantoms divide: every cell's mother ends and two daughters begin.
+    assert_eq!(sim.tracks.iter().filter(|t| t.parent > 0).count(), 6);
+    assert_valid_ctc(&ds, &dir.path().join("ctc"));
+    let manifest = std::fs::read_to_string(ds.join("manifest.json")).unwrap();
+    assert!(manifest.contains("dividing_000.tif"), "{manifest}");
+    // An uncalibrated file stops the run before anything is written, naming the file.
+    let raw = dir.path().join("raw.tif");
+    cellsdf::io::write_hyperstack(
+        &raw,
+        &cellsdf::io::Hyperstack::new(
+            ndarray::Array4::<u8>::ones((1, 8, 8, 8)),
+            cellsdf::Calibration::default(),
+        ),
+    )
+    .unwrap();
+    let e = cellsdf::simulate::simulate_cells(
+        cellsdf::simulate::Cells::Files(&[raw]),
+        &opts,
+        &dir.path().join("none"),
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("raw.tif") && e.contains("voxel size"), "{e}");
+    assert!(!dir.path().join("none").exists());
 }

@@ -269,6 +269,15 @@ pub extern "C" fn csdf_has_training() -> i32 {
     crate::device::has_training() as i32
 }
 
+/// Seed of item `index` of a run seeded `seed` (SplitMix64 mixing, the library's own
+/// streams): for tools that split a run into independent items (one simulated field of
+/// view per cluster task) so that item k does not depend on how many others there are.
+/// Since ABI 0.6.
+#[no_mangle]
+pub extern "C" fn csdf_stream_seed(seed: u64, index: u64) -> u64 {
+    crate::seed::stream_seed(seed, index as usize)
+}
+
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.

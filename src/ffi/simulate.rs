@@ -3,7 +3,7 @@
 use super::{csdf_progress_fn, csdf_status, guard, handle, path, CProgress};
 use crate::error::Error;
 use crate::ffi::model::csdf_model;
-use crate::simulate::{simulate, Microscope, Optics, SimulateOptions, Stain};
+use crate::simulate::{simulate_cells, Cells, Microscope, Optics, SimulateOptions, Stain};
 use crate::units::VoxelSize;
 use std::ffi::{c_char, c_void};
 
@@ -50,6 +50,9 @@ pub struct csdf_simulate_options {
     /// 1: also write the 2D+t maximum projections along z (`projection/01`,
     /// `projection/01_GT`); cells then never share an x-y column. Since ABI 0.6.
     pub projection: i32,
+    /// CSDF_FORMAT_TIFF (the CTC layout) or CSDF_FORMAT_OME_ZARR (01.ome.zarr with the
+    /// ground truth as labels, tracks in 01_man_track.txt). Since ABI 0.6.
+    pub format: i32,
 }
 
 /// The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
@@ -81,6 +84,7 @@ pub extern "C" fn csdf_simulate_options_default() -> csdf_simulate_options {
         rim_um: d.stain.rim_um,
         rim_gain: d.stain.rim_gain,
         projection: d.projection as i32,
+        format: super::workflow::CSDF_FORMAT_TIFF,
     }
 }
 
@@ -120,6 +124,7 @@ fn options(o: &csdf_simulate_options) -> crate::Result<SimulateOptions> {
             rim_gain: o.rim_gain,
         },
         projection: o.projection != 0,
+        format: super::workflow::sequence_format(o.format)?,
         codes: super::model::code_source(o.code_method, o.code_param)?,
         seed: o.seed,
         ..SimulateOptions::default()
@@ -145,20 +150,63 @@ pub unsafe extern "C" fn csdf_simulate(
 ) -> csdf_status {
     guard(|| {
         let m = &handle(model, "model")?.model;
-        let o = if options_in.is_null() {
-            csdf_simulate_options_default()
-        } else {
-            *options_in
-        };
-        let dir = path(dataset_dir_utf8, "dataset_dir")?;
-        let opts = options(&o)?;
-        simulate(
-            m,
-            &opts,
-            &dir,
-            o.overwrite != 0,
-            &CProgress::new(progress, user_data),
-        )?;
-        Ok(())
+        simulate_into(
+            Cells::Model(m),
+            options_in,
+            dataset_dir_utf8,
+            progress,
+            user_data,
+        )
+    })
+}
+
+/// The simulation of both entry points: options (NULL: the defaults), the dataset folder,
+/// progress.
+unsafe fn simulate_into(
+    cells: Cells,
+    options_in: *const csdf_simulate_options,
+    dataset_dir_utf8: *const c_char,
+    progress: csdf_progress_fn,
+    user_data: *mut c_void,
+) -> crate::Result<()> {
+    let o = if options_in.is_null() {
+        csdf_simulate_options_default()
+    } else {
+        *options_in
+    };
+    let dir = path(dataset_dir_utf8, "dataset_dir")?;
+    let opts = options(&o)?;
+    simulate_cells(
+        cells,
+        &opts,
+        &dir,
+        o.overwrite != 0,
+        &CProgress::new(progress, user_data),
+    )?;
+    Ok(())
+}
+
+/// As `csdf_simulate`, with the cells from the calibrated label sequences (one cell per
+/// .tif, e.g. phantoms) in the folder `phantoms_dir_utf8` instead of a model's new codes
+/// (`cellsdf simulate --phantoms`); `code_method` and `code_param` are not used. Since ABI
+/// 0.6.
+#[no_mangle]
+pub unsafe extern "C" fn csdf_simulate_phantoms(
+    phantoms_dir_utf8: *const c_char,
+    options_in: *const csdf_simulate_options,
+    dataset_dir_utf8: *const c_char,
+    progress: csdf_progress_fn,
+    user_data: *mut c_void,
+) -> csdf_status {
+    guard(|| {
+        let phantoms = path(phantoms_dir_utf8, "phantoms_dir")?;
+        let files = crate::io::tiff_files_in(&phantoms, " (label sequences, one cell per file)")?;
+        simulate_into(
+            Cells::Files(&files),
+            options_in,
+            dataset_dir_utf8,
+            progress,
+            user_data,
+        )
     })
 }

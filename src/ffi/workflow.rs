@@ -129,6 +129,18 @@ pub struct csdf_synth_options {
     pub format: i32,
 }
 
+/// The output format of a C `format` field (CSDF_FORMAT_*).
+pub(crate) fn sequence_format(format: i32) -> crate::Result<SequenceFormat> {
+    match format {
+        CSDF_FORMAT_TIFF => Ok(SequenceFormat::Tiff),
+        CSDF_FORMAT_OME_ZARR => Ok(SequenceFormat::OmeZarr),
+        other => Err(Error::invalid(
+            "format",
+            format!("must be 0 (TIFF) or 1 (OME-Zarr), got {other}"),
+        )),
+    }
+}
+
 /// Sequences as ImageJ hyperstack TIFFs (`csdf_synth_options.format`).
 pub const CSDF_FORMAT_TIFF: i32 = 0;
 /// Sequences as OME-Zarr stores (NGFF 0.5).
@@ -205,16 +217,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
             Evaluation::adaptive()
         },
         write_sdf: o.write_sdf != 0,
-        format: match o.format {
-            CSDF_FORMAT_TIFF => SequenceFormat::Tiff,
-            CSDF_FORMAT_OME_ZARR => SequenceFormat::OmeZarr,
-            other => {
-                return Err(Error::invalid(
-                    "format",
-                    format!("must be 0 (TIFF) or 1 (OME-Zarr), got {other}"),
-                ))
-            }
-        },
+        format: sequence_format(o.format)?,
         ..SynthOptions::default()
     };
     Ok((request, opts))

@@ -14,9 +14,11 @@
 mod ctc;
 pub mod image;
 pub mod optics;
+mod phantoms;
 pub mod preview;
 mod projection;
 mod scene;
+mod sink;
 
 pub use image::{photons_for_snr, region_stats, Camera, Stain};
 pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
@@ -29,6 +31,7 @@ use crate::synth::{
     draw_codes, times, training_scale_and_interval, CodeSource, Evaluation, RenderGrid, Renderer,
 };
 use crate::units::{Calibration, VoxelSize};
+use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -63,6 +66,9 @@ pub struct SimulateOptions {
     /// Also write the 2D+t maximum projections along z (`projection/01`, `projection/01_GT`);
     /// cells are then placed so that no two share an x-y column.
     pub projection: bool,
+    /// The CTC layout of TIFFs, or an OME-Zarr store `01.ome.zarr` (raw image with the
+    /// ground truth as labels) with `01_man_track.txt`.
+    pub format: crate::synth::SequenceFormat,
     /// Relative amplitude of the background's slow variation.
     pub background_variation: f64,
     pub camera: Camera,
@@ -96,6 +102,7 @@ impl Default for SimulateOptions {
             texture_amplitude: 0.25,
             stain: Stain::default(),
             projection: false,
+            format: crate::synth::SequenceFormat::Tiff,
             background_variation: 0.03,
             camera: Camera::default(),
             codes: CodeSource::default(),
@@ -167,6 +174,16 @@ pub struct Simulation {
 /// Largest memory for the cells' box masks (bytes).
 const MAX_CELL_BYTES: u64 = 8 << 30;
 
+/// Where the cells of a simulation come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Cells<'a> {
+    /// New codes drawn by the model's sampler (`SimulateOptions::codes`).
+    Model(&'a Model),
+    /// Calibrated label sequences on disk (phantoms), one cell per file; cell k is file
+    /// k mod n, resampled to the field's voxels and frames.
+    Files(&'a [PathBuf]),
+}
+
 /// Simulates a dataset of `opts` from `model` into the folder `dataset` (CTC layout plus
 /// manifest.json). Existing files cellsdf did not write are kept unless `overwrite`;
 /// cancelling or failing removes what this run wrote.
@@ -177,12 +194,25 @@ pub fn simulate(
     overwrite: bool,
     progress: &dyn Progress,
 ) -> Result<Simulation> {
+    simulate_cells(Cells::Model(model), opts, dataset, overwrite, progress)
+}
+
+/// [`simulate`] with the cells from `cells`. The scene (every cell's masks, lineage and
+/// placement) is made before any file is opened, so a scene that cannot be made writes
+/// nothing.
+pub fn simulate_cells(
+    cells: Cells,
+    opts: &SimulateOptions,
+    dataset: &Path,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<Simulation> {
     opts.validate()?;
     let [fx, fy, fz] = opts.size_xyz;
     let field = [fz, fy, fx];
     let v = opts.voxel_um;
-    let (_, model_interval) = training_scale_and_interval(model, opts.frames);
-    let interval = opts.interval_s.or(model_interval);
+    let scene = make_scene(cells, opts, field, progress)?;
+    let interval = opts.interval_s.or(scene.interval_s);
     let calibration = Calibration {
         voxel_um: Some(v),
         frame_interval_s: interval,
@@ -191,7 +221,7 @@ pub fn simulate(
     let mut roots = vec![dataset.to_path_buf(), dataset.join("01_GT")];
     if opts.projection {
         let p = dataset.join("projection");
-        roots.extend([p.join("01_GT"), p]);
+        roots.extend([p.clone(), p.join("01_GT")]);
     }
     let created: Vec<PathBuf> = roots.into_iter().filter(|p| !p.exists()).collect();
     let tidy = || {
@@ -199,22 +229,31 @@ pub fn simulate(
             let _ = std::fs::remove_dir(p);
         }
     };
-    let opened =
-        ctc::CtcWriter::create(dataset, opts.frames, calibration, overwrite).and_then(|writer| {
-            let projected = if opts.projection {
-                Some(ctc::CtcWriter::create(
-                    &dataset.join("projection"),
-                    opts.frames,
-                    calibration,
-                    overwrite,
-                )?)
-            } else {
-                None
-            };
-            let mut manifest_dir = crate::io::OutputDir::create(dataset, overwrite)?;
-            manifest_dir.claim(&["manifest.json", "preview.png"])?;
-            Ok((writer, projected, manifest_dir))
-        });
+    let opened = sink::Sink::create(
+        dataset,
+        opts.format,
+        opts.frames,
+        field,
+        calibration,
+        overwrite,
+    )
+    .and_then(|writer| {
+        let projected = if opts.projection {
+            Some(sink::Sink::create(
+                &dataset.join("projection"),
+                opts.format,
+                opts.frames,
+                [1, fy, fx],
+                calibration,
+                overwrite,
+            )?)
+        } else {
+            None
+        };
+        let mut manifest_dir = crate::io::OutputDir::create(dataset, overwrite)?;
+        manifest_dir.claim(&["manifest.json", "preview.png"])?;
+        Ok((writer, projected, manifest_dir))
+    });
     let (mut writer, mut projected, mut manifest_dir) = match opened {
         Ok(w) => w,
         Err(e) => {
@@ -222,8 +261,9 @@ pub fn simulate(
             return Err(e);
         }
     };
+    let source = scene.source.clone();
     let result = run(
-        model,
+        scene,
         opts,
         field,
         interval,
@@ -232,20 +272,23 @@ pub fn simulate(
     )
     .and_then(|(sim, png)| {
         let p = manifest_dir.write_bytes("preview.png", &png)?;
-        writer.written.push(p);
+        writer.written().push(p);
         let manifest = serde_json::json!({
             "format": "cellsdf-simulation",
             "version": 1,
-            "layout": "Cell Tracking Challenge: 01/tNNN.tif, 01_GT/SEG/man_segNNN.tif, 01_GT/TRA/man_trackNNN.tif, 01_GT/TRA/man_track.txt; frames from 0",
+            "layout": match opts.format {
+                crate::synth::SequenceFormat::Tiff => "Cell Tracking Challenge: 01/tNNN.tif, 01_GT/SEG/man_segNNN.tif, 01_GT/TRA/man_trackNNN.tif, 01_GT/TRA/man_track.txt; frames from 0",
+                crate::synth::SequenceFormat::OmeZarr => "OME-Zarr (NGFF 0.5): 01.ome.zarr (raw, labels/ground_truth), 01_man_track.txt (L B E P); frames from 0",
+            },
             "projection": opts.projection.then_some("the same layout under projection/: maximum projections along z (one slice per file)"),
             "options": opts,
-            "model": model.meta.config,
+            "cells": source,
             "result": sim,
         });
         let text = serde_json::to_string_pretty(&manifest)
             .map_err(|e| Error::invalid("manifest", e.to_string()))?;
         let p = manifest_dir.write_bytes("manifest.json", text.as_bytes())?;
-        writer.written.push(p);
+        writer.written().push(p);
         Ok(sim)
     });
     match result {
@@ -258,88 +301,142 @@ pub fn simulate(
             Ok(sim)
         }
         Err(e) => {
+            // The manifest's claims go first: with OME-Zarr output the sink's claims share
+            // the dataset folder's index, which the sink created and removes last.
+            drop(manifest_dir);
             writer.abandon();
             if let Some(p) = projected {
                 p.abandon();
             }
-            drop(manifest_dir);
             tidy();
             Err(e)
         }
     }
 }
 
-fn run(
-    model: &Model,
+/// The cells of a simulation, placed: what [`run`] draws frame by frame.
+struct Scene {
+    cells: Vec<scene::Cell>,
+    /// The placement's random stream, continued by the textures and background.
+    rng: ChaCha8Rng,
+    /// Seconds between frames the cells' source implies.
+    interval_s: Option<f64>,
+    /// What the cells came from, for the manifest.
+    source: serde_json::Value,
+}
+
+/// Cell k's box masks over the frames and a description of where it came from.
+type CellMasks<'a> = dyn FnMut(usize) -> Result<(Vec<Array3<u8>>, String)> + 'a;
+
+/// Makes every cell's box masks over the frames (rendered by the model, or resampled from
+/// files), their lineage, and places them in the field (progress 0 to 0.5).
+fn make_scene(
+    source: Cells,
     opts: &SimulateOptions,
     field: [usize; 3],
-    interval: Option<f64>,
-    (writer, mut projected): (&mut ctc::CtcWriter, Option<&mut ctc::CtcWriter>),
     progress: &dyn Progress,
-) -> Result<(Simulation, Vec<u8>)> {
+) -> Result<Scene> {
     let v = opts.voxel_um;
     let frame_times = times(opts.frames);
-    let drawn = draw_codes(model, opts.codes, opts.cells, opts.seed)?;
-    // Memory of the cells' box masks, checked before any is rendered.
-    let box_of = |scale_um: f64| {
-        let side = |h: f64| (2.2 * scale_um / h).ceil() as usize;
-        [side(v.z), side(v.y), side(v.x)]
-    };
-    let bytes: u64 = drawn
-        .iter()
-        .map(|d| {
-            box_of(d.scale_um)
+    let n = opts.cells;
+    let mut masks_of: Box<CellMasks>;
+    let (interval_s, described) = match source {
+        Cells::Model(model) => {
+            let drawn = draw_codes(model, opts.codes, n, opts.seed)?;
+            // Memory of the cells' box masks, checked before any is rendered.
+            let box_of = |scale_um: f64| {
+                let side = |h: f64| (2.2 * scale_um / h).ceil() as usize;
+                [side(v.z), side(v.y), side(v.x)]
+            };
+            let bytes: u64 = drawn
                 .iter()
-                .map(|&n| n as u64)
-                .product::<u64>()
-        })
-        .sum::<u64>()
-        .saturating_mul(opts.frames as u64);
-    if bytes > MAX_CELL_BYTES {
-        return Err(Error::out_of_memory(format!(
-            "{bytes} bytes of cell masks ({} cells x {} frames): use fewer cells or frames, \
-             or a larger --voxel-um",
-            opts.cells, opts.frames
-        )));
-    }
+                .map(|d| {
+                    box_of(d.scale_um)
+                        .iter()
+                        .map(|&n| n as u64)
+                        .product::<u64>()
+                })
+                .sum::<u64>()
+                .saturating_mul(opts.frames as u64);
+            if bytes > MAX_CELL_BYTES {
+                return Err(Error::out_of_memory(format!(
+                    "{bytes} bytes of cell masks ({} cells x {} frames): use fewer cells or \
+                     frames, or a larger --voxel-um",
+                    opts.cells, opts.frames
+                )));
+            }
+            let interval = training_scale_and_interval(model, opts.frames).1;
+            let config = serde_json::to_value(&model.meta.config).unwrap_or_default();
+            masks_of = Box::new(move |k| {
+                let d = &drawn[k];
+                let dims = box_of(d.scale_um);
+                let grid = RenderGrid::centred([dims[2], dims[1], dims[0]], v, d.scale_um);
+                let rotation = d.around.and_then(|i| model.rotation(i));
+                let mut r = Renderer::new(model, &d.values, rotation)?;
+                let mut masks = Vec::with_capacity(frame_times.len());
+                for (i, &t) in frame_times.iter().enumerate() {
+                    masks.push(
+                        r.frame(&grid, t, Evaluation::adaptive())?
+                            .mapv(|s| (s <= 0.0) as u8),
+                    );
+                    check(
+                        progress,
+                        0.5 / n as f32 * (k as f32 + (i + 1) as f32 / frame_times.len() as f32),
+                        &format!("cell {}/{n}: frame {}/{}", k + 1, i + 1, frame_times.len()),
+                    )?;
+                }
+                Ok((masks, format!("new cell {} (code seed {})", k + 1, d.seed)))
+            });
+            (interval, serde_json::json!({ "model": config }))
+        }
+        Cells::Files(files) => {
+            if files.is_empty() {
+                return Err(Error::invalid("phantoms", "no label files given"));
+            }
+            let frames = opts.frames;
+            let first = phantoms::load_cell(&files[0], frames, v)?;
+            // The first file's duration spread over the frames.
+            let interval = first.frame_interval_s.map(|dt| {
+                if frames > 1 {
+                    dt * (first.source_frames - 1) as f64 / (frames - 1) as f64
+                } else {
+                    dt
+                }
+            });
+            let mut first = Some(first.masks);
+            masks_of = Box::new(move |k| {
+                let f = &files[k % files.len()];
+                let masks = match first.take() {
+                    Some(m) if k == 0 => m,
+                    _ => phantoms::load_cell(f, frames, v)?.masks,
+                };
+                check(
+                    progress,
+                    0.5 * (k + 1) as f32 / n as f32,
+                    &format!("cell {}/{n}: {}", k + 1, f.display()),
+                )?;
+                Ok((masks, format!("cell {} ({})", k + 1, f.display())))
+            });
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            (interval, serde_json::json!({ "phantoms": names }))
+        }
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(opts.seed, 0x51));
-    let mut cells: Vec<scene::Cell> = Vec::with_capacity(drawn.len());
+    let mut cells: Vec<scene::Cell> = Vec::with_capacity(n);
     let mut next_label = 1u32;
-    let share = 0.5 / drawn.len() as f32;
-    for (k, d) in drawn.iter().enumerate() {
-        let dims = box_of(d.scale_um);
-        let grid = RenderGrid::centred([dims[2], dims[1], dims[0]], v, d.scale_um);
-        let rotation = d.around.and_then(|i| model.rotation(i));
-        let mut r = Renderer::new(model, &d.values, rotation)?;
-        let mut masks = Vec::with_capacity(frame_times.len());
-        for (i, &t) in frame_times.iter().enumerate() {
-            masks.push(
-                r.frame(&grid, t, Evaluation::adaptive())?
-                    .mapv(|s| (s <= 0.0) as u8),
-            );
-            check(
-                progress,
-                share * (k as f32 + (i + 1) as f32 / frame_times.len() as f32),
-                &format!(
-                    "cell {}/{}: frame {}/{}",
-                    k + 1,
-                    drawn.len(),
-                    i + 1,
-                    frame_times.len()
-                ),
-            )?;
+    let mut bytes = 0u64;
+    for k in 0..n {
+        let (masks, what) = masks_of(k)?;
+        bytes += masks.iter().map(|m| m.len() as u64).sum::<u64>();
+        if bytes > MAX_CELL_BYTES {
+            return Err(Error::out_of_memory(format!(
+                "more than {MAX_CELL_BYTES} bytes of cell masks: use fewer cells or frames, or \
+                 a larger --voxel-um"
+            )));
         }
         let (slots, division) = scene::lineage(&masks);
-        let slots = scene::crop(slots).ok_or_else(|| {
-            Error::invalid(
-                "model",
-                format!(
-                    "new cell {} is empty in every frame (code seed {})",
-                    k + 1,
-                    d.seed
-                ),
-            )
-        })?;
+        let slots = scene::crop(slots)
+            .ok_or_else(|| Error::invalid("cells", format!("{what} is empty in every frame")))?;
         let labels = if division.is_some() {
             [next_label, next_label + 1, next_label + 2]
         } else {
@@ -361,6 +458,25 @@ fn run(
             "more than 65535 tracks do not fit uint16 labels",
         ));
     }
+    Ok(Scene {
+        cells,
+        rng,
+        interval_s,
+        source: described,
+    })
+}
+
+/// Draws and writes the frames of `scene` (progress 0.5 to 1).
+fn run(
+    scene: Scene,
+    opts: &SimulateOptions,
+    field: [usize; 3],
+    interval: Option<f64>,
+    (writer, mut projected): (&mut sink::Sink, Option<&mut sink::Sink>),
+    progress: &dyn Progress,
+) -> Result<(Simulation, Vec<u8>)> {
+    let v = opts.voxel_um;
+    let Scene { cells, mut rng, .. } = scene;
     let tracks = scene::tracks(&cells);
     let textures: Vec<_> = cells
         .iter()

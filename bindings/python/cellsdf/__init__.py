@@ -5,7 +5,8 @@ loads libcellsdf on first use of one of its names."""
 
 __all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "Table", "Unsupported",
            "describe_labels", "describe_mask", "has_training", "jaccard", "ks_2samp", "mesh_labels",
-           "read_stack", "resolve_model", "version", "write_stack"]
+           "read_stack", "resolve_model", "simulate_phantoms", "stream_seed", "version",
+           "write_stack"]
 
 
 def __getattr__(name):

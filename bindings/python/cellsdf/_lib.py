@@ -93,7 +93,7 @@ class SimulateOptions(Structure):
                 ("snr", c_double), ("contrast", c_double), ("bleach_per_frame", c_double),
                 ("drift_um", c_double), ("code_method", c_int32), ("code_param", c_double),
                 ("seed", c_uint64), ("overwrite", c_int32), ("rim_um", c_double),
-                ("rim_gain", c_double), ("projection", c_int32)]
+                ("rim_gain", c_double), ("projection", c_int32), ("format", c_int32)]
 
 
 class TableView(Structure):
@@ -111,6 +111,7 @@ SIGNATURES = {
     "csdf_version": (c_char_p, []),
     "csdf_abi_version": (c_uint32, []),
     "csdf_has_training": (c_int32, []),
+    "csdf_stream_seed": (c_uint64, [c_uint64, c_uint64]),
     "csdf_last_error_message": (c_size_t, [c_char_p, c_size_t]),
     "csdf_status_name": (c_char_p, [S]),
     "csdf_test_panic": (S, []),
@@ -168,6 +169,8 @@ SIGNATURES = {
     "csdf_synth_file_name": (S, [POINTER(SynthOptions), c_size_t, c_char_p, c_size_t, SZP]),
     "csdf_simulate_options_default": (SimulateOptions, []),
     "csdf_simulate": (S, [H, POINTER(SimulateOptions), c_char_p, PROGRESS_FN, c_void_p]),
+    "csdf_simulate_phantoms": (S, [c_char_p, POINTER(SimulateOptions), c_char_p, PROGRESS_FN,
+                                   c_void_p]),
     "csdf_labels_mesh": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
                              c_char_p, c_int32, c_char_p, c_int32, PROGRESS_FN, c_void_p, SZP]),
 }

@@ -56,6 +56,54 @@ def has_training():
     return bool(LIB.csdf_has_training())
 
 
+def stream_seed(seed, index):
+    """Seed of item `index` of a run seeded `seed` (the library's own streams): item k of a
+    run split over a cluster does not depend on how many items there are."""
+    return int(LIB.csdf_stream_seed(int(seed), int(index)))
+
+
+MICROSCOPES = {"widefield": 0, "confocal": 1}
+FORMATS = {"tiff": 0, "ome-zarr": 1}
+
+
+def simulate_options(cells=3, frames=20, size_xyz=(128, 128, 48), voxel_um=(0.2, 0.2, 0.4),
+                     interval_s=None, microscope="widefield", na=1.2, wavelength_nm=520.0,
+                     refractive_index=1.33, snr=10.0, contrast=3.0, bleach=0.01, drift_um=0.05,
+                     rim_um=0.4, rim_gain=0.0, projection=False, seed=0, overwrite=False,
+                     format="tiff"):
+    """The C options of a simulation (`csdf_simulate_options`) from keywords, the CLI's
+    defaults; sizes (x, y, z) in voxels, voxel size and rim in um, interval in s (None: the
+    cells' source's), wavelength in nm."""
+    if microscope not in MICROSCOPES:
+        raise ValueError(f"microscope must be one of {sorted(MICROSCOPES)}, got {microscope!r}")
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {sorted(FORMATS)}, got {format!r}")
+    o = LIB.csdf_simulate_options_default()
+    o.cells, o.frames, o.seed = cells, frames, seed
+    o.size_xyz = (c_size_t * 3)(*[int(v) for v in size_xyz])
+    v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
+    o.voxel_um = (c_double * 3)(*v)
+    o.interval_s = -1.0 if interval_s is None else float(interval_s)
+    o.microscope = MICROSCOPES[microscope]
+    o.na, o.wavelength_nm, o.refractive_index = na, wavelength_nm, refractive_index
+    o.snr, o.contrast, o.bleach_per_frame, o.drift_um = snr, contrast, bleach, drift_um
+    o.rim_um, o.rim_gain, o.projection = rim_um, rim_gain, int(bool(projection))
+    o.format = FORMATS[format]
+    o.overwrite = int(bool(overwrite))
+    return o
+
+
+def simulate_phantoms(phantoms_dir, dataset_dir, progress=None, **options):
+    """A benchmark dataset as `Model.simulate` writes it, with the cells from the calibrated
+    label sequences in `phantoms_dir` (one cell per .tif, e.g. `cellsdf phantom` output)
+    instead of a model (`cellsdf simulate --phantoms`); returns the manifest (dict)."""
+    o = simulate_options(**options)
+    cb = _progress(progress)
+    _check(LIB.csdf_simulate_phantoms(str(phantoms_dir).encode(), byref(o),
+                                      str(dataset_dir).encode(), cb, None))
+    return json.loads((Path(dataset_dir) / "manifest.json").read_text())
+
+
 def _progress(callback):
     """ctypes callback for `callback(fraction, stage) -> bool` (False cancels). Keep the
     returned object referenced while the call runs."""
@@ -233,36 +281,21 @@ class Model(_Handle):
         _check(LIB.csdf_model_synthesize(self.ptr, byref(o), str(out_dir).encode(), cb, None))
         return json.loads((Path(out_dir) / "manifest.json").read_text())
 
-    MICROSCOPES = {"widefield": 0, "confocal": 1}
-    FORMATS = {"tiff": 0, "ome-zarr": 1}
+    MICROSCOPES = MICROSCOPES
+    FORMATS = FORMATS
 
-    def simulate(self, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
-                 voxel_um=(0.2, 0.2, 0.4), interval_s=None, microscope="widefield", na=1.2,
-                 wavelength_nm=520.0, refractive_index=1.33, snr=10.0, contrast=3.0,
-                 bleach=0.01, drift_um=0.05, rim_um=0.4, rim_gain=0.0, projection=False,
-                 codes="neighbours", param=None, seed=0, overwrite=False, progress=None):
+    def simulate(self, dataset_dir, codes="neighbours", param=None, progress=None, **options):
         """A benchmark dataset of this model's new cells in `dataset_dir`, exactly as `cellsdf
-        simulate` writes it (Cell Tracking Challenge layout, manifest.json, preview.png; with
-        `projection` also the z projections under projection/); returns the manifest (dict).
-        Sizes (x, y, z) in voxels, voxel size and rim in um, interval in s (None: the
-        model's), wavelength in nm."""
+        simulate` writes it (Cell Tracking Challenge layout, or with `format` "ome-zarr"
+        01.ome.zarr and 01_man_track.txt; manifest.json, preview.png; with `projection`
+        also the z projections under projection/); returns the manifest (dict). `options`
+        as `simulate_options` (sizes (x, y, z) in voxels, voxel size and rim in um, interval
+        in s (None: the model's), wavelength in nm)."""
         if codes not in self.CODE_METHODS:
             raise ValueError(f"codes must be one of {sorted(self.CODE_METHODS)}, got {codes!r}")
-        if microscope not in self.MICROSCOPES:
-            raise ValueError(f"microscope must be one of {sorted(self.MICROSCOPES)}")
-        o = LIB.csdf_simulate_options_default()
-        o.cells, o.frames, o.seed = cells, frames, seed
-        o.size_xyz = (c_size_t * 3)(*[int(v) for v in size_xyz])
-        v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
-        o.voxel_um = (c_double * 3)(*v)
-        o.interval_s = -1.0 if interval_s is None else float(interval_s)
-        o.microscope = self.MICROSCOPES[microscope]
-        o.na, o.wavelength_nm, o.refractive_index = na, wavelength_nm, refractive_index
-        o.snr, o.contrast, o.bleach_per_frame, o.drift_um = snr, contrast, bleach, drift_um
-        o.rim_um, o.rim_gain, o.projection = rim_um, rim_gain, int(bool(projection))
+        o = simulate_options(**options)
         o.code_method = self.CODE_METHODS[codes]
         o.code_param = -1.0 if param is None else float(param)
-        o.overwrite = int(bool(overwrite))
         cb = _progress(progress)
         _check(LIB.csdf_simulate(self.ptr, byref(o), str(dataset_dir).encode(), cb, None))
         return json.loads((Path(dataset_dir) / "manifest.json").read_text())

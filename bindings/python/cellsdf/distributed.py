@@ -1,6 +1,10 @@
-"""Synthesis on a Dask cluster: one task per new sequence, on a `distributed.Client` the
-user passes in (LocalCluster, dask-jobqueue on SLURM/PBS, dask-kubernetes). cellsdf adds
-no scheduler of its own; progress, retries and worker loss are Dask's.
+"""Synthesis and simulation on a Dask cluster: one task per new sequence (`synthesize`) or
+per simulated field of view (`simulate`), on a `distributed.Client` the user passes in
+(LocalCluster, dask-jobqueue on SLURM/PBS, dask-kubernetes). cellsdf adds no scheduler of
+its own; progress, retries and worker loss are Dask's.
+
+Simulated field k is the dataset `cellsdf simulate --seed stream_seed(seed, k)` writes, in
+`OUT/field_NNN/` (CTC TIFFs or `01.ome.zarr`), finished when its manifest is there.
 
 Each task renders sequence k of the series (seed, k) through the library, exactly as
 `cellsdf synth --first k --count 1` does, into a folder of its own, `OUT/synth_NNN/`
@@ -22,7 +26,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-__all__ = ["synthesize", "finished", "sequence_folder"]
+__all__ = ["synthesize", "simulate", "finished", "sequence_folder", "field_folder"]
 
 
 def sequence_folder(out_dir, k):
@@ -75,3 +79,41 @@ def synthesize(client, model, out_dir, count, seed=0, frames=30, codes="neighbou
     written = sorted(k for k, state in done if state == "written")
     skipped = sorted(skipped + [k for k, state in done if state == "skipped"])
     return {"written": written, "skipped": skipped}
+
+
+def field_folder(out_dir, k):
+    """The folder of simulated field `k` of a run in `out_dir`."""
+    return Path(out_dir) / f"field_{k:03}"
+
+
+def _simulate_one(k, model, out_dir, seed, options):
+    """One task: field k into its own folder (runs on a worker)."""
+    from cellsdf import Model, stream_seed
+
+    folder = field_folder(out_dir, k)
+    if (folder / "manifest.json").is_file():
+        return k, "skipped"
+    for p in folder.glob(".*.partial-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    with Model.load(model, device="cpu") as m:
+        m.simulate(folder, seed=stream_seed(seed, k), **options)
+    return k, "written"
+
+
+def simulate(client, model, out_dir, fields, seed=0, retries=3, **options):
+    """Simulates `fields` fields of view of `model` (as `Model.simulate`; `options` are its
+    keywords: cells, frames, size_xyz, snr, format, ...) as Dask tasks on `client`, field k
+    seeded by `stream_seed(seed, k)`, into `out_dir`/field_NNN/. Finished fields are
+    skipped. Returns {"written": [k...], "skipped": [k...]}."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not isinstance(fields, int) or fields < 1:
+        raise ValueError(f"fields must be a positive integer, got {fields!r}")
+    done_before = [k for k in range(fields) if (field_folder(out, k) / "manifest.json").is_file()]
+    todo = [k for k in range(fields) if k not in done_before]
+    futures = client.map(_simulate_one, todo, model=str(model), out_dir=str(out), seed=seed,
+                         options=options, retries=retries, pure=False,
+                         key=[f"cellsdf-simulate-{seed}-{k}" for k in todo])
+    done = client.gather(futures)
+    return {"written": sorted(k for k, state in done if state == "written"),
+            "skipped": sorted(done_before + [k for k, state in done if state == "skipped"])}

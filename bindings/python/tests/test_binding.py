@@ -1,6 +1,7 @@
 """Qt-free tests of the Python binding against libcellsdf and independent references
 (numpy, scipy, tifffile). CELLSDF_TEST_MODEL names a tiny trained model."""
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -274,4 +275,22 @@ def test_simulate_writes_what_the_cli_writes(tmp_path):
         # The library's own check, named: NA above the immersion medium's index.
         with pytest.raises(cellsdf.CellSdfError, match="`na`"):
             m.simulate(tmp_path / "x", na=1.4, refractive_index=1.33)
+    assert not (tmp_path / "x").exists()
+
+
+def test_simulate_from_phantoms_writes_what_the_cli_writes(tmp_path):
+    # Cells from a folder of phantom sequences (csdf_simulate_phantoms) instead of a model.
+    _cli("phantom", "--kind", "dividing", "--count", 2, "--frames", 3, "--voxel-um", 0.1,
+         "--seed", 2, "--out", tmp_path / "phantoms")
+    args = dict(cells=2, frames=3, size_xyz=(80, 80, 30), snr=8.0, seed=3)
+    manifest = cellsdf.simulate_phantoms(tmp_path / "phantoms", tmp_path / "py", **args)
+    _cli("simulate", "--phantoms", tmp_path / "phantoms", "--out", tmp_path / "cli", "--cells", 2,
+         "--frames", 3, "--size", "80,80,30", "--snr", 8, "--seed", 3)
+    for f in ("01/t000.tif", "01/t002.tif", "01_GT/SEG/man_seg001.tif", "01_GT/TRA/man_track.txt",
+              "manifest.json"):
+        assert (tmp_path / "py" / f).read_bytes() == (tmp_path / "cli" / f).read_bytes(), f
+    assert [Path(p).name for p in manifest["cells"]["phantoms"]] == [
+        "dividing_000.tif", "dividing_001.tif"]
+    with pytest.raises(cellsdf.CellSdfError, match="nowhere"):
+        cellsdf.simulate_phantoms(tmp_path / "nowhere", tmp_path / "x", **args)
     assert not (tmp_path / "x").exists()

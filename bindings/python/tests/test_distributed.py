@@ -136,3 +136,48 @@ def test_a_rerun_replaces_its_own_store_and_never_a_foreign_folder(tmp_path):
         with pytest.raises(cellsdf.CellSdfError, match="synth_000.ome.zarr"):
             m.synthesize(tmp_path / "b", overwrite=True, **kw)
         assert (foreign / "mine.txt").read_text() == "keep"
+
+
+def test_simulated_fields_on_the_cluster_equal_the_cli_and_read_as_ome_zarr(client, tmp_path):
+    from ome_zarr_models.v05.image import Image
+
+    opts = dict(cells=2, frames=3, size_xyz=(64, 64, 24), snr=6.0, format="ome-zarr")
+    result = cd.simulate(client, "dividing", tmp_path / "run", 2, seed=9, **opts)
+    assert result == {"written": [0, 1], "skipped": []}
+    for k in range(2):
+        field = cd.field_folder(tmp_path / "run", k)
+        ref = tmp_path / f"cli{k}"
+        subprocess.run([str(CLI), "simulate", "--model", "dividing", "--out", str(ref),
+                        "--cells", "2", "--frames", "3", "--size", "64,64,24", "--snr", "6",
+                        "--format", "ome-zarr", "--seed", str(cellsdf.stream_seed(9, k)),
+                        "--quiet"], check=True)
+        a = zarr.open_group(str(field / "01.ome.zarr"), mode="r")
+        b = zarr.open_group(str(ref / "01.ome.zarr"), mode="r")
+        np.testing.assert_array_equal(np.asarray(a["0"]), np.asarray(b["0"]))
+        truth = np.asarray(a["labels/ground_truth/0"])
+        np.testing.assert_array_equal(truth, np.asarray(b["labels/ground_truth/0"]))
+        assert np.asarray(a["0"]).dtype == np.uint16 and truth.max() >= 2
+        assert (field / "01_man_track.txt").read_text() == (ref / "01_man_track.txt").read_text()
+        Image.from_zarr(a)
+    # The two fields differ (their own seeds).
+    f0 = np.asarray(zarr.open_group(str(cd.field_folder(tmp_path / "run", 0) / "01.ome.zarr"))["0"])
+    f1 = np.asarray(zarr.open_group(str(cd.field_folder(tmp_path / "run", 1) / "01.ome.zarr"))["0"])
+    assert not np.array_equal(f0, f1)
+    assert cd.simulate(client, "dividing", tmp_path / "run", 2, seed=9, **opts)["skipped"] == [0, 1]
+
+
+def test_a_simulated_store_holds_the_frames_of_the_tiff_dataset(tmp_path):
+    with cellsdf.Model.load("dividing") as m:
+        kw = dict(cells=2, frames=2, size_xyz=(64, 48, 20), snr=5.0, seed=8, projection=True)
+        m.simulate(tmp_path / "tif", **kw)
+        m.simulate(tmp_path / "zarr", format="ome-zarr", **kw)
+    for root in ("", "projection"):
+        g = zarr.open_group(str(tmp_path / "zarr" / root / "01.ome.zarr"), mode="r")
+        for t in range(2):
+            raw, _, _ = cellsdf.read_stack(tmp_path / "tif" / root / "01" / f"t{t:03}.tif")
+            seg, _, _ = cellsdf.read_stack(tmp_path / "tif" / root / "01_GT" / "SEG" /
+                                           f"man_seg{t:03}.tif")
+            np.testing.assert_array_equal(np.asarray(g["0"][t]), raw[0])
+            np.testing.assert_array_equal(np.asarray(g["labels/ground_truth/0"][t]), seg[0])
+        tracks = (tmp_path / "tif" / root / "01_GT" / "TRA" / "man_track.txt").read_text()
+        assert (tmp_path / "zarr" / root / "01_man_track.txt").read_text() == tracks

@@ -255,3 +255,7 @@ def test_simulate_widget_adds_calibrated_raw_and_ground_truth(make_napari_viewer
     assert (tmp_path / "ds" / "01" / "t002.tif").exists()
     viewer.window.add_dock_widget(w, name="Simulate dataset")
     _shot(viewer, "simulate-widget.png", (1400, 980))
+    # A phantom folder that is not there: a message, no run.
+    w.phantoms.value = str(tmp_path / "missing")
+    w.run()
+    assert w.status.value == f"error: phantom folder {tmp_path / 'missing'} does not exist"

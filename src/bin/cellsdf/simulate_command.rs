@@ -1,7 +1,10 @@
 //! `cellsdf simulate`: a benchmark dataset in the Cell Tracking Challenge layout.
 
 use super::{load_model, parse_code_source, with_progress};
-use cellsdf::simulate::{simulate, Microscope, Optics, SimulateOptions, Stain};
+use cellsdf::io::tiff_files_in;
+use cellsdf::simulate::{
+    simulate, simulate_cells, Cells, Microscope, Optics, SimulateOptions, Stain,
+};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::workflow::resolve_model;
 use cellsdf::{Error, Result};
@@ -13,6 +16,11 @@ pub struct SimulateArgs {
     /// Trained model (.safetensors), or `dividing` / `filopodial` for a bundled one.
     #[arg(long, default_value = "dividing")]
     model: String,
+    /// Instead of a model's new cells: calibrated label sequences (e.g. `cellsdf phantom`
+    /// output), one cell per .tif in this folder, used in turn and resampled to the field's
+    /// voxels and frames.
+    #[arg(long, conflicts_with = "codes")]
+    phantoms: Option<PathBuf>,
     /// Dataset folder (01/, 01_GT/, manifest.json, preview.png and with --projection
     /// projection/ are written into it).
     #[arg(long)]
@@ -64,6 +72,10 @@ pub struct SimulateArgs {
     /// (cells then never share an x-y column).
     #[arg(long)]
     projection: bool,
+    /// tiff (the CTC layout) or ome-zarr (01.ome.zarr: the raw image with the ground truth
+    /// as labels, NGFF 0.5; tracks in 01_man_track.txt).
+    #[arg(long, default_value = "tiff")]
+    format: String,
     /// How new codes are drawn (as `synth --codes`).
     #[arg(long, default_value = "neighbours")]
     codes: String,
@@ -104,15 +116,26 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
             rim_gain: a.rim_gain,
         },
         projection: a.projection,
+        format: a.format.parse()?,
         codes: parse_code_source(&a.codes)?,
         seed: a.seed,
         ..SimulateOptions::default()
     };
     opts.validate()?;
-    let model = load_model(&resolve_model(&a.model, None)?, "cpu")?;
-    let sim = with_progress(quiet, "simulate", false, |report| {
-        simulate(&model, &opts, &a.out, overwrite, report)
-    })?;
+    let sim = match &a.phantoms {
+        Some(dir) => {
+            let files = tiff_files_in(dir, " (label sequences, one cell per file)")?;
+            with_progress(quiet, "simulate", false, |report| {
+                simulate_cells(Cells::Files(&files), &opts, &a.out, overwrite, report)
+            })?
+        }
+        None => {
+            let model = load_model(&resolve_model(&a.model, None)?, "cpu")?;
+            with_progress(quiet, "simulate", false, |report| {
+                simulate(&model, &opts, &a.out, overwrite, report)
+            })?
+        }
+    };
     let first = sim.frames.first().copied();
     println!(
         "wrote {} frames with {} tracks to {} (PSF FWHM {:.3} x {:.3} um; first frame SNR {:.2}, CR {:.2})",

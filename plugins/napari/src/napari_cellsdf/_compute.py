@@ -83,19 +83,23 @@ def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0
 def simulate_dataset(model_path, dataset_dir, cells=3, frames=20, size_xyz=(128, 128, 48),
                      voxel_um=(0.2, 0.2, 0.4), microscope="widefield", na=1.2,
                      wavelength_nm=520.0, refractive_index=1.33, snr=10.0, rim_um=0.4,
-                     rim_gain=0.0, projection=False, seed=0, progress=None):
+                     rim_gain=0.0, projection=False, seed=0, phantoms_dir=None, progress=None):
     """A benchmark dataset written by the library exactly as `cellsdf simulate` writes it
     (Cell Tracking Challenge layout) into `dataset_dir`; returns (raw uint16 (t, z, y, x),
     labels uint16 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, manifest,
     projected): with `projection` projected is the z projections' (raw (t, y, x), labels
-    (t, y, x)) as written under projection/, else None."""
+    (t, y, x)) as written under projection/, else None. With `phantoms_dir` the cells come
+    from its label sequences (one cell per .tif) instead of the model."""
     folder = Path(dataset_dir)
-    with cellsdf.Model.load(model_path) as m:
-        manifest = m.simulate(folder, cells=cells, frames=frames, size_xyz=size_xyz,
-                              voxel_um=voxel_um, microscope=microscope, na=na,
-                              wavelength_nm=wavelength_nm, refractive_index=refractive_index,
-                              snr=snr, rim_um=rim_um, rim_gain=rim_gain,
-                              projection=projection, seed=seed, progress=progress)
+    options = dict(cells=cells, frames=frames, size_xyz=size_xyz, voxel_um=voxel_um,
+                   microscope=microscope, na=na, wavelength_nm=wavelength_nm,
+                   refractive_index=refractive_index, snr=snr, rim_um=rim_um,
+                   rim_gain=rim_gain, projection=projection, seed=seed)
+    if phantoms_dir:
+        manifest = cellsdf.simulate_phantoms(phantoms_dir, folder, progress=progress, **options)
+    else:
+        with cellsdf.Model.load(model_path) as m:
+            manifest = m.simulate(folder, progress=progress, **options)
     raw, labels, voxel, interval = _ctc_sequence(folder, frames)
     projected = _ctc_sequence(folder / "projection", frames)[:2] if projection else None
     if projected is not None:

@@ -242,6 +242,7 @@ class SimulateWidget(_Job):
         _io.prefer_cellsdf_reader()
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
+        self.phantoms = FileEdit(label="or phantom folder", mode="d", value="")
         self.cells = SpinBox(label="cells", value=3, min=1, max=1000)
         self.frames = SpinBox(label="frames", value=20, min=1, max=10000)
         self.size_x = SpinBox(label="size x", value=128, min=8, max=8192)
@@ -264,13 +265,15 @@ class SimulateWidget(_Job):
         self.projection = CheckBox(label="also z projection (2D+t)", value=False)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.out_dir = FileEdit(label="dataset folder", mode="d", value="")
-        super().__init__([self.model, self.model_file, self.cells, self.frames, self.size_x,
-                          self.size_y, self.size_z, self.voxel_xy, self.voxel_z,
+        super().__init__([self.model, self.model_file, self.phantoms, self.cells, self.frames,
+                          self.size_x, self.size_y, self.size_z, self.voxel_xy, self.voxel_z,
                           self.microscope, self.na, self.wavelength, self.index, self.snr,
                           self.rim_um, self.rim_gain, self.projection, self.seed,
                           self.out_dir], "Simulate")
         _tooltips({
             **_model_tips(self.model, self.model_file),
+            self.phantoms: "instead of the model: a folder of calibrated label sequences "
+                           "(e.g. cellsdf phantom output), one cell per .tif, used in turn",
             self.cells: "number of cells in the field (each from a new code)",
             self.frames: "frames of the time-lapse (frame interval in s from the model)",
             self.size_x: "field size along x (voxels)",
@@ -298,12 +301,20 @@ class SimulateWidget(_Job):
         if folder in ("", "."):
             self.status.value = "error: choose a dataset folder"
             return
-        try:
-            path, _ = _chosen_model(self.model, self.model_file)
-        except (FileNotFoundError, ValueError) as e:
-            self.status.value = f"error: {e}"
+        phantoms = str(self.phantoms.value or "")
+        phantoms = "" if phantoms in ("", ".") else phantoms
+        path = None
+        if phantoms and not Path(phantoms).is_dir():
+            self.status.value = f"error: phantom folder {phantoms} does not exist"
             return
+        if not phantoms:
+            try:
+                path, _ = _chosen_model(self.model, self.model_file)
+            except (FileNotFoundError, ValueError) as e:
+                self.status.value = f"error: {e}"
+                return
         self.start(_compute.simulate_dataset, self._add_layers, path, folder,
+                   phantoms_dir=phantoms or None,
                    cells=self.cells.value, frames=self.frames.value,
                    size_xyz=(self.size_x.value, self.size_y.value, self.size_z.value),
                    voxel_um=(self.voxel_xy.value, self.voxel_xy.value, self.voxel_z.value),

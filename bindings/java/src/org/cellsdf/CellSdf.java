@@ -42,6 +42,15 @@ public final class CellSdf {
         return lib().csdf_has_training() != 0;
     }
 
+    /** A benchmark dataset as {@link Model#simulate} writes it, with the cells from the
+     * calibrated label sequences (one cell per .tif, e.g. phantoms) in {@code phantomsDir}
+     * instead of a model ({@code cellsdf simulate --phantoms}). */
+    public static void simulatePhantoms(String phantomsDir,
+            CellSdfLibrary.SimulateOptions options, String datasetDir, Progress progress) {
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        check(lib().csdf_simulate_phantoms(phantomsDir, options, datasetDir, cb, null));
+    }
+
     /** Library version, e.g. "0.1.0". */
     public static String version() {
         return lib().csdf_version();

@@ -160,7 +160,7 @@ public interface CellSdfLibrary extends Library {
     @Structure.FieldOrder({"cells", "frames", "size_xyz", "voxel_um", "interval_s", "microscope",
         "na", "wavelength_nm", "refractive_index", "snr", "contrast", "bleach_per_frame",
         "drift_um", "code_method", "code_param", "seed", "overwrite", "rim_um", "rim_gain",
-        "projection"})
+        "projection", "format"})
     class SimulateOptions extends Structure {
         public long cells, frames;
         public long[] size_xyz = new long[3];
@@ -174,7 +174,7 @@ public interface CellSdfLibrary extends Library {
         public long seed;
         public int overwrite;
         public double rim_um, rim_gain;
-        public int projection;
+        public int projection, format;
         public static class ByValue extends SimulateOptions implements Structure.ByValue {}
     }
 
@@ -187,6 +187,7 @@ public interface CellSdfLibrary extends Library {
     String csdf_version();
     int csdf_abi_version();
     int csdf_has_training();
+    long csdf_stream_seed(long seed, long index);
     long csdf_last_error_message(byte[] buf, long len);
     String csdf_status_name(int status);
     int csdf_test_panic();
@@ -208,6 +209,8 @@ public interface CellSdfLibrary extends Library {
     SynthOptions.ByValue csdf_synth_options_default();
     SimulateOptions.ByValue csdf_simulate_options_default();
     int csdf_simulate(Pointer model, SimulateOptions options, String datasetDir,
+        ProgressFn progress, Pointer user);
+    int csdf_simulate_phantoms(String phantomsDir, SimulateOptions options, String datasetDir,
         ProgressFn progress, Pointer user);
     int csdf_model_render_defaults(Pointer model, long frames, double[] timesOut,
         double[] scaleUmOut, double[] frameIntervalSOut);

@@ -34,7 +34,8 @@ public class Simulate_Dataset implements PlugIn {
 
     /** The dialog's Help: every field (its macro key) with its unit. */
     static final String HELP = "<html><h3>Simulate Dataset</h3><table>"
-        + "<tr><td>model</td><td>\"bundled\" or a model file (.safetensors; Browse)</td></tr>"
+        + "<tr><td>model</td><td>\"bundled\", a model file (.safetensors; Browse), or a folder"
+        + " of calibrated label sequences (phantoms; one cell per .tif)</td></tr>"
         + "<tr><td>bundled_class</td><td>phantom class of the bundled model</td></tr>"
         + "<tr><td>cells</td><td>cells in the field (count)</td></tr>"
         + "<tr><td>frames</td><td>frames (count); the interval in s is the model's</td></tr>"
@@ -114,7 +115,8 @@ public class Simulate_Dataset implements PlugIn {
     /** Simulates into {@code o.folder} (a temporary folder when empty) and returns the raw
      * time-lapse and its ground-truth labels as hyperstacks. */
     public static ImagePlus[] simulate(Options o, Progress progress) {
-        String path = Images.modelPath(o.model, o.kind);
+        String path = new File(o.model).isDirectory() ? o.model
+            : Images.modelPath(o.model, o.kind);
         String folder = Images.folderOrTemp(o.folder, "cellsdf-simulate-");
         CellSdfLibrary.SimulateOptions so = CellSdf.lib().csdf_simulate_options_default();
         so.cells = o.cells;
@@ -131,8 +133,13 @@ public class Simulate_Dataset implements PlugIn {
         so.rim_gain = o.rimGain;
         so.projection = o.projection ? 1 : 0;
         so.seed = o.seed;
-        try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_CPU)) {
-            m.simulate(so, folder, progress);
+        if (new File(o.model).isDirectory()) {
+            // A folder of label sequences (phantoms): one cell per file.
+            CellSdf.simulatePhantoms(o.model, so, folder, progress);
+        } else {
+            try (Model m = Model.load(path, CellSdfLibrary.CSDF_DEVICE_CPU)) {
+                m.simulate(so, folder, progress);
+            }
         }
         String d = o.frames > 1000 ? "%04d" : "%03d";
         String name = new File(folder).getName();

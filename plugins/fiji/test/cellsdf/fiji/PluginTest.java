@@ -137,6 +137,34 @@ public class PluginTest {
     }
 
     @Test
+    public void simulationFromAPhantomFolderWritesWhatTheCliWrites() throws Exception {
+        File phantoms = tempDir("cellsdf-fiji-phantoms");
+        cli("phantom", "--kind", "dividing", "--count", "2", "--frames", "3", "--voxel-um", "0.1",
+            "--seed", "4", "--out", phantoms.getPath());
+        Simulate_Dataset.Options o = new Simulate_Dataset.Options();
+        o.model = phantoms.getPath();
+        o.cells = 2;
+        o.frames = 3;
+        o.sizeX = 80;
+        o.sizeY = 80;
+        o.sizeZ = 30;
+        o.seed = 6;
+        o.folder = tempDir("cellsdf-fiji-simulate-phantoms").getPath();
+        ImagePlus[] out = Simulate_Dataset.simulate(o, null);
+        File cliDir = tempDir("cellsdf-cli-simulate-phantoms");
+        cli("simulate", "--phantoms", phantoms.getPath(), "--out", cliDir.getPath(), "--cells",
+            "2", "--frames", "3", "--size", "80,80,30", "--seed", "6");
+        for (String name : new String[] {"01/t000.tif", "01/t002.tif", "01_GT/SEG/man_seg001.tif",
+                "01_GT/TRA/man_track.txt"}) {
+            assertArrayEquals(name, Files.readAllBytes(new File(cliDir, name).toPath()),
+                Files.readAllBytes(new File(o.folder, name).toPath()));
+        }
+        assertEquals(2, out.length);
+        assertEquals(3, out[1].getNFrames());
+        assertEquals(30, out[1].getNSlices());
+    }
+
+    @Test
     public void synthesisWritesWhatTheCliWrites() throws Exception {
         Synthesize_Cells.Options o = new Synthesize_Cells.Options();
         o.model = tinyModel();
