@@ -1,6 +1,6 @@
 """Checks what plugins/fiji/test/macro_test.ijm saved: the synthesized hyperstack (dims,
 calibration, non-empty masks, read with tifffile), the descriptor table, the same masks as
-ImageJ binary 0/255 (one cell, label 1), the meshes, and, when the library can train
+ImageJ binary 0/255 (one cell, label 1), the meshes, the 3D movie, and, when the library can train
 ($EXPECT_TRAINING=1; 0 when it must not), the model trained from the image.
 
 Usage: check_macro_output.py OUT_DIR"""
@@ -39,6 +39,10 @@ assert int(binary[0]) == len(rows) and float(binary[1]) == 1.0, binary
 assert abs(float(binary[2]) - float(rows[0]["voxel_volume_um3"])) < 1e-3 * float(binary[2]), binary
 meshes = sorted((out / "meshes").glob("*.stl"))
 assert len(meshes) == len(rows), (len(meshes), len(rows))
+# The 3D movie: one rendering per frame, written as an AVI that ImageJ reopens.
+movie = (out / "movie_seen_by_macro.txt").read_text().split()
+assert movie[0] == movie[1] == "3" and int(movie[2]) >= 32, movie
+assert (out / "movie.avi").read_bytes()[:4] == b"RIFF" and not list(out.glob(".movie*"))
 # The simulated dataset: CTC files, and the ground truth the macro had open last (16-bit,
 # 20 slices x 2 frames).
 assert (out / "simulated" / "01" / "t001.tif").exists()

@@ -10,6 +10,15 @@ run("Shape Descriptors");
 File.saveString("" + nResults + " " + getResult("voxel_volume_um3", 0), out + "/results_seen_by_macro.txt");
 saveAs("Results", out + "/descriptors.csv");
 run("Export Meshes...", "folder=[" + out + "/meshes] format=stl");
+// A 3D movie of the time-lapse (AVI), reopened by ImageJ.
+movie_of = getTitle();
+run("Save 3D Movie...", "file=[" + out + "/movie.avi] angle=30 frame_rate=5");
+movie_frames = nSlices;
+close();
+open(out + "/movie.avi");
+File.saveString("" + movie_frames + " " + nSlices + " " + getWidth(), out + "/movie_seen_by_macro.txt");
+close();
+selectImage(movie_of);
 // An ImageJ binary mask (0/255) is one cell labelled 1, not 255.
 run("Multiply...", "value=255 stack");
 run("Shape Descriptors");

@@ -306,6 +306,7 @@ public class PluginTest {
             {Train_Model.HELP, "source", "model", "architecture", "epochs", "learning_rate",
                 "seed", "folder_axes", " s)"},
             {Export_Meshes.HELP, "folder", "format", "um"},
+            {Save_3D_Movie.HELP, "file", "angle", "degrees", "frame_rate", "per second"},
             {Simulate_Dataset.HELP, "model", "bundled_class", "cells", "frames",
                 "size_x, size_y, size_z", "voxels", "voxel_xy, voxel_z", "um", "microscope",
                 "NA", "wavelength", "nm", "refractive_index", "SNR", "rim", "rim_gain", "projection",
