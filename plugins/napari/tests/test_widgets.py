@@ -203,6 +203,38 @@ def test_tiff_files_open_calibrated_once_the_plugin_is_used(make_napari_viewer, 
     assert tuple(layer.axis_labels) == ("t", "z", "y", "x")
 
 
+def test_the_default_save_writes_a_calibrated_hyperstack(make_napari_viewer, tmp_path):
+    # File > Save Selected Layers offers the writers in napari's order and preselects the
+    # first; once the plugin is used, that is cellsdf's hyperstack writer, not napari's
+    # builtin TIFF (uint32, axes QQYX, no voxel size). The dialog's default choice is taken
+    # here exactly as napari decodes it.
+    import tifffile
+    from napari._qt.qt_viewer import _npe2_decode_selected_filter
+    from napari.plugins import _npe2
+
+    viewer = make_napari_viewer()
+    _widgets.DescriptorsWidget(viewer)
+    data = np.zeros((3, 6, 7, 8), np.uint16)
+    data[:, 2:4, 2:5, 3:6] = 7
+    layer = viewer.add_labels(data, name="cells", scale=(30.0, 0.5, 0.3, 0.2),
+                              units=("s", "um", "um", "um"), axis_labels=("t", "z", "y", "x"))
+    viewer.layers.selection = {layer}
+    ext_str, writers = _npe2.file_extensions_string_for_layers([layer])
+    default_filter = ext_str.split(";;")[0]
+    assert default_filter == "Cell SDF cellsdf hyperstack (*.tif)"
+    writer = _npe2_decode_selected_filter(ext_str, default_filter, writers)
+    saved = viewer.layers.save(str(tmp_path / "dialog.tif"), selected=True, _writer=writer)
+    # And a script's plain save of the layer picks the same writer.
+    plain = viewer.layers.save(str(tmp_path / "plain.tif"), selected=True)
+    for path in saved + plain:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            assert series.axes == "TZYX" and series.dtype == np.uint8, (path, series.axes)
+            ij = tif.imagej_metadata
+            assert ij["spacing"] == pytest.approx(0.5) and ij["finterval"] == pytest.approx(30.0)
+            np.testing.assert_array_equal(series.asarray(), data)
+
+
 def test_a_3d_movie_of_the_synthesized_sequence(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer(show=True)
     w = _synth_widget(viewer)

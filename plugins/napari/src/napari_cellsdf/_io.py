@@ -27,6 +27,26 @@ def prefer_cellsdf_reader():
     return sorted(unset)
 
 
+def prefer_cellsdf_writer():
+    """Puts napari-cellsdf's hyperstack writer first among the writers of a labels layer, so
+    that File > Save Selected Layers (its default file type) and `viewer.layers.save("x.tif")`
+    write a calibrated uint8/uint16 TZYX hyperstack instead of napari's builtin TIFF (uint32,
+    axes QQYX, no voxel size). napari 0.9.2 reads no writer preference (its
+    `extension2writer` setting exists but nothing uses it) and npe2 orders writers of equal
+    specificity by registration, napari's own first; so this moves cellsdf's writers ahead
+    in npe2's registry (a private list: when npe2 changes it, nothing happens). Returns
+    whether cellsdf's writer now comes first for labels."""
+    import npe2
+
+    pm = npe2.PluginManager.instance()
+    writers = getattr(getattr(pm, "_contrib", None), "_writers", None)
+    if isinstance(writers, list) and all(isinstance(w, tuple) and len(w) == 4 for w in writers):
+        ours = [w for w in writers if str(w[3].command).startswith("napari-cellsdf.")]
+        writers[:] = ours + [w for w in writers if w not in ours]
+    first = next(iter(pm.iter_compatible_writers(["labels"])), None)
+    return first is not None and first.command == "napari-cellsdf.write_labels"
+
+
 def get_reader(path):
     if isinstance(path, list):
         return None

@@ -141,6 +141,7 @@ class SynthesizeWidget(_Job):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
+        _io.prefer_cellsdf_writer()
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.count = SpinBox(label="sequences", value=1, min=1, max=100)
@@ -240,6 +241,7 @@ class SimulateWidget(_Job):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
+        _io.prefer_cellsdf_writer()
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.phantoms = FileEdit(label="or phantom folder", mode="d", value="")
@@ -347,6 +349,7 @@ class TrainWidget(_Job):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
+        _io.prefer_cellsdf_writer()
         self.layer = create_widget(annotation=Labels, label="labels")
         self.folder = FileEdit(label="or folder (labels / CTC)", mode="d", value="")
         self.axes = ComboBox(label="folder files' axes", value="as in the files",
@@ -402,6 +405,7 @@ class DescriptorsWidget(Container):
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
+        _io.prefer_cellsdf_writer()
         self.layer = create_widget(annotation=Labels, label="labels")
         self.compute_btn = PushButton(text="Compute")
         self.table = Table(value=[])
