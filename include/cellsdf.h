@@ -271,6 +271,8 @@ typedef struct csdf_simulate_options {
   // CSDF_FORMAT_TIFF (the CTC layout) or CSDF_FORMAT_OME_ZARR (01.ome.zarr with the
   // ground truth as labels, tracks in 01_man_track.txt). Since ABI 0.6.
   int32_t format;
+  // OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
+  size_t zarr_chunk_zyx[3];
 } csdf_simulate_options;
 
 // Pixel types.
@@ -334,6 +336,8 @@ typedef struct csdf_synth_options {
   // CSDF_FORMAT_TIFF (ImageJ hyperstacks) or CSDF_FORMAT_OME_ZARR (one OME-Zarr store
   // per sequence, NAME.ome.zarr; no SDF). Since ABI 0.6.
   int32_t format;
+  // OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
+  size_t zarr_chunk_zyx[3];
 } csdf_synth_options;
 
 // Borrowed view of a table's numbers: `rows` x `columns` doubles, row-major, valid until

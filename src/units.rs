@@ -78,6 +78,21 @@ pub fn parse_voxel_size(text: &str) -> Result<VoxelSize> {
 }
 
 /// Parses "X,Y,Z" grid sizes in voxels (each at least 1).
+/// Parses "Z,Y,X" voxel counts (an OME-Zarr chunk, in array axis order).
+pub fn parse_zyx_chunk(text: &str) -> Result<[u64; 3]> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let v: Vec<u64> = parts
+        .iter()
+        .filter_map(|p| p.parse::<u64>().ok().filter(|&n| n > 0))
+        .collect();
+    <[u64; 3]>::try_from(v).map_err(|_| {
+        Error::invalid(
+            "zarr-chunk",
+            format!("expected Z,Y,X positive voxel counts, got {text:?}"),
+        )
+    })
+}
+
 pub fn parse_grid_size(text: &str) -> Result<[usize; 3]> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
     if parts.len() != 3 {

@@ -755,6 +755,7 @@ fn run(cli: Cli) -> Result<()> {
                     dt,
                     so.mode,
                     &path,
+                    cellsdf::io::OmeZarrLayout::default(),
                     None,
                     &mut Vec::new(),
                     &cellsdf::progress::Silent,
@@ -932,6 +933,9 @@ struct RenderArgs {
     /// sequence, NGFF 0.5: the mask as image and as labels "cell", a pyramid in y and x).
     #[arg(long, default_value = "tiff")]
     format: String,
+    /// OME-Zarr chunk size Z,Y,X in voxels (one frame per chunk in t).
+    #[arg(long, default_value = "64,64,64")]
+    zarr_chunk: String,
     /// auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -950,6 +954,9 @@ impl RenderArgs {
             },
             write_sdf: self.sdf,
             format: self.format.parse()?,
+            zarr: cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(
+                &self.zarr_chunk,
+            )?)?,
             ..SynthOptions::default()
         })
     }

@@ -53,6 +53,8 @@ pub struct csdf_simulate_options {
     /// CSDF_FORMAT_TIFF (the CTC layout) or CSDF_FORMAT_OME_ZARR (01.ome.zarr with the
     /// ground truth as labels, tracks in 01_man_track.txt). Since ABI 0.6.
     pub format: i32,
+    /// OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
+    pub zarr_chunk_zyx: [usize; 3],
 }
 
 /// The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
@@ -85,6 +87,7 @@ pub extern "C" fn csdf_simulate_options_default() -> csdf_simulate_options {
         rim_gain: d.stain.rim_gain,
         projection: d.projection as i32,
         format: super::workflow::CSDF_FORMAT_TIFF,
+        zarr_chunk_zyx: [0; 3],
     }
 }
 
@@ -125,6 +128,7 @@ fn options(o: &csdf_simulate_options) -> crate::Result<SimulateOptions> {
         },
         projection: o.projection != 0,
         format: super::workflow::sequence_format(o.format)?,
+        zarr: super::workflow::zarr_layout(o.zarr_chunk_zyx)?,
         codes: super::model::code_source(o.code_method, o.code_param)?,
         seed: o.seed,
         ..SimulateOptions::default()

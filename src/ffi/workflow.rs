@@ -127,6 +127,8 @@ pub struct csdf_synth_options {
     /// CSDF_FORMAT_TIFF (ImageJ hyperstacks) or CSDF_FORMAT_OME_ZARR (one OME-Zarr store
     /// per sequence, NAME.ome.zarr; no SDF). Since ABI 0.6.
     pub format: i32,
+    /// OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
+    pub zarr_chunk_zyx: [usize; 3],
 }
 
 /// The output format of a C `format` field (CSDF_FORMAT_*).
@@ -139,6 +141,14 @@ pub(crate) fn sequence_format(format: i32) -> crate::Result<SequenceFormat> {
             format!("must be 0 (TIFF) or 1 (OME-Zarr), got {other}"),
         )),
     }
+}
+
+/// The OME-Zarr layout of a C `zarr_chunk_zyx` field (all 0: the default).
+pub(crate) fn zarr_layout(chunk_zyx: [usize; 3]) -> crate::Result<crate::io::OmeZarrLayout> {
+    if chunk_zyx == [0; 3] {
+        return Ok(crate::io::OmeZarrLayout::default());
+    }
+    crate::io::OmeZarrLayout::with_chunk(chunk_zyx.map(|c| c as u64))
 }
 
 /// Sequences as ImageJ hyperstack TIFFs (`csdf_synth_options.format`).
@@ -169,6 +179,7 @@ pub extern "C" fn csdf_synth_options_default() -> csdf_synth_options {
         model_label: std::ptr::null(),
         first: 0,
         format: CSDF_FORMAT_TIFF,
+        zarr_chunk_zyx: [0; 3],
     }
 }
 
@@ -218,6 +229,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
         },
         write_sdf: o.write_sdf != 0,
         format: sequence_format(o.format)?,
+        zarr: zarr_layout(o.zarr_chunk_zyx)?,
         ..SynthOptions::default()
     };
     Ok((request, opts))

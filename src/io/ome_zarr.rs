@@ -21,13 +21,29 @@ use zarrs::filesystem::FilesystemStore;
 use zarrs::group::GroupBuilder;
 
 /// Layout of a store.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct OmeZarrLayout {
     /// Chunk size (z, y, x) in voxels (clamped to the image).
     pub chunk_zyx: [u64; 3],
     /// Pyramid levels after the full resolution: each halves y and x, and levels stop when
     /// y or x would fall below 32 voxels.
     pub max_levels: usize,
+}
+
+impl OmeZarrLayout {
+    /// The default layout with chunks of `chunk_zyx` voxels (z, y, x), each 1 to 4096.
+    pub fn with_chunk(chunk_zyx: [u64; 3]) -> Result<OmeZarrLayout> {
+        if chunk_zyx.iter().any(|c| !(1..=4096).contains(c)) {
+            return Err(Error::invalid(
+                "zarr-chunk",
+                format!("{chunk_zyx:?}: each chunk size must be 1 to 4096 voxels"),
+            ));
+        }
+        Ok(OmeZarrLayout {
+            chunk_zyx,
+            ..OmeZarrLayout::default()
+        })
+    }
 }
 
 impl Default for OmeZarrLayout {

@@ -69,6 +69,8 @@ pub struct SimulateOptions {
     /// The CTC layout of TIFFs, or an OME-Zarr store `01.ome.zarr` (raw image with the
     /// ground truth as labels) with `01_man_track.txt`.
     pub format: crate::synth::SequenceFormat,
+    /// Chunks and pyramid of OME-Zarr output.
+    pub zarr: crate::io::OmeZarrLayout,
     /// Relative amplitude of the background's slow variation.
     pub background_variation: f64,
     pub camera: Camera,
@@ -103,6 +105,7 @@ impl Default for SimulateOptions {
             stain: Stain::default(),
             projection: false,
             format: crate::synth::SequenceFormat::Tiff,
+            zarr: crate::io::OmeZarrLayout::default(),
             background_variation: 0.03,
             camera: Camera::default(),
             codes: CodeSource::default(),
@@ -231,7 +234,7 @@ pub fn simulate_cells(
     };
     let opened = sink::Sink::create(
         dataset,
-        opts.format,
+        (opts.format, opts.zarr),
         opts.frames,
         field,
         calibration,
@@ -241,7 +244,7 @@ pub fn simulate_cells(
         let projected = if opts.projection {
             Some(sink::Sink::create(
                 &dataset.join("projection"),
-                opts.format,
+                (opts.format, opts.zarr),
                 opts.frames,
                 [1, fy, fx],
                 calibration,

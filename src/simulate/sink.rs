@@ -38,7 +38,7 @@ impl Sink {
     /// claiming its names (existing files cellsdf did not write stop it unless `overwrite`).
     pub fn create(
         root: &Path,
-        format: SequenceFormat,
+        (format, layout): (SequenceFormat, OmeZarrLayout),
         frames: usize,
         dims: [usize; 3],
         calibration: Calibration,
@@ -57,7 +57,7 @@ impl Sink {
                     calibration,
                     labels: Some("ground_truth"),
                     mask: false,
-                    layout: OmeZarrLayout::default(),
+                    layout,
                 };
                 let store = OmeZarrWriter::create::<u16>(&dir.path(STORE), &spec, true)?;
                 Sink::Zarr(ZarrSink {

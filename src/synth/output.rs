@@ -56,6 +56,8 @@ pub struct SynthOptions {
     pub write_sdf: bool,
     /// TIFF or OME-Zarr masks.
     pub format: SequenceFormat,
+    /// Chunks and pyramid of OME-Zarr output.
+    pub zarr: crate::io::OmeZarrLayout,
     /// Refuse jobs whose output would need more memory than this (bytes; default: half the
     /// memory available, at most 16 GiB).
     pub max_bytes: u64,
@@ -70,6 +72,7 @@ impl Default for SynthOptions {
             mode: Evaluation::adaptive(),
             write_sdf: false,
             format: SequenceFormat::Tiff,
+            zarr: crate::io::OmeZarrLayout::default(),
             max_bytes: crate::io::ReadLimits::default().max_bytes,
         }
     }
@@ -178,7 +181,8 @@ pub struct SynthRecord {
 }
 
 /// Renders `code` (with `rotation`, if any) at `times` on `grid` and writes the masks to
-/// `mask_path` (uint8 0/1) and, when given, the SDF in um to `sdf_path` (float32). Each
+/// `mask_path` (uint8 0/1; an OME-Zarr store of layout `zarr` when the path ends in
+/// `.zarr`) and, when given, the SDF in um to `sdf_path` (float32). Each
 /// file is pushed onto `written` once it is in place (so a caller can take back what a run
 /// that fails later wrote). Returns (points evaluated, seconds).
 #[allow(clippy::too_many_arguments)]
@@ -191,6 +195,7 @@ pub fn write_sequence(
     frame_interval_s: Option<f64>,
     mode: Evaluation,
     mask_path: &Path,
+    zarr: crate::io::OmeZarrLayout,
     sdf_path: Option<&Path>,
     written: &mut Vec<std::path::PathBuf>,
     progress: &dyn Progress,
@@ -204,7 +209,7 @@ pub fn write_sequence(
     };
     let mask = sdf.mapv(|v| (v <= 0.0) as u8);
     if mask_path.extension().is_some_and(|e| e == "zarr") {
-        write_mask_store(mask_path, &mask, calibration)?;
+        write_mask_store(mask_path, &mask, calibration, zarr)?;
     } else {
         write_hyperstack(mask_path, &Hyperstack::new(mask, calibration))?;
     }
@@ -222,8 +227,9 @@ fn write_mask_store(
     path: &Path,
     mask: &ndarray::Array4<u8>,
     calibration: Calibration,
+    layout: crate::io::OmeZarrLayout,
 ) -> Result<()> {
-    use crate::io::{OmeZarrLayout, OmeZarrWriter, StoreSpec};
+    use crate::io::{OmeZarrWriter, StoreSpec};
     let (t, z, y, x) = mask.dim();
     let spec = StoreSpec {
         frames: t,
@@ -231,7 +237,7 @@ fn write_mask_store(
         calibration,
         labels: Some("cell"),
         mask: true,
-        layout: OmeZarrLayout::default(),
+        layout,
     };
     let mut w = OmeZarrWriter::create::<u8>(path, &spec, true)?;
     for (k, frame) in mask.outer_iter().enumerate() {

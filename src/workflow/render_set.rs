@@ -271,6 +271,7 @@ fn render_all(
             interval,
             opts.mode,
             &out.path(&mask_file),
+            opts.zarr,
             sdf_file.as_ref().map(|f| out.path(f)).as_deref(),
             written,
             &part,

@@ -83,7 +83,8 @@ class SynthOptions(Structure):
                 ("from_", c_size_t), ("to", c_size_t), ("steps", c_size_t),
                 ("frames", c_size_t), ("size_xyz", c_size_t * 3), ("voxel_um", c_double * 3),
                 ("dense", c_int32), ("write_sdf", c_int32), ("overwrite", c_int32),
-                ("model_label", c_char_p), ("first", c_size_t), ("format", c_int32)]
+                ("model_label", c_char_p), ("first", c_size_t), ("format", c_int32),
+                ("zarr_chunk_zyx", c_size_t * 3)]
 
 
 class SimulateOptions(Structure):
@@ -93,7 +94,8 @@ class SimulateOptions(Structure):
                 ("snr", c_double), ("contrast", c_double), ("bleach_per_frame", c_double),
                 ("drift_um", c_double), ("code_method", c_int32), ("code_param", c_double),
                 ("seed", c_uint64), ("overwrite", c_int32), ("rim_um", c_double),
-                ("rim_gain", c_double), ("projection", c_int32), ("format", c_int32)]
+                ("rim_gain", c_double), ("projection", c_int32), ("format", c_int32),
+                ("zarr_chunk_zyx", c_size_t * 3)]
 
 
 class TableView(Structure):

@@ -70,7 +70,7 @@ def simulate_options(cells=3, frames=20, size_xyz=(128, 128, 48), voxel_um=(0.2,
                      interval_s=None, microscope="widefield", na=1.2, wavelength_nm=520.0,
                      refractive_index=1.33, snr=10.0, contrast=3.0, bleach=0.01, drift_um=0.05,
                      rim_um=0.4, rim_gain=0.0, projection=False, seed=0, overwrite=False,
-                     format="tiff"):
+                     format="tiff", zarr_chunk=None):
     """The C options of a simulation (`csdf_simulate_options`) from keywords, the CLI's
     defaults; sizes (x, y, z) in voxels, voxel size and rim in um, interval in s (None: the
     cells' source's), wavelength in nm."""
@@ -89,6 +89,8 @@ def simulate_options(cells=3, frames=20, size_xyz=(128, 128, 48), voxel_um=(0.2,
     o.snr, o.contrast, o.bleach_per_frame, o.drift_um = snr, contrast, bleach, drift_um
     o.rim_um, o.rim_gain, o.projection = rim_um, rim_gain, int(bool(projection))
     o.format = FORMATS[format]
+    if zarr_chunk is not None:
+        o.zarr_chunk_zyx = (c_size_t * 3)(*[int(v) for v in zarr_chunk])
     o.overwrite = int(bool(overwrite))
     return o
 
@@ -251,12 +253,13 @@ class Model(_Handle):
     def synthesize(self, out_dir, kind="synthesize", count=1, frames=30, codes="neighbours",
                    param=None, seed=0, sequence=0, from_=0, to=1, steps=5, size_xyz=None,
                    voxel_um=None, dense=False, sdf=False, overwrite=False, model_label="",
-                   first=0, format="tiff", progress=None):
+                   first=0, format="tiff", zarr_chunk=None, progress=None):
         """Renders into `out_dir` exactly as `cellsdf synth` / `reconstruct` / `interpolate`
         do (mask hyperstacks or OME-Zarr stores, optional SDFs, manifest.json) and returns
         the manifest (dict). `size_xyz` voxels and `voxel_um` (x, y, z) um default to the
         CLI's (None). `first`: number of the first new sequence (part of a series, as
-        `synth --first`); `format`: "tiff" or "ome-zarr"."""
+        `synth --first`); `format`: "tiff" or "ome-zarr"; `zarr_chunk`: OME-Zarr chunk
+        (z, y, x) voxels (None: 64^3)."""
         if format not in self.FORMATS:
             raise ValueError(f"format must be one of {sorted(self.FORMATS)}, got {format!r}")
         if kind not in self.RENDER_KINDS:
@@ -275,6 +278,8 @@ class Model(_Handle):
             o.voxel_um = (c_double * 3)(*v)
         o.dense, o.write_sdf, o.overwrite = int(bool(dense)), int(bool(sdf)), int(bool(overwrite))
         o.first, o.format = int(first), self.FORMATS[format]
+        if zarr_chunk is not None:
+            o.zarr_chunk_zyx = (c_size_t * 3)(*[int(v) for v in zarr_chunk])
         label = str(model_label).encode()
         o.model_label = label
         cb = _progress(progress)

@@ -181,3 +181,19 @@ def test_a_simulated_store_holds_the_frames_of_the_tiff_dataset(tmp_path):
             np.testing.assert_array_equal(np.asarray(g["labels/ground_truth/0"][t]), seg[0])
         tracks = (tmp_path / "tif" / root / "01_GT" / "TRA" / "man_track.txt").read_text()
         assert (tmp_path / "zarr" / root / "01_man_track.txt").read_text() == tracks
+
+
+def test_the_chunk_size_is_the_one_asked_for_and_bad_ones_are_refused(tmp_path):
+    with cellsdf.Model.load("dividing") as m:
+        m.synthesize(tmp_path / "a", count=1, frames=2, size_xyz=(40, 40, 40), seed=1,
+                     format="ome-zarr", zarr_chunk=(8, 16, 32))
+        a = zarr.open_group(str(tmp_path / "a" / "synth_000.ome.zarr"), mode="r")
+        assert a["0"].chunks == (1, 8, 16, 32)
+        m.simulate(tmp_path / "b", cells=1, frames=2, size_xyz=(48, 48, 20), seed=1,
+                   format="ome-zarr", zarr_chunk=(20, 24, 24))
+        b = zarr.open_group(str(tmp_path / "b" / "01.ome.zarr"), mode="r")
+        assert b["0"].chunks == (1, 20, 24, 24)
+        assert b["labels/ground_truth/0"].chunks == (1, 20, 24, 24)
+        with pytest.raises(cellsdf.CellSdfError, match="zarr-chunk"):
+            m.simulate(tmp_path / "c", format="ome-zarr", zarr_chunk=(5000, 64, 64))
+    assert not (tmp_path / "c").exists()

@@ -76,6 +76,9 @@ pub struct SimulateArgs {
     /// as labels, NGFF 0.5; tracks in 01_man_track.txt).
     #[arg(long, default_value = "tiff")]
     format: String,
+    /// OME-Zarr chunk size Z,Y,X in voxels (one frame per chunk in t).
+    #[arg(long, default_value = "64,64,64")]
+    zarr_chunk: String,
     /// How new codes are drawn (as `synth --codes`).
     #[arg(long, default_value = "neighbours")]
     codes: String,
@@ -117,6 +120,9 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
         },
         projection: a.projection,
         format: a.format.parse()?,
+        zarr: cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(
+            &a.zarr_chunk,
+        )?)?,
         codes: parse_code_source(&a.codes)?,
         seed: a.seed,
         ..SimulateOptions::default()

@@ -138,7 +138,7 @@ public interface CellSdfLibrary extends Library {
 
     @Structure.FieldOrder({"kind", "code_method", "code_param", "count", "seed", "sequence",
         "from", "to", "steps", "frames", "size_xyz", "voxel_um", "dense", "write_sdf",
-        "overwrite", "model_label", "first", "format"})
+        "overwrite", "model_label", "first", "format", "zarr_chunk_zyx"})
     class SynthOptions extends Structure {
         public int kind, code_method;
         public double code_param;
@@ -149,6 +149,7 @@ public interface CellSdfLibrary extends Library {
         public String model_label;
         public long first;
         public int format;
+        public long[] zarr_chunk_zyx = new long[3];
         public static class ByValue extends SynthOptions implements Structure.ByValue {}
     }
 
@@ -160,7 +161,7 @@ public interface CellSdfLibrary extends Library {
     @Structure.FieldOrder({"cells", "frames", "size_xyz", "voxel_um", "interval_s", "microscope",
         "na", "wavelength_nm", "refractive_index", "snr", "contrast", "bleach_per_frame",
         "drift_um", "code_method", "code_param", "seed", "overwrite", "rim_um", "rim_gain",
-        "projection", "format"})
+        "projection", "format", "zarr_chunk_zyx"})
     class SimulateOptions extends Structure {
         public long cells, frames;
         public long[] size_xyz = new long[3];
@@ -175,6 +176,7 @@ public interface CellSdfLibrary extends Library {
         public int overwrite;
         public double rim_um, rim_gain;
         public int projection, format;
+        public long[] zarr_chunk_zyx = new long[3];
         public static class ByValue extends SimulateOptions implements Structure.ByValue {}
     }
 
