@@ -273,6 +273,9 @@ typedef struct csdf_simulate_options {
   int32_t format;
   // OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
   size_t zarr_chunk_zyx[3];
+  // Contrast ratio of the first frame as the CTC defines it; > 0: the cells' brightness
+  // is solved for it and `contrast` is not used. Since ABI 0.6.
+  double contrast_ratio;
 } csdf_simulate_options;
 
 // Pixel types.

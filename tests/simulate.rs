@@ -524,3 +524,49 @@ fn cells_from_phantom_files_keep_their_size_and_lineage() {
     assert!(e.contains("raw.tif") && e.contains("voxel size"), "{e}");
     assert!(!dir.path().join("none").exists());
 }
+
+#[test]
+fn a_requested_contrast_ratio_is_the_one_measured_on_the_written_image() {
+    let model = bundled();
+    let dir = tempfile::tempdir().unwrap();
+    for (k, snr) in [(1.3, 8.0), (1.1, 4.0), (2.0, 20.0)] {
+        let out = dir.path().join(format!("cr{k}"));
+        let opts = SimulateOptions {
+            contrast_ratio: Some(k),
+            bleach_per_frame: 0.0,
+            ..small(2, snr)
+        };
+        let sim = simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+        let (raw, _) = u16_stack(&out.join("01/t000.tif"));
+        let (seg, _) = u16_stack(&out.join("01_GT/SEG/man_seg000.tif"));
+        let [f, b, sd] = cellsdf::simulate::region_stats(&raw, &seg);
+        let (cr, measured_snr) = (f / b, (f - b) / sd);
+        eprintln!(
+            "CR {k} at SNR {snr}: measured CR {cr:.3}, SNR {measured_snr:.2} (contrast {:.3})",
+            sim.contrast
+        );
+        assert!(
+            (cr / k - 1.0).abs() < 0.1 * (k - 1.0) / k,
+            "CR {cr} for {k}"
+        );
+        assert!(
+            (measured_snr / snr - 1.0).abs() < 0.1,
+            "SNR {measured_snr} for {snr}"
+        );
+    }
+    // A ratio the camera cannot give at this SNR: a clear error naming the highest one.
+    let e = simulate(
+        &model,
+        &SimulateOptions {
+            contrast_ratio: Some(5.0),
+            ..small(2, 10.0)
+        },
+        &dir.path().join("none"),
+        false,
+        &cellsdf::progress::Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("contrast-ratio") && e.contains("highest"), "{e}");
+    assert!(!dir.path().join("none").exists());
+}

@@ -55,6 +55,9 @@ pub struct csdf_simulate_options {
     pub format: i32,
     /// OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
     pub zarr_chunk_zyx: [usize; 3],
+    /// Contrast ratio of the first frame as the CTC defines it; > 0: the cells' brightness
+    /// is solved for it and `contrast` is not used. Since ABI 0.6.
+    pub contrast_ratio: f64,
 }
 
 /// The CLI's defaults: 3 cells, 20 frames, 128 x 128 x 48 voxels of 0.2 x 0.2 x 0.4 um,
@@ -88,6 +91,7 @@ pub extern "C" fn csdf_simulate_options_default() -> csdf_simulate_options {
         projection: d.projection as i32,
         format: super::workflow::CSDF_FORMAT_TIFF,
         zarr_chunk_zyx: [0; 3],
+        contrast_ratio: 0.0,
     }
 }
 
@@ -120,6 +124,8 @@ fn options(o: &csdf_simulate_options) -> crate::Result<SimulateOptions> {
         },
         snr: o.snr,
         contrast: o.contrast,
+        contrast_ratio: (o.contrast_ratio > 0.0 || o.contrast_ratio.is_nan())
+            .then_some(o.contrast_ratio),
         bleach_per_frame: o.bleach_per_frame,
         drift_um: o.drift_um,
         stain: Stain {

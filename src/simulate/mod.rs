@@ -11,6 +11,7 @@
 //! field are made and written one at a time; the cells' box masks (one byte per voxel and
 //! frame) are what stays in memory. Units: um, s, nm; arrays [z, y, x].
 
+mod contrast;
 mod ctc;
 pub mod image;
 pub mod optics;
@@ -54,6 +55,9 @@ pub struct SimulateOptions {
     pub snr: f64,
     /// Noise-free cell / background intensity ratio (before blur).
     pub contrast: f64,
+    /// Contrast ratio of the first frame as the CTC defines it (mean foreground / mean
+    /// background of the camera image); when set, `contrast` is solved for it.
+    pub contrast_ratio: Option<f64>,
     /// Fraction of the signal lost per frame to photobleaching (exp(-rate t)).
     pub bleach_per_frame: f64,
     /// Largest drift of a cell, um per frame on each axis.
@@ -98,6 +102,7 @@ impl Default for SimulateOptions {
             },
             snr: 10.0,
             contrast: 3.0,
+            contrast_ratio: None,
             bleach_per_frame: 0.01,
             drift_um: 0.05,
             texture_um: 0.3,
@@ -140,6 +145,14 @@ impl SimulateOptions {
                 return Err(Error::invalid(name, "must be a positive number (or 0)"));
             }
         }
+        if let Some(k) = self.contrast_ratio {
+            if !(k.is_finite() && k > 1.0) {
+                return Err(Error::invalid(
+                    "contrast-ratio",
+                    "must be above 1 (cells brighter than the background)",
+                ));
+            }
+        }
         if let Some(dt) = self.interval_s {
             if !(dt.is_finite() && dt > 0.0) {
                 return Err(Error::invalid("interval-s", "must be positive"));
@@ -168,6 +181,9 @@ pub struct Simulation {
     pub psf_sigma_um: (f64, f64),
     pub psf_fwhm_um: (f64, f64),
     pub photons_per_unit: f64,
+    /// The cells' noise-free brightness over the background (requested, or solved for the
+    /// requested contrast ratio).
+    pub contrast: f64,
     pub frame_interval_s: Option<f64>,
     /// Voxels of each cell in each frame (cell, frame), for checks.
     #[serde(skip)]
@@ -493,19 +509,44 @@ fn run(
             )
         })
         .collect();
-    let brightness: Vec<f32> = cells
-        .iter()
-        .map(|_| (opts.contrast * rng.random_range(0.8..1.2)) as f32)
-        .collect();
+    let units: Vec<f64> = cells.iter().map(|_| rng.random_range(0.8..1.2)).collect();
+    let background = image::background(field, opts.background_variation as f32, &mut rng);
+    let psf = opts.optics.sigma_um();
+    let contrast = match opts.contrast_ratio {
+        None => opts.contrast,
+        Some(target) => {
+            // The first frame split into its blurred background and cells at unit
+            // brightness; the brightness is then solved for the ratio.
+            let unit: Vec<f32> = units.iter().map(|&u| u as f32).collect();
+            let look = image::Look {
+                textures: &textures,
+                brightness: &unit,
+                stain: opts.stain,
+                voxel: v,
+            };
+            let zero = Array3::<f32>::zeros(background.dim());
+            let (labels, mut cells_only) = image::object(&cells, &look, &zero, 1.0, 0);
+            optics::blur(&mut cells_only, v, psf);
+            let mut blurred = background.clone();
+            optics::blur(&mut blurred, v, psf);
+            contrast::brightness_for_ratio(
+                target,
+                opts.snr,
+                &opts.camera,
+                &blurred,
+                &cells_only,
+                &labels,
+            )?
+        }
+    };
+    let brightness: Vec<f32> = units.iter().map(|&u| (contrast * u) as f32).collect();
     let look = image::Look {
         textures: &textures,
         brightness: &brightness,
         stain: opts.stain,
         voxel: v,
     };
-    let background = image::background(field, opts.background_variation as f32, &mut rng);
     let mut presence = projection::Presence::default();
-    let psf = opts.optics.sigma_um();
     let mut photons = None;
     let mut png = Vec::new();
     let mut stats = Vec::with_capacity(opts.frames);
@@ -569,6 +610,7 @@ fn run(
         psf_sigma_um: psf,
         psf_fwhm_um: (psf.0 * FWHM_PER_SIGMA, psf.1 * FWHM_PER_SIGMA),
         photons_per_unit: photons.unwrap_or(0.0),
+        contrast,
         frame_interval_s: interval,
         cell_voxels,
     };

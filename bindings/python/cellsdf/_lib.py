@@ -95,7 +95,7 @@ class SimulateOptions(Structure):
                 ("drift_um", c_double), ("code_method", c_int32), ("code_param", c_double),
                 ("seed", c_uint64), ("overwrite", c_int32), ("rim_um", c_double),
                 ("rim_gain", c_double), ("projection", c_int32), ("format", c_int32),
-                ("zarr_chunk_zyx", c_size_t * 3)]
+                ("zarr_chunk_zyx", c_size_t * 3), ("contrast_ratio", c_double)]
 
 
 class TableView(Structure):

@@ -70,10 +70,11 @@ def simulate_options(cells=3, frames=20, size_xyz=(128, 128, 48), voxel_um=(0.2,
                      interval_s=None, microscope="widefield", na=1.2, wavelength_nm=520.0,
                      refractive_index=1.33, snr=10.0, contrast=3.0, bleach=0.01, drift_um=0.05,
                      rim_um=0.4, rim_gain=0.0, projection=False, seed=0, overwrite=False,
-                     format="tiff", zarr_chunk=None):
+                     format="tiff", zarr_chunk=None, contrast_ratio=None):
     """The C options of a simulation (`csdf_simulate_options`) from keywords, the CLI's
     defaults; sizes (x, y, z) in voxels, voxel size and rim in um, interval in s (None: the
-    cells' source's), wavelength in nm."""
+    cells' source's), wavelength in nm; `contrast_ratio` (the CTC's CR of the first frame)
+    replaces `contrast` when given."""
     if microscope not in MICROSCOPES:
         raise ValueError(f"microscope must be one of {sorted(MICROSCOPES)}, got {microscope!r}")
     if format not in FORMATS:
@@ -92,6 +93,7 @@ def simulate_options(cells=3, frames=20, size_xyz=(128, 128, 48), voxel_um=(0.2,
     if zarr_chunk is not None:
         o.zarr_chunk_zyx = (c_size_t * 3)(*[int(v) for v in zarr_chunk])
     o.overwrite = int(bool(overwrite))
+    o.contrast_ratio = 0.0 if contrast_ratio is None else float(contrast_ratio)
     return o
 
 

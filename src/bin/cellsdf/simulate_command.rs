@@ -54,8 +54,13 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 10.0)]
     snr: f64,
     /// Noise-free cell / background intensity ratio.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, conflicts_with = "contrast_ratio")]
     contrast: f64,
+    /// Contrast ratio of the first frame as the Cell Tracking Challenge defines it (mean
+    /// foreground / mean background of the written image); the cells' brightness is
+    /// solved for it (instead of --contrast).
+    #[arg(long)]
+    contrast_ratio: Option<f64>,
     /// Photobleaching: fraction of the signal lost per frame (exp(-rate t)).
     #[arg(long, default_value_t = 0.01)]
     bleach: f64,
@@ -112,6 +117,7 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
         },
         snr: a.snr,
         contrast: a.contrast,
+        contrast_ratio: a.contrast_ratio,
         bleach_per_frame: a.bleach,
         drift_um: a.drift_um,
         stain: Stain {

@@ -161,7 +161,7 @@ public interface CellSdfLibrary extends Library {
     @Structure.FieldOrder({"cells", "frames", "size_xyz", "voxel_um", "interval_s", "microscope",
         "na", "wavelength_nm", "refractive_index", "snr", "contrast", "bleach_per_frame",
         "drift_um", "code_method", "code_param", "seed", "overwrite", "rim_um", "rim_gain",
-        "projection", "format", "zarr_chunk_zyx"})
+        "projection", "format", "zarr_chunk_zyx", "contrast_ratio"})
     class SimulateOptions extends Structure {
         public long cells, frames;
         public long[] size_xyz = new long[3];
@@ -177,6 +177,7 @@ public interface CellSdfLibrary extends Library {
         public double rim_um, rim_gain;
         public int projection, format;
         public long[] zarr_chunk_zyx = new long[3];
+        public double contrast_ratio;
         public static class ByValue extends SimulateOptions implements Structure.ByValue {}
     }
 
