@@ -187,7 +187,8 @@ def test_every_control_has_a_tooltip_with_its_unit(make_napari_viewer):
 def test_tiff_files_open_calibrated_once_the_plugin_is_used(make_napari_viewer, tmp_path):
     # napari asks which reader to use for a TIFF (two plugins claim it) unless a preference
     # is set; using a Cell SDF widget sets napari-cellsdf where the user chose none, so a
-    # hyperstack dragged in (napari's open without a named plugin) comes in calibrated.
+    # hyperstack dragged in (napari's open without a named plugin) comes in calibrated, and
+    # one opened by napari's own reader gets the file's calibration.
     from napari.settings import get_settings
 
     p = tmp_path / "cells.tif"
@@ -198,9 +199,14 @@ def test_tiff_files_open_calibrated_once_the_plugin_is_used(make_napari_viewer, 
     _widgets.DescriptorsWidget(viewer)
     assert get_settings().plugins.extension2reader == {"*.tiff": "napari", "*.tif": "napari-cellsdf"}
     (layer,) = viewer.open(p, plugin=None)
-    assert tuple(layer.scale) == pytest.approx((30.0, 0.5, 0.3, 0.2))
-    assert [str(u) for u in layer.units] == ["second", "micrometer", "micrometer", "micrometer"]
-    assert tuple(layer.axis_labels) == ("t", "z", "y", "x")
+    # And napari's default, `viewer.open(path)` (napari's own reader), gets the calibration.
+    (default,) = viewer.open(p)
+    assert default.source.reader_plugin == "napari"
+    for layer in (layer, default):
+        assert tuple(layer.scale) == pytest.approx((30.0, 0.5, 0.3, 0.2))
+        assert [str(u) for u in layer.units] == ["second", "micrometer", "micrometer",
+                                                 "micrometer"]
+        assert tuple(layer.axis_labels) == ("t", "z", "y", "x")
 
 
 def test_the_default_save_writes_a_calibrated_hyperstack(make_napari_viewer, tmp_path):

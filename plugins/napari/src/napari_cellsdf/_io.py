@@ -1,4 +1,5 @@
 """Reader for cellsdf hyperstacks (calibrated scale) and meshes, writer for label layers."""
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,59 @@ def prefer_cellsdf_writer():
         writers[:] = ours + [w for w in writers if w not in ours]
     first = next(iter(pm.iter_compatible_writers(["labels"])), None)
     return first is not None and first.command == "napari-cellsdf.write_labels"
+
+
+_CALIBRATED_VIEWERS = weakref.WeakSet()
+
+
+def calibrate_opened_layers(viewer):
+    """Gives a TIFF hyperstack that napari's own reader opened (`viewer.open(path)` uses it
+    by napari's default, `plugin="napari"`, and it ignores ImageJ calibration) the file's
+    voxel size, frame interval, units and axis labels, as napari-cellsdf's reader would.
+    Installed once per viewer when a Cell SDF widget opens; layers that already have a
+    scale other than 1, or that another plugin read, are left alone."""
+    if any(v is viewer for v in _CALIBRATED_VIEWERS):
+        return
+    _CALIBRATED_VIEWERS.add(viewer)
+
+    def on_insert(event):
+        layer = event.value
+        source = getattr(layer, "source", None)
+        path = getattr(source, "path", None)
+        if (path is None or getattr(source, "reader_plugin", None) != "napari"
+                or Path(path).suffix.lower() not in (".tif", ".tiff")
+                or any(float(s) != 1.0 for s in layer.scale) or layer.ndim not in (3, 4)):
+            return
+        calibration = imagej_calibration(path)
+        if calibration is None:
+            return
+        meta = layer_meta(*calibration, ndim=layer.ndim)
+        layer.scale = meta["scale"]
+        layer.units = meta["units"]
+        layer.axis_labels = meta["axis_labels"]
+
+    viewer.layers.events.inserted.connect(on_insert)
+
+
+def imagej_calibration(path):
+    """(voxel (x, y, z) um, frame interval s or None) of an ImageJ hyperstack in um (read
+    from its tags, not its pixels); None when it has no such calibration."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            ij = tif.imagej_metadata or {}
+            tags = tif.pages[0].tags
+            unit = str(ij.get("unit", "")).replace("\\u00B5", "u")
+            if unit not in ("micron", "um", "µm", "\u00b5m") or "XResolution" not in tags:
+                return None
+            xr, yr = tags["XResolution"].value, tags["YResolution"].value
+            x, y = xr[1] / xr[0], yr[1] / yr[0]
+            z = float(ij.get("spacing", 1.0))
+            interval = float(ij["finterval"]) if ij.get("finterval") else None
+            return (x, y, z), interval
+    except (OSError, ValueError, KeyError, ZeroDivisionError, tifffile.TiffFileError):
+        return None
 
 
 def get_reader(path):

@@ -142,6 +142,7 @@ class SynthesizeWidget(_Job):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
         _io.prefer_cellsdf_writer()
+        _io.calibrate_opened_layers(self.viewer)
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.count = SpinBox(label="sequences", value=1, min=1, max=100)
@@ -242,6 +243,7 @@ class SimulateWidget(_Job):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
         _io.prefer_cellsdf_writer()
+        _io.calibrate_opened_layers(self.viewer)
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.phantoms = FileEdit(label="or phantom folder", mode="d", value="")
@@ -350,6 +352,7 @@ class TrainWidget(_Job):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
         _io.prefer_cellsdf_writer()
+        _io.calibrate_opened_layers(self.viewer)
         self.layer = create_widget(annotation=Labels, label="labels")
         self.folder = FileEdit(label="or folder (labels / CTC)", mode="d", value="")
         self.axes = ComboBox(label="folder files' axes", value="as in the files",
@@ -406,6 +409,7 @@ class DescriptorsWidget(Container):
         self.viewer = napari_viewer
         _io.prefer_cellsdf_reader()
         _io.prefer_cellsdf_writer()
+        _io.calibrate_opened_layers(self.viewer)
         self.layer = create_widget(annotation=Labels, label="labels")
         self.compute_btn = PushButton(text="Compute")
         self.table = Table(value=[])
