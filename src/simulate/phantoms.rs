@@ -36,7 +36,7 @@ pub(crate) fn load_cell(path: &Path, frames: usize, voxel: VoxelSize) -> Result<
              physical size in the field",
         )
     })?;
-    let (t_n, nz, ny, nx) = stack.data.dim();
+    let t_n = stack.data.dim().0;
     let masks: Vec<Array3<bool>> = stack
         .data
         .axis_iter(Axis(0))
@@ -77,7 +77,6 @@ pub(crate) fn load_cell(path: &Path, frames: usize, voxel: VoxelSize) -> Result<
             ),
         ));
     }
-    let _ = (nz, ny, nx);
     let sdf_of = |k: usize| signed_distance(masks[k].view(), hs);
     let mut cache: Vec<Option<Array3<f32>>> = vec![None; t_n];
     let mut out = Vec::with_capacity(frames);
