@@ -210,7 +210,7 @@ pub unsafe extern "C" fn csdf_simulate_phantoms(
 ) -> csdf_status {
     guard(|| {
         let phantoms = path(phantoms_dir_utf8, "phantoms_dir")?;
-        let files = crate::io::tiff_files_in(&phantoms, " (label sequences, one cell per file)")?;
+        let files = crate::simulate::phantom_files(&phantoms)?;
         simulate_into(
             Cells::Files(&files),
             options_in,

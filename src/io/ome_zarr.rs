@@ -13,7 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::units::Calibration;
-use ndarray::{s, Array3};
+use ndarray::{s, Array3, ArrayView3};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zarrs::array::{Array, ArrayBuilder};
@@ -253,22 +253,19 @@ impl OmeZarrWriter {
             mask,
             layout,
         } = *spec;
-        if path.exists() && !(overwrite && is_cellsdf_store(path)) {
+        let ours = is_cellsdf_store(path);
+        if path.exists() && !(overwrite && ours) {
             return Err(Error::invalid(
                 "out",
                 format!(
                     "{} exists{}: choose another name{}",
                     path.display(),
-                    if is_cellsdf_store(path) {
+                    if ours {
                         ""
                     } else {
                         " and cellsdf did not write it"
                     },
-                    if is_cellsdf_store(path) {
-                        " or pass --overwrite"
-                    } else {
-                        ""
-                    }
+                    if ours { " or pass --overwrite" } else { "" }
                 ),
             ));
         }
@@ -292,6 +289,7 @@ impl OmeZarrWriter {
                 .map_or(0, |d| d.as_nanos())
         ));
         std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        // The writer exists from here on so that an error below removes `tmp` (Drop).
         let mut w = OmeZarrWriter {
             path: path.to_path_buf(),
             tmp: tmp.clone(),
@@ -327,12 +325,11 @@ impl OmeZarrWriter {
                 attributes(serde_json::json!({"version": "0.5", "labels": [l]})),
                 &tmp,
             )?;
-            let mut ms = multiscales(l, all.len(), calibration);
-            let mut meta = serde_json::json!({
+            let meta = serde_json::json!({
                 "version": "0.5",
                 "image-label": {"source": {"image": "../../"}},
+                "multiscales": multiscales(l, all.len(), calibration),
             });
-            meta["multiscales"] = ms.take();
             group(&store, &format!("/labels/{l}"), attributes(meta), &tmp)?;
             w.labels = Some(pyramid::<u16>(
                 &store,
@@ -352,8 +349,8 @@ impl OmeZarrWriter {
     pub fn frame<T: ZarrElement>(
         &mut self,
         t: usize,
-        image: &Array3<T>,
-        labels: Option<&Array3<u16>>,
+        image: ArrayView3<T>,
+        labels: Option<ArrayView3<u16>>,
     ) -> Result<()> {
         let dims = self.dims;
         let ok = |d: (usize, usize, usize)| [d.0, d.1, d.2] == dims;
@@ -372,9 +369,9 @@ impl OmeZarrWriter {
                 "the store's labels image and the frame disagree",
             ));
         }
-        write_levels(&self.image, t, image.clone(), &self.tmp)?;
+        write_levels(&self.image, t, image, &self.tmp)?;
         if let (Some(p), Some(l)) = (&self.labels, labels) {
-            write_levels(p, t, l.clone(), &self.tmp)?;
+            write_levels(p, t, l, &self.tmp)?;
         }
         self.written[t] = true;
         Ok(())
@@ -418,12 +415,21 @@ impl Drop for OmeZarrWriter {
 }
 
 /// Writes frame `t` of `data` at every level of `p`, reducing y and x by 2 per level.
-fn write_levels<T: ZarrElement>(p: &Pyramid, t: usize, data: Array3<T>, tmp: &Path) -> Result<()> {
-    let mut level = data;
+fn write_levels<T: ZarrElement>(
+    p: &Pyramid,
+    t: usize,
+    data: ArrayView3<T>,
+    tmp: &Path,
+) -> Result<()> {
+    // Level 0 is stored from the caller's frame (no copy when it is in standard layout);
+    // each further level is made from the one before.
+    let mut halved: Option<Array3<T>> = None;
     for (l, a) in p.levels.iter().enumerate() {
         if l > 0 {
-            level = halve(&level, p.reduce);
+            let above = halved.as_ref().map_or(data, |h| h.view());
+            halved = Some(halve(above, p.reduce));
         }
+        let level = halved.as_ref().map_or(data, |h| h.view());
         let (z, y, x) = level.dim();
         let subset = zarrs::array::ArraySubset::new_with_ranges(&[
             t as u64..t as u64 + 1,
@@ -431,7 +437,10 @@ fn write_levels<T: ZarrElement>(p: &Pyramid, t: usize, data: Array3<T>, tmp: &Pa
             0..y as u64,
             0..x as u64,
         ]);
-        let flat: Vec<T> = level.iter().copied().collect();
+        let standard = level.as_standard_layout();
+        let flat = standard
+            .as_slice()
+            .expect("a standard-layout array is contiguous");
         a.store_array_subset(&subset, flat)
             .map_err(|e| zerr(tmp, e))?;
     }
@@ -439,7 +448,7 @@ fn write_levels<T: ZarrElement>(p: &Pyramid, t: usize, data: Array3<T>, tmp: &Pa
 }
 
 /// `v` with y and x halved (rounding up): the mean of each 2 x 2 block, or its first voxel.
-fn halve<T: ZarrElement>(v: &Array3<T>, reduce: Reduce) -> Array3<T> {
+fn halve<T: ZarrElement>(v: ArrayView3<T>, reduce: Reduce) -> Array3<T> {
     let (nz, ny, nx) = v.dim();
     Array3::from_shape_fn(
         (nz, ny.div_ceil(2), nx.div_ceil(2)),
@@ -477,11 +486,11 @@ mod tests {
     fn halving_averages_intensities_and_picks_labels() {
         let v = Array3::from_shape_vec((1, 2, 3), vec![1u16, 3, 7, 5, 7, 9]).unwrap();
         assert_eq!(
-            halve(&v, Reduce::Mean).into_raw_vec_and_offset().0,
+            halve(v.view(), Reduce::Mean).into_raw_vec_and_offset().0,
             vec![4, 8]
         );
         assert_eq!(
-            halve(&v, Reduce::Pick).into_raw_vec_and_offset().0,
+            halve(v.view(), Reduce::Pick).into_raw_vec_and_offset().0,
             vec![1, 7]
         );
     }

@@ -72,10 +72,7 @@ impl CtcWriter {
 
     /// Writes man_track.txt.
     pub fn tracks(&mut self, tracks: &[Track]) -> Result<()> {
-        let text: String = tracks
-            .iter()
-            .map(|t| format!("{} {} {} {}\n", t.label, t.begin, t.end, t.parent))
-            .collect();
+        let text = super::scene::man_track_text(tracks);
         let p = self.tra.write_bytes("man_track.txt", text.as_bytes())?;
         self.written.push(p);
         Ok(())

@@ -23,6 +23,7 @@ mod sink;
 
 pub use image::{photons_for_snr, region_stats, Camera, Stain};
 pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
+pub use phantoms::phantom_files;
 pub use scene::Track;
 
 use crate::error::{Error, Result};

@@ -15,6 +15,11 @@ use crate::units::VoxelSize;
 use ndarray::{Array3, Axis};
 use std::path::Path;
 
+/// The label sequences of the folder `dir` (its .tif files, sorted by name), one cell each.
+pub fn phantom_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    crate::io::tiff_files_in(dir, " (label sequences, one cell per file)")
+}
+
 /// A cell sequence read from a file: its masks at the field's voxel size, and the file's
 /// frame interval (s) if it has one.
 pub(crate) struct LoadedCell {

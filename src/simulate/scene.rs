@@ -23,6 +23,14 @@ pub struct Track {
     pub parent: u32,
 }
 
+/// The Cell Tracking Challenge's man_track.txt of `tracks`: one "L B E P" line each.
+pub(crate) fn man_track_text(tracks: &[Track]) -> String {
+    tracks
+        .iter()
+        .map(|t| format!("{} {} {} {}\n", t.label, t.begin, t.end, t.parent))
+        .collect()
+}
+
 /// A cell of the scene.
 pub(crate) struct Cell {
     /// Per frame, the slot of every voxel of the cell's box (0 outside the cell).

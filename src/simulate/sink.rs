@@ -75,7 +75,7 @@ impl Sink {
         match self {
             Sink::Ctc(w) => w.frame(t, raw, labels),
             Sink::Zarr(z) => match z.store.as_mut() {
-                Some(s) => s.frame(t, &raw, Some(&labels)),
+                Some(s) => s.frame(t, raw.view(), Some(labels.view())),
                 None => Err(crate::Error::invalid(
                     "frame",
                     "the store is already complete",
@@ -92,10 +92,7 @@ impl Sink {
                 if let Some(s) = z.store.take() {
                     z.placed = Some(s.finish()?);
                 }
-                let text: String = tracks
-                    .iter()
-                    .map(|t| format!("{} {} {} {}\n", t.label, t.begin, t.end, t.parent))
-                    .collect();
+                let text = super::scene::man_track_text(tracks);
                 let p = z.dir.write_bytes(TRACKS, text.as_bytes())?;
                 z.written.push(p);
                 Ok(())

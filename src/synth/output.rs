@@ -241,8 +241,7 @@ fn write_mask_store(
     };
     let mut w = OmeZarrWriter::create::<u8>(path, &spec, true)?;
     for (k, frame) in mask.outer_iter().enumerate() {
-        let frame = frame.to_owned();
-        w.frame(k, &frame, Some(&frame.mapv(u16::from)))?;
+        w.frame(k, frame, Some(frame.mapv(u16::from).view()))?;
     }
     w.finish().map(|_| ())
 }

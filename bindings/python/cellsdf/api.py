@@ -262,8 +262,8 @@ class Model(_Handle):
         CLI's (None). `first`: number of the first new sequence (part of a series, as
         `synth --first`); `format`: "tiff" or "ome-zarr"; `zarr_chunk`: OME-Zarr chunk
         (z, y, x) voxels (None: 64^3)."""
-        if format not in self.FORMATS:
-            raise ValueError(f"format must be one of {sorted(self.FORMATS)}, got {format!r}")
+        if format not in FORMATS:
+            raise ValueError(f"format must be one of {sorted(FORMATS)}, got {format!r}")
         if kind not in self.RENDER_KINDS:
             raise ValueError(f"kind must be one of {sorted(self.RENDER_KINDS)}, got {kind!r}")
         if codes not in self.CODE_METHODS:
@@ -279,7 +279,7 @@ class Model(_Handle):
             v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
             o.voxel_um = (c_double * 3)(*v)
         o.dense, o.write_sdf, o.overwrite = int(bool(dense)), int(bool(sdf)), int(bool(overwrite))
-        o.first, o.format = int(first), self.FORMATS[format]
+        o.first, o.format = int(first), FORMATS[format]
         if zarr_chunk is not None:
             o.zarr_chunk_zyx = (c_size_t * 3)(*[int(v) for v in zarr_chunk])
         label = str(model_label).encode()
@@ -287,9 +287,6 @@ class Model(_Handle):
         cb = _progress(progress)
         _check(LIB.csdf_model_synthesize(self.ptr, byref(o), str(out_dir).encode(), cb, None))
         return json.loads((Path(out_dir) / "manifest.json").read_text())
-
-    MICROSCOPES = MICROSCOPES
-    FORMATS = FORMATS
 
     def simulate(self, dataset_dir, codes="neighbours", param=None, progress=None, **options):
         """A benchmark dataset of this model's new cells in `dataset_dir`, exactly as `cellsdf

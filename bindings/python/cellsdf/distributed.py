@@ -34,27 +34,59 @@ def sequence_folder(out_dir, k):
     return Path(out_dir) / f"synth_{k:03}"
 
 
+def field_folder(out_dir, k):
+    """The folder of simulated field `k` of a run in `out_dir`."""
+    return Path(out_dir) / f"field_{k:03}"
+
+
+def _done(folder):
+    """Whether an item's folder is complete (its manifest, written last, is there)."""
+    return (Path(folder) / "manifest.json").is_file()
+
+
 def finished(out_dir, k):
-    """Whether sequence `k` of the run in `out_dir` is complete (its manifest, written after
-    the sequence, is there)."""
-    return (sequence_folder(out_dir, k) / "manifest.json").is_file()
+    """Whether sequence `k` of the run in `out_dir` is complete."""
+    return _done(sequence_folder(out_dir, k))
 
 
-def _render_one(k, model, out_dir, seed, options):
-    """One task: sequence k into its own folder (runs on a worker)."""
-    from cellsdf import Model
+_FOLDERS = {"synth": sequence_folder, "simulate": field_folder}
 
-    folder = sequence_folder(out_dir, k)
-    if finished(out_dir, k):
+
+def _task(k, kind, model, out_dir, seed, options):
+    """One task: item k of `kind` into its own folder (runs on a worker)."""
+    from cellsdf import Model, stream_seed
+
+    folder = _FOLDERS[kind](out_dir, k)
+    if _done(folder):
         return k, "skipped"
     # A dead attempt may have left a partial store (a hidden .partial folder); only this
     # task writes here.
     for p in folder.glob(".*.partial-*"):
         shutil.rmtree(p, ignore_errors=True)
     with Model.load(model, device="cpu") as m:
-        m.synthesize(folder, kind="synthesize", count=1, first=k, seed=seed,
-                     model_label=str(model), **options)
+        if kind == "synth":
+            m.synthesize(folder, kind="synthesize", count=1, first=k, seed=seed,
+                         model_label=str(model), **options)
+        else:
+            m.simulate(folder, seed=stream_seed(seed, k), **options)
     return k, "written"
+
+
+def _run(client, kind, model, out_dir, n, what, seed, retries, options):
+    """Items 0 to `n` - 1 of `kind` as Dask tasks, the finished ones skipped."""
+    out = Path(out_dir)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    folder_of = _FOLDERS[kind]
+    before = [k for k in range(n) if _done(folder_of(out, k))]
+    todo = [k for k in range(n) if k not in before]
+    futures = client.map(_task, todo, kind=kind, model=str(model), out_dir=str(out), seed=seed,
+                         options=options, retries=retries, pure=False,
+                         key=[f"cellsdf-{kind}-{seed}-{k}" for k in todo])
+    done = client.gather(futures)
+    return {"written": sorted(k for k, state in done if state == "written"),
+            "skipped": sorted(before + [k for k, state in done if state == "skipped"])}
 
 
 def synthesize(client, model, out_dir, count, seed=0, frames=30, codes="neighbours",
@@ -64,40 +96,9 @@ def synthesize(client, model, out_dir, count, seed=0, frames=30, codes="neighbou
     `out_dir`/synth_NNN/. Sequences already finished there are skipped. Sizes (x, y, z) in
     voxels, voxel size in um, as `Model.synthesize`. Returns {"written": [k...],
     "skipped": [k...]}; raises the first task error after Dask's `retries`."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive integer, got {count!r}")
     options = dict(frames=frames, codes=codes, param=param, size_xyz=size_xyz,
                    voxel_um=voxel_um, format=format)
-    skipped = [k for k in range(count) if finished(out, k)]
-    todo = [k for k in range(count) if not finished(out, k)]
-    futures = client.map(_render_one, todo, model=str(model), out_dir=str(out), seed=seed,
-                         options=options, retries=retries, pure=False,
-                         key=[f"cellsdf-synth-{seed}-{k}" for k in todo])
-    done = client.gather(futures)
-    written = sorted(k for k, state in done if state == "written")
-    skipped = sorted(skipped + [k for k, state in done if state == "skipped"])
-    return {"written": written, "skipped": skipped}
-
-
-def field_folder(out_dir, k):
-    """The folder of simulated field `k` of a run in `out_dir`."""
-    return Path(out_dir) / f"field_{k:03}"
-
-
-def _simulate_one(k, model, out_dir, seed, options):
-    """One task: field k into its own folder (runs on a worker)."""
-    from cellsdf import Model, stream_seed
-
-    folder = field_folder(out_dir, k)
-    if (folder / "manifest.json").is_file():
-        return k, "skipped"
-    for p in folder.glob(".*.partial-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    with Model.load(model, device="cpu") as m:
-        m.simulate(folder, seed=stream_seed(seed, k), **options)
-    return k, "written"
+    return _run(client, "synth", model, out_dir, count, "count", seed, retries, options)
 
 
 def simulate(client, model, out_dir, fields, seed=0, retries=3, **options):
@@ -105,15 +106,4 @@ def simulate(client, model, out_dir, fields, seed=0, retries=3, **options):
     keywords: cells, frames, size_xyz, snr, format, ...) as Dask tasks on `client`, field k
     seeded by `stream_seed(seed, k)`, into `out_dir`/field_NNN/. Finished fields are
     skipped. Returns {"written": [k...], "skipped": [k...]}."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    if not isinstance(fields, int) or fields < 1:
-        raise ValueError(f"fields must be a positive integer, got {fields!r}")
-    done_before = [k for k in range(fields) if (field_folder(out, k) / "manifest.json").is_file()]
-    todo = [k for k in range(fields) if k not in done_before]
-    futures = client.map(_simulate_one, todo, model=str(model), out_dir=str(out), seed=seed,
-                         options=options, retries=retries, pure=False,
-                         key=[f"cellsdf-simulate-{seed}-{k}" for k in todo])
-    done = client.gather(futures)
-    return {"written": sorted(k for k, state in done if state == "written"),
-            "skipped": sorted(done_before + [k for k, state in done if state == "skipped"])}
+    return _run(client, "simulate", model, out_dir, fields, "fields", seed, retries, options)

@@ -1,9 +1,8 @@
 //! `cellsdf simulate`: a benchmark dataset in the Cell Tracking Challenge layout.
 
 use super::{load_model, parse_code_source, with_progress};
-use cellsdf::io::tiff_files_in;
 use cellsdf::simulate::{
-    simulate, simulate_cells, Cells, Microscope, Optics, SimulateOptions, Stain,
+    phantom_files, simulate, simulate_cells, Cells, Microscope, Optics, SimulateOptions, Stain,
 };
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
 use cellsdf::workflow::resolve_model;
@@ -136,7 +135,7 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
     opts.validate()?;
     let sim = match &a.phantoms {
         Some(dir) => {
-            let files = tiff_files_in(dir, " (label sequences, one cell per file)")?;
+            let files = phantom_files(dir)?;
             with_progress(quiet, "simulate", false, |report| {
                 simulate_cells(Cells::Files(&files), &opts, &a.out, overwrite, report)
             })?

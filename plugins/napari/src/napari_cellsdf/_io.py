@@ -13,6 +13,15 @@ from ._compute import layer_meta, surface_data
 TIFF_PATTERNS = ("*.tif", "*.tiff")
 
 
+def adopt_viewer(viewer):
+    """What opening a Cell SDF widget sets up: napari-cellsdf's reader preferred for TIFFs,
+    its writer first for Labels, and calibration for hyperstacks napari's own reader opens
+    in `viewer`."""
+    prefer_cellsdf_reader()
+    prefer_cellsdf_writer()
+    calibrate_opened_layers(viewer)
+
+
 def prefer_cellsdf_reader():
     """Makes napari-cellsdf napari's reader for TIFF files where the user has not chosen one
     (napari's `extension2reader` setting, Preferences > Plugins), so that hyperstacks dragged

@@ -140,9 +140,7 @@ class SynthesizeWidget(_Job):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
-        _io.prefer_cellsdf_reader()
-        _io.prefer_cellsdf_writer()
-        _io.calibrate_opened_layers(self.viewer)
+        _io.adopt_viewer(self.viewer)
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.count = SpinBox(label="sequences", value=1, min=1, max=100)
@@ -241,9 +239,7 @@ class SimulateWidget(_Job):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
-        _io.prefer_cellsdf_reader()
-        _io.prefer_cellsdf_writer()
-        _io.calibrate_opened_layers(self.viewer)
+        _io.adopt_viewer(self.viewer)
         self.model = ComboBox(label="model", choices=_model_choices)
         self.model_file = FileEdit(label="model file", filter="*.safetensors")
         self.phantoms = FileEdit(label="or phantom folder", mode="d", value="")
@@ -350,9 +346,7 @@ class TrainWidget(_Job):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
-        _io.prefer_cellsdf_reader()
-        _io.prefer_cellsdf_writer()
-        _io.calibrate_opened_layers(self.viewer)
+        _io.adopt_viewer(self.viewer)
         self.layer = create_widget(annotation=Labels, label="labels")
         self.folder = FileEdit(label="or folder (labels / CTC)", mode="d", value="")
         self.axes = ComboBox(label="folder files' axes", value="as in the files",
@@ -407,9 +401,7 @@ class DescriptorsWidget(Container):
 
     def __init__(self, napari_viewer):
         self.viewer = napari_viewer
-        _io.prefer_cellsdf_reader()
-        _io.prefer_cellsdf_writer()
-        _io.calibrate_opened_layers(self.viewer)
+        _io.adopt_viewer(self.viewer)
         self.layer = create_widget(annotation=Labels, label="labels")
         self.compute_btn = PushButton(text="Compute")
         self.table = Table(value=[])
