@@ -34,7 +34,9 @@ venv: $(VENV)/.torch-$(TORCH_VERSION)
 $(VENV)/.torch-$(TORCH_VERSION):
 	@echo "== installing torch==$(TORCH_VERSION) into .venv (about 5 GB, a few minutes)"
 	python3 -m venv $(VENV)
-	$(PY) -m pip install -q torch==$(TORCH_VERSION)
+	$(PY) -m pip install -q torch==$(TORCH_VERSION) || { \
+	  echo "cellsdf: installing torch $(TORCH_VERSION) failed; it needs about 7 GB free in $(VENV) and in $${TMPDIR:-/tmp}:"; \
+	  df -h $(CURDIR) $${TMPDIR:-/tmp}; exit 1; }
 	touch $@
 
 $(VENV)/.test-deps: requirements-test.txt $(VENV)/.torch-$(TORCH_VERSION)

@@ -1,0 +1,114 @@
+//! Adaptive vs dense masks on a bundled model: for `COUNT` codes of the default sampler
+//! (seed 1) and frames at model time 0 and 0.5, the voxels whose side of the surface differs
+//! from dense rendering, and the share of points evaluated, per (coarse stride, safety)
+//! setting; also the steepest slope between neighbouring dense voxels (um per um), anywhere
+//! and within 2 voxels of the surface. A `SIDE` of 0 renders the model cube at 0.1 um.
+//! Run: `cargo bench --bench adaptive_band -- KIND COUNT SIDE 8/1.5,8/2.0` (dividing, 20
+//! codes, 128^3: about 6 minutes on 2 cores).
+use cellsdf::model::Model;
+use cellsdf::synth::{draw_codes, CodeSource, Evaluation, RenderGrid, Renderer};
+use cellsdf::VoxelSize;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().filter(|a| !a.starts_with("--")).collect();
+    if args.len() < 5 {
+        eprintln!("usage: cargo bench --bench adaptive_band -- KIND COUNT SIDE COARSE/SAFETY,...");
+        return;
+    }
+    let kind = &args[1];
+    let count: usize = args[2].parse().unwrap();
+    let n: usize = args[3].parse().unwrap(); // 0: 0.1 um voxels
+    let safeties: Vec<(usize, f64)> = args[4]
+        .split(',')
+        .map(|s| {
+            let (c, f) = s.split_once('/').unwrap();
+            (c.parse().unwrap(), f.parse().unwrap())
+        })
+        .collect();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{kind}.safetensors"));
+    let model = Model::load(&path).unwrap();
+    let codes = draw_codes(&model, CodeSource::default(), count, 1).unwrap();
+    let mut miss = vec![0usize; safeties.len()];
+    let mut pts = vec![0u64; safeties.len()];
+    let mut total = 0u64;
+    for (i, c) in codes.iter().enumerate() {
+        let s = c.scale_um;
+        let (size, vox) = if n == 0 {
+            let m = (2.0 * s / 0.1).ceil() as usize;
+            (m, 0.1)
+        } else {
+            (n, 2.0 * s / n as f64)
+        };
+        let grid = RenderGrid::centred([size; 3], VoxelSize::isotropic(vox), s);
+        for &t in &[0.0, 0.5] {
+            let t0 = Instant::now();
+            let dense = Renderer::new(&model, &c.values, None)
+                .unwrap()
+                .frame(&grid, t, Evaluation::Dense)
+                .unwrap();
+            let td = t0.elapsed().as_secs_f64();
+            total += dense.len() as u64;
+            // max slope between x-neighbours (um per um) anywhere and within 2 voxels of the surface
+            let mut gmax = 0f32;
+            let mut gnear = 0f32;
+            for ((z, y, x), &v) in dense.indexed_iter() {
+                if x + 1 < size {
+                    for w in [
+                        dense[[z, y, x + 1]],
+                        if y + 1 < size {
+                            dense[[z, y + 1, x]]
+                        } else {
+                            v
+                        },
+                        if z + 1 < size {
+                            dense[[z + 1, y, x]]
+                        } else {
+                            v
+                        },
+                    ] {
+                        let g = (w - v).abs() / vox as f32;
+                        gmax = gmax.max(g);
+                        if v.abs() < 2.0 * vox as f32 {
+                            gnear = gnear.max(g);
+                        }
+                    }
+                }
+            }
+            let mut line = format!("{kind} code {i} t {t}: {size}^3 at {vox:.3} um, dense {td:.1} s, slope max {gmax:.2} near {gnear:.2};");
+            for (k, &(co, sf)) in safeties.iter().enumerate() {
+                let mut r = Renderer::new(&model, &c.values, None).unwrap();
+                let a = r
+                    .frame(
+                        &grid,
+                        t,
+                        Evaluation::Adaptive {
+                            coarse: co,
+                            safety: sf,
+                        },
+                    )
+                    .unwrap();
+                let d = dense
+                    .iter()
+                    .zip(a.iter())
+                    .filter(|(x, y)| (**x <= 0.0) != (**y <= 0.0))
+                    .count();
+                miss[k] += d;
+                pts[k] += r.points_evaluated;
+                line += &format!(
+                    " c{co}/s{sf}: {d} ({:.2} %)",
+                    100.0 * r.points_evaluated as f64 / dense.len() as f64
+                );
+            }
+            println!("{line}");
+        }
+    }
+    for (k, &(co, sf)) in safeties.iter().enumerate() {
+        println!(
+            "TOTAL {kind} coarse {co} safety {sf}: {} wrong voxels, {:.2} % of points",
+            miss[k],
+            100.0 * pts[k] as f64 / total as f64
+        );
+    }
+}
