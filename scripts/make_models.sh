@@ -6,9 +6,8 @@
 #     (70 % in the two-sided band |sdf| <= 0.05), SDF grids of GRID^3 nodes for evaluation
 #     (dividing 128, filopodial 160: node spacing printed by the evaluation);
 #   - the paper network (216,137 parameters, sine with a SIREN first layer over the
-#     coordinates), 8,192 fresh points per frame and step (lr 3e-4, codes 1e-3, both halved
-#     four times), seed 1, on the CPU: dividing 20 epochs (halved every 5), filopodial 100
-#     epochs (halved every 25; its thin protrusions need the longer fit, docs/results.md);
+#     coordinates), 20 epochs of 8,192 fresh points per frame and step (lr 3e-4, codes 1e-3,
+#     both halved every 5 epochs), seed 1, on the CPU;
 #   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
 #     and 48 new sequences (codes from the default sampler) against the training masks
 #     (descriptors, KS tests, fragmentation, novelty).
@@ -23,10 +22,11 @@ shift 2 || true
 classes=${*:-dividing filopodial}
 bin=$(dirname "$0")/../target/release/cellsdf
 mkdir -p "$models" "$work"
+epochs=20
 for kind in $classes; do
   case $kind in
-    dividing) grid=128 epochs=20 halve=5 ;;
-    *) grid=160 epochs=100 halve=25 ;;
+    dividing) grid=128 ;;
+    *) grid=160 ;;
   esac
   start=$(date +%s)
   echo "== $kind: phantoms, dataset"
@@ -38,7 +38,7 @@ for kind in $classes; do
   echo "== $kind: training the paper network ($epochs epochs)"
   "$bin" train --data "$work/$kind/dataset" --out "$work/$kind/model.safetensors" --arch paper \
     --activation sine --coordinate-init siren --epochs $epochs --lr-net 3e-4 --lr-codes 1e-3 \
-    --halve-every $halve --points-per-frame 8192 --checkpoint-every 5 --device cpu --seed 1
+    --halve-every 5 --points-per-frame 8192 --checkpoint-every 5 --device cpu --seed 1
   trained=$(date +%s)
   echo "== $kind: evaluation"
   "$bin" evaluate --model "$work/$kind/model.safetensors" --data "$work/$kind/dataset" \
@@ -58,7 +58,7 @@ for kind in $classes; do
   32,768 SDF samples per frame (70 % with |sdf| <= 0.05), ${grid}^3 evaluation grids.
 - Network: paper architecture (216,137 parameters, sine, SIREN first layer over the coordinates),
   $epochs epochs of 8,192 fresh points per frame and step, lr 3e-4 (codes 1e-3) halved every
-  $halve epochs, seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
+  5 epochs, seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
   $(( prepared - start )) s, training $(( trained - prepared )) s, evaluation $(( evaluated - trained )) s.
 - **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the ${grid}^3 grid nodes).
 - Evaluation report (48 new sequences vs the training masks: descriptors, KS tests,
