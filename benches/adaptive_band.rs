@@ -1,13 +1,14 @@
 //! Adaptive vs dense masks on a bundled model: for `COUNT` codes of the default sampler
-//! (seed 1) and frames at model time 0 and 0.5, the voxels whose side of the surface differs
+//! (seed 1) and frames at model time 0, 0.5 and 1, the voxels whose side of the surface differs
 //! from dense rendering, and the share of points evaluated, per (coarse stride, safety)
 //! setting; also the steepest slope between neighbouring dense voxels (um per um), anywhere
 //! and within 2 voxels of the surface. A `SIDE` of 0 renders the model cube at 0.1 um.
 //! Run: `cargo bench --bench adaptive_band -- KIND COUNT SIDE 8/1.5,8/2.0` (dividing, 20
-//! codes, 128^3: about 6 minutes on 2 cores).
+//! codes, 128^3: about 10 minutes on 2 cores).
 use cellsdf::model::Model;
 use cellsdf::synth::{draw_codes, CodeSource, Evaluation, RenderGrid, Renderer};
 use cellsdf::VoxelSize;
+use ndarray::{Array3, Axis};
 use std::time::Instant;
 
 fn main() {
@@ -42,7 +43,7 @@ fn main() {
             (n, 2.0 * s / n as f64)
         };
         let grid = RenderGrid::centred([size; 3], VoxelSize::isotropic(vox), s);
-        for &t in &[0.0, 0.5] {
+        for &t in &[0.0, 0.5, 1.0] {
             let t0 = Instant::now();
             let dense = Renderer::new(&model, &c.values, None)
                 .unwrap()
@@ -50,32 +51,7 @@ fn main() {
                 .unwrap();
             let td = t0.elapsed().as_secs_f64();
             total += dense.len() as u64;
-            // max slope between x-neighbours (um per um) anywhere and within 2 voxels of the surface
-            let mut gmax = 0f32;
-            let mut gnear = 0f32;
-            for ((z, y, x), &v) in dense.indexed_iter() {
-                if x + 1 < size {
-                    for w in [
-                        dense[[z, y, x + 1]],
-                        if y + 1 < size {
-                            dense[[z, y + 1, x]]
-                        } else {
-                            v
-                        },
-                        if z + 1 < size {
-                            dense[[z + 1, y, x]]
-                        } else {
-                            v
-                        },
-                    ] {
-                        let g = (w - v).abs() / vox as f32;
-                        gmax = gmax.max(g);
-                        if v.abs() < 2.0 * vox as f32 {
-                            gnear = gnear.max(g);
-                        }
-                    }
-                }
-            }
+            let (gmax, gnear) = steepest_slopes(&dense, vox as f32);
             let mut line = format!("{kind} code {i} t {t}: {size}^3 at {vox:.3} um, dense {td:.1} s, slope max {gmax:.2} near {gnear:.2};");
             for (k, &(co, sf)) in safeties.iter().enumerate() {
                 let mut r = Renderer::new(&model, &c.values, None).unwrap();
@@ -111,4 +87,24 @@ fn main() {
             100.0 * pts[k] as f64 / total as f64
         );
     }
+}
+
+/// The steepest |difference| / `vox` (um per um) between neighbouring voxels of `sdf` (um)
+/// along z, y and x: anywhere, and where the first of the two lies within 2 voxels of the
+/// surface.
+fn steepest_slopes(sdf: &Array3<f32>, vox: f32) -> (f32, f32) {
+    let (mut all, mut near) = (0f32, 0f32);
+    for axis in 0..3 {
+        let n = sdf.len_of(Axis(axis));
+        let lo = sdf.slice_axis(Axis(axis), (0..n - 1).into());
+        let hi = sdf.slice_axis(Axis(axis), (1..n).into());
+        ndarray::Zip::from(&lo).and(&hi).for_each(|&v, &w| {
+            let g = (w - v).abs() / vox;
+            all = all.max(g);
+            if v.abs() < 2.0 * vox {
+                near = near.max(g);
+            }
+        });
+    }
+    (all, near)
 }

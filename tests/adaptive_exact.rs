@@ -2,7 +2,7 @@
 //! default sampler, one frame per code (times spread over the sequence), on the model cube at
 //! 0.1 um (filopodia included). Trained networks are not 1-Lipschitz (slopes up to 11 near
 //! the surface), so the refinement band (1.5 x half a block's diagonal) is not a proof:
-//! measured on 56 dividing frames at 128^3, 8 of 117 M voxels fell on the other side
+//! measured on 60 dividing frames at 128^3, 8 of 126 M voxels fell on the other side
 //! (docs/results.md). The test bounds that share per dividing frame (at most 1e-5 of the
 //! voxels, each within two voxels of the surface), the filopodial frames' Jaccard index to
 //! dense (at least 0.999) and the points evaluated (under half). About 3 minutes
