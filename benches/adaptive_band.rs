@@ -1,12 +1,13 @@
 //! Adaptive vs dense masks on a bundled model: for `COUNT` codes of the default sampler
-//! (seed 1) and frames at model time 0, 0.5 and 1, the voxels whose side of the surface differs
-//! from dense rendering, and the share of points evaluated, per (coarse stride, safety)
-//! setting; also the steepest slope between neighbouring dense voxels (um per um), anywhere
-//! and within 2 voxels of the surface. A `SIDE` of 0 renders the model cube at 0.1 um.
-//! Run: `cargo bench --bench adaptive_band -- KIND COUNT SIDE 8/1.5,8/2.0` (dividing, 20
-//! codes, 128^3: about 10 minutes on 2 cores).
+//! (seed 1) and frames at model time 0, 0.5 and 1 (or, with `FRAMES`, a sequence of that many
+//! frames over the model's time), the voxels whose side of the surface differs from dense
+//! rendering, and the share of points evaluated, per (coarse stride, safety) setting; also
+//! the steepest slope between neighbouring dense voxels (um per um), anywhere and within 2
+//! voxels of the surface. A `SIDE` of 0 renders the model cube at 0.1 um.
+//! Run: `cargo bench --bench adaptive_band -- KIND COUNT SIDE 8/1.5,8/2.0 [FRAMES]`
+//! (dividing, 20 codes, 128^3, three frames: about 10 minutes on 2 cores).
 use cellsdf::model::Model;
-use cellsdf::synth::{draw_codes, CodeSource, Evaluation, RenderGrid, Renderer};
+use cellsdf::synth::{draw_codes, times, CodeSource, Evaluation, RenderGrid, Renderer};
 use cellsdf::VoxelSize;
 use ndarray::{Array3, Axis};
 use std::time::Instant;
@@ -30,6 +31,10 @@ fn main() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("models/{kind}.safetensors"));
     let model = Model::load(&path).unwrap();
+    let ts = match args.get(5) {
+        Some(f) => times(f.parse().unwrap()),
+        None => vec![0.0, 0.5, 1.0],
+    };
     let codes = draw_codes(&model, CodeSource::default(), count, 1).unwrap();
     let mut miss = vec![0usize; safeties.len()];
     let mut pts = vec![0u64; safeties.len()];
@@ -43,7 +48,7 @@ fn main() {
             (n, 2.0 * s / n as f64)
         };
         let grid = RenderGrid::centred([size; 3], VoxelSize::isotropic(vox), s);
-        for &t in &[0.0, 0.5, 1.0] {
+        for &t in &ts {
             let t0 = Instant::now();
             let dense = Renderer::new(&model, &c.values, None)
                 .unwrap()
@@ -52,19 +57,14 @@ fn main() {
             let td = t0.elapsed().as_secs_f64();
             total += dense.len() as u64;
             let (gmax, gnear) = steepest_slopes(&dense, vox as f32);
-            let mut line = format!("{kind} code {i} t {t}: {size}^3 at {vox:.3} um, dense {td:.1} s, slope max {gmax:.2} near {gnear:.2};");
+            let mut line = format!("{kind} code {i} t {t:.3}: {size}^3 at {vox:.3} um, dense {td:.1} s, slope max {gmax:.2} near {gnear:.2};");
             for (k, &(co, sf)) in safeties.iter().enumerate() {
                 let mut r = Renderer::new(&model, &c.values, None).unwrap();
-                let a = r
-                    .frame(
-                        &grid,
-                        t,
-                        Evaluation::Adaptive {
-                            coarse: co,
-                            safety: sf,
-                        },
-                    )
-                    .unwrap();
+                let mode = Evaluation::Adaptive {
+                    coarse: co,
+                    safety: sf,
+                };
+                let a = r.frame(&grid, t, mode).unwrap();
                 let d = dense
                     .iter()
                     .zip(a.iter())

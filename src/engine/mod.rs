@@ -31,8 +31,9 @@ struct Layer {
     xyz_at: usize,
     /// Column where the code starts, for layers that receive it.
     code_at: Option<usize>,
-    /// The x, y, z weights of each output, gathered: `[out][3]`.
-    w_xyz: Vec<[f32; 3]>,
+    /// The x, y and z weights of the outputs, gathered: `[3][out]` (one contiguous row per
+    /// coordinate, so that the loop over outputs vectorises).
+    w_xyz: [Vec<f32>; 3],
 }
 
 /// The network of one model, ready to evaluate.
@@ -84,9 +85,11 @@ impl Engine {
                 } else {
                     (hidden, None)
                 };
-                let w_xyz = (0..out)
-                    .map(|o| [0, 1, 2].map(|a| weight[o * in_width + xyz_at + a]))
-                    .collect();
+                let w_xyz = [0, 1, 2].map(|a| {
+                    (0..out)
+                        .map(|o| weight[o * in_width + xyz_at + a])
+                        .collect()
+                });
                 Ok(Layer {
                     out,
                     in_width,
@@ -172,9 +175,12 @@ impl Engine {
 
     /// Bias plus the x, y, z terms of `layer` for every point, into `dst` `[n, out]`.
     fn affine_xyz(layer: &Layer, bias: &[f32], pts: &[[f32; 3]], dst: &mut [f32]) {
+        let [wx, wy, wz] = &layer.w_xyz;
+        let (wx, wy, wz) = (&wx[..layer.out], &wy[..layer.out], &wz[..layer.out]);
+        let bias = &bias[..layer.out];
         for (p, row) in pts.iter().zip(dst.chunks_exact_mut(layer.out)) {
-            for ((d, w), b) in row.iter_mut().zip(&layer.w_xyz).zip(bias) {
-                *d = b + w[0] * p[0] + w[1] * p[1] + w[2] * p[2];
+            for o in 0..layer.out {
+                row[o] = bias[o] + wx[o] * p[0] + wy[o] * p[1] + wz[o] * p[2];
             }
         }
     }
@@ -221,13 +227,33 @@ impl Engine {
         // The last layer has one output: a dot product per point.
         let layer = &self.layers[last];
         let w = &layer.weight[..h];
-        let wx = layer.w_xyz[0];
+        let wx = layer.w_xyz.each_ref().map(|w| w[0]);
         let b = biases.0[last][0];
         for ((p, row), o) in pts.iter().zip(cur.chunks_exact(h)).zip(out.iter_mut()) {
-            let dot: f32 = row.iter().zip(w).map(|(x, w)| x * w).sum();
+            let dot = dot_product(row, w);
             *o = b + wx[0] * p[0] + wx[1] * p[1] + wx[2] * p[2] + dot;
         }
     }
+}
+
+/// Sum of `a[i] * b[i]` in eight running partial sums (so that it vectorises), added
+/// pairwise at the end.
+fn dot_product(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let quads = [0, 1, 2, 3].map(|i| acc[i] + acc[i + 4]);
+    (quads[0] + quads[2]) + (quads[1] + quads[3]) + tail
 }
 
 /// The rotation matrix R = Rz(a2) Ry(a1) Rx(a0) of Euler angles `angles` (radians), rows

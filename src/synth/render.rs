@@ -9,6 +9,7 @@ use crate::model::Model;
 use crate::progress::{check, Progress};
 use crate::units::VoxelSize;
 use ndarray::{Array3, Array4};
+use rayon::prelude::*;
 
 /// Points evaluated per network call.
 const CHUNK: usize = 1 << 16;
@@ -309,6 +310,10 @@ impl Renderer {
         }
         while !blocks.is_empty() {
             let mut refine = Vec::new();
+            // Blocks interpolated at this level, in order, with their corner values: their
+            // corners are known before the level starts, so the level's decisions do not
+            // depend on its interpolations, which then run in parallel.
+            let mut interpolate = Vec::new();
             for (lo, hi) in blocks {
                 let span = (0..3).map(|a| hi[a] - lo[a]).max().unwrap();
                 let vals = corners(lo, hi).map(|c| val[c]);
@@ -322,11 +327,12 @@ impl Renderer {
                     continue; // all voxels of a unit block are nodes
                 }
                 if same_sign && far {
-                    interpolate_block(&mut val, &mut known, lo, hi);
+                    interpolate.push((lo, hi, vals));
                 } else {
                     refine.push((lo, hi));
                 }
             }
+            interpolate_blocks(&mut val, &mut known, &interpolate);
             // Split each block at its midpoints; evaluate the new nodes.
             let mut next = Vec::new();
             let mut todo = Vec::new();
@@ -435,26 +441,49 @@ fn corners(lo: [usize; 3], hi: [usize; 3]) -> [[usize; 3]; 8] {
     c
 }
 
-/// Trilinear fill of the unknown voxels of block [lo, hi] from its 8 corners.
-fn interpolate_block(
-    val: &mut Array3<f32>,
-    known: &mut Array3<bool>,
+/// A block [lo, hi] (inclusive voxel indices, z, y, x) with the values at its corners in the
+/// order of [`corners`].
+type CornerBlock = ([usize; 3], [usize; 3], [f32; 8]);
+
+/// Trilinear fill of the unknown voxels of `blocks` from their corners, marking them known.
+/// Where blocks share a face, the first in `blocks` fills it (as one block after another
+/// would). Runs on rayon's pool, one z plane per task.
+fn interpolate_blocks(val: &mut Array3<f32>, known: &mut Array3<bool>, blocks: &[CornerBlock]) {
+    if blocks.is_empty() {
+        return;
+    }
+    let (nz, ny, nx) = val.dim();
+    let mut by_z: Vec<Vec<usize>> = vec![Vec::new(); nz];
+    for (i, (lo, hi, _)) in blocks.iter().enumerate() {
+        for plane in &mut by_z[lo[0]..=hi[0]] {
+            plane.push(i);
+        }
+    }
+    let vals = val.as_slice_mut().expect("a standard-layout grid");
+    let known = known.as_slice_mut().expect("a standard-layout grid");
+    vals.par_chunks_mut(ny * nx)
+        .zip(known.par_chunks_mut(ny * nx))
+        .zip(by_z.par_iter())
+        .enumerate()
+        .for_each(|(z, ((vplane, kplane), here))| {
+            for &i in here {
+                let (lo, hi, c) = &blocks[i];
+                interpolate_plane(vplane, kplane, nx, z, *lo, *hi, c);
+            }
+        });
+}
+
+/// Trilinear fill of the unknown voxels of plane `z` (row-major [y, x], rows of `nx`) of
+/// block [lo, hi] whose corner values are `c` (order of [`corners`]).
+fn interpolate_plane(
+    vplane: &mut [f32],
+    kplane: &mut [bool],
+    nx: usize,
+    z: usize,
     lo: [usize; 3],
     hi: [usize; 3],
+    c: &[f32; 8],
 ) {
-    let c = |z, y, x| val[[z, y, x]];
-    let (c000, c001, c010, c011) = (
-        c(lo[0], lo[1], lo[2]),
-        c(lo[0], lo[1], hi[2]),
-        c(lo[0], hi[1], lo[2]),
-        c(lo[0], hi[1], hi[2]),
-    );
-    let (c100, c101, c110, c111) = (
-        c(hi[0], lo[1], lo[2]),
-        c(hi[0], lo[1], hi[2]),
-        c(hi[0], hi[1], lo[2]),
-        c(hi[0], hi[1], hi[2]),
-    );
     let frac = |v: usize, a: usize| {
         if hi[a] == lo[a] {
             0.0
@@ -462,24 +491,23 @@ fn interpolate_block(
             (v - lo[a]) as f32 / (hi[a] - lo[a]) as f32
         }
     };
-    for z in lo[0]..=hi[0] {
-        let fz = frac(z, 0);
-        for y in lo[1]..=hi[1] {
-            let fy = frac(y, 1);
-            for x in lo[2]..=hi[2] {
-                if known[[z, y, x]] {
-                    continue;
-                }
-                let fx = frac(x, 2);
-                let l = |a: f32, b: f32, t: f32| a + (b - a) * t;
-                let v = l(
-                    l(l(c000, c001, fx), l(c010, c011, fx), fy),
-                    l(l(c100, c101, fx), l(c110, c111, fx), fy),
-                    fz,
-                );
-                val[[z, y, x]] = v;
-                known[[z, y, x]] = true;
+    let l = |a: f32, b: f32, t: f32| a + (b - a) * t;
+    let fz = frac(z, 0);
+    for y in lo[1]..=hi[1] {
+        let fy = frac(y, 1);
+        for x in lo[2]..=hi[2] {
+            let i = y * nx + x;
+            if kplane[i] {
+                continue;
             }
+            let fx = frac(x, 2);
+            // Corner k has z from bit 2, y from bit 1, x from bit 0 (see `corners`).
+            vplane[i] = l(
+                l(l(c[0], c[1], fx), l(c[2], c[3], fx), fy),
+                l(l(c[4], c[5], fx), l(c[6], c[7], fx), fy),
+                fz,
+            );
+            kplane[i] = true;
         }
     }
 }
