@@ -5,9 +5,13 @@
 #     principal axes of its sequence, far field clamped at 0.5, 32,768 samples per frame
 #     (70 % in the two-sided band |sdf| <= 0.05), SDF grids of GRID^3 nodes for evaluation
 #     (dividing 128, filopodial 160: node spacing printed by the evaluation);
-#   - the paper network (216,137 parameters, sine with a SIREN first layer over the
-#     coordinates), 20 epochs of 8,192 fresh points per frame and step (lr 3e-4, codes 1e-3,
-#     both halved every 5 epochs), seed 1, on the CPU;
+#   - the paper network (216,137 parameters, sine), seed 1, on the CPU:
+#     dividing: SIREN first layer over the coordinates, 20 epochs of one frame and 8,192
+#       fresh points per step (lr 3e-4, codes 1e-3, both halved every 5 epochs);
+#     filopodial: the paper's initialisation and learning rates (1e-4, codes 1e-3, halved
+#       every 100 epochs), 800 epochs of 32 frames x 1,024 fresh points per step (the
+#       recipe of the GPU run in docs/results.md at the same number of points as 100 epochs
+#       of the dividing recipe: thin filopodia need many small steps over many frames);
 #   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
 #     and 48 new sequences (codes from the default sampler) against the training masks
 #     (descriptors, KS tests, fragmentation, novelty).
@@ -22,11 +26,20 @@ shift 2 || true
 classes=${*:-dividing filopodial}
 bin=$(dirname "$0")/../target/release/cellsdf
 mkdir -p "$models" "$work"
-epochs=20
 for kind in $classes; do
   case $kind in
-    dividing) grid=128 ;;
-    *) grid=160 ;;
+    dividing)
+      grid=128
+      train=(--coordinate-init siren --epochs 20 --lr-net 3e-4 --halve-every 5
+        --points-per-frame 8192 --frames-per-batch 1 --checkpoint-every 5)
+      recipe="SIREN first layer over the coordinates; 20 epochs of one frame and 8,192 fresh
+  points per step, lr 3e-4 (codes 1e-3) halved every 5 epochs" ;;
+    *)
+      grid=160
+      train=(--coordinate-init reference --epochs 800 --lr-net 1e-4 --halve-every 100
+        --points-per-frame 1024 --frames-per-batch 32 --checkpoint-every 50)
+      recipe="the paper's initialisation; 800 epochs of 32 frames x 1,024 fresh points per
+  step, lr 1e-4 (codes 1e-3) halved every 100 epochs" ;;
   esac
   start=$(date +%s)
   echo "== $kind: phantoms, dataset"
@@ -35,10 +48,9 @@ for kind in $classes; do
   "$bin" prepare "$work/$kind/phantoms" --out "$work/$kind/dataset" --grid $grid \
     --samples-per-frame 32768 --band 0.05 --near-surface-only --quiet
   prepared=$(date +%s)
-  echo "== $kind: training the paper network ($epochs epochs)"
+  echo "== $kind: training the paper network (${train[*]})"
   "$bin" train --data "$work/$kind/dataset" --out "$work/$kind/model.safetensors" --arch paper \
-    --activation sine --coordinate-init siren --epochs $epochs --lr-net 3e-4 --lr-codes 1e-3 \
-    --halve-every 5 --points-per-frame 8192 --checkpoint-every 5 --device cpu --seed 1
+    --activation sine --lr-codes 1e-3 "${train[@]}" --device cpu --seed 1
   trained=$(date +%s)
   echo "== $kind: evaluation"
   "$bin" evaluate --model "$work/$kind/model.safetensors" --data "$work/$kind/dataset" \
@@ -56,9 +68,8 @@ for kind in $classes; do
 - Training data: 32 \`$kind\` phantom sequences x 10 frames at 0.1 um (seed 2022); one scale
   for all cells, each cell aligned to its principal axes, far field clamped at 0.5,
   32,768 SDF samples per frame (70 % with |sdf| <= 0.05), ${grid}^3 evaluation grids.
-- Network: paper architecture (216,137 parameters, sine, SIREN first layer over the coordinates),
-  $epochs epochs of 8,192 fresh points per frame and step, lr 3e-4 (codes 1e-3) halved every
-  5 epochs, seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
+- Network: paper architecture (216,137 parameters, sine), $recipe,
+  seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
   $(( prepared - start )) s, training $(( trained - prepared )) s, evaluation $(( evaluated - trained )) s.
 - **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the ${grid}^3 grid nodes).
 - Evaluation report (48 new sequences vs the training masks: descriptors, KS tests,

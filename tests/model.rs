@@ -36,6 +36,30 @@ fn paper_network_has_216137_parameters_and_folding_changes_nothing() {
     assert!(diff < 1e-5, "{diff}");
 }
 
+/// Several frames at once (training with `--frames-per-batch`): every group gets its own
+/// code, checked against the concatenated-input forward pass of each group on its own.
+#[test]
+fn frames_evaluated_together_each_use_their_own_code() {
+    tch::manual_seed(2);
+    let d = Decoder::new(&ArchConfig::paper(), Device::Cpu).unwrap();
+    let codes = Tensor::randn([3, 192], (Kind::Float, Device::Cpu)) * 0.1;
+    let pts = Tensor::rand([3, 500, 4], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
+    let together = tch::no_grad(|| d.forward_frames(&codes, &pts)).unwrap();
+    assert_eq!(together.size(), [3, 500]);
+    for f in 0..3 {
+        let full = Tensor::cat(
+            &[
+                codes.get(f).reshape([1, 192]).expand([500, 192], false),
+                pts.get(f),
+            ],
+            1,
+        );
+        let alone = tch::no_grad(|| d.forward(&full)).unwrap();
+        let diff = (alone - together.get(f)).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "frame {f}: {diff}");
+    }
+}
+
 #[test]
 fn converted_reference_models_give_the_reference_sdf() {
     for activation in ["sine", "relu"] {

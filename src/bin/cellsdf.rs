@@ -193,6 +193,8 @@ enum Command {
         /// Points per frame and step [default: all of the frame's samples].
         #[arg(long)]
         points_per_frame: Option<usize>,
+        /// Frames per optimisation step, evaluated together (each with its own code); the
+        /// loss is the mean over all their points
         #[arg(long, default_value_t = 1)]
         frames_per_batch: usize,
         /// Draw fresh points from the stored grids every epoch.

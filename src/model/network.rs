@@ -145,20 +145,37 @@ impl Decoder {
     /// once per point: about 1.5x fewer multiply-adds for the paper network.
     pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
+        let codes = code.f_reshape([1, c])?;
+        Ok(self
+            .forward_frames(&codes, &coords.f_unsqueeze(0)?)?
+            .f_squeeze_dim(0)?)
+    }
+
+    /// SDF of F groups of points at once: group f's points `coords[f]` ([F, P, 4]) share the
+    /// code `codes[f]` ([F, code_size]). Returns [F, P]. Each group is
+    /// [`Decoder::forward_shared`] of its code and points; evaluating the groups together makes
+    /// one large matrix product per layer instead of F small ones (training several frames
+    /// per step).
+    pub fn forward_frames(&self, codes: &Tensor, coords: &Tensor) -> Result<Tensor> {
+        let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;
-        let code = code.f_reshape([1, c])?;
+        // A code's contribution to layer l, as a per-group bias [F, 1, out].
+        let code_bias = |l: usize, at: i64| -> Result<Tensor> {
+            Ok(self
+                .part(codes, l, at, c)?
+                .f_add(&self.biases[l])?
+                .f_unsqueeze(1)?)
+        };
         // lin0: W[:, :c] z + W[:, c:] p + b.
-        let bias0 = self.part(&code, 0, 0, c)?.f_add(&self.biases[0])?;
-        let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&bias0)?)?;
+        let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&code_bias(0, 0)?)?)?;
         let last = self.config.layers - 1;
         for l in 1..self.config.layers {
             let mut x = self.part(&h, l, 0, hidden)?;
             if self.config.full_input_at.contains(&l) {
                 // Input [h, code, p]: the code part folds into the bias.
-                let bias = self.part(&code, l, hidden, c)?.f_add(&self.biases[l])?;
                 x = x
                     .f_add(&self.part(coords, l, hidden + c, 4)?)?
-                    .f_add(&bias)?;
+                    .f_add(&code_bias(l, hidden)?)?;
             } else {
                 x = x
                     .f_add(&self.part(coords, l, hidden, 4)?)?
@@ -166,7 +183,7 @@ impl Decoder {
             }
             h = if l == last { x } else { self.act(x)? };
         }
-        Ok(h.f_squeeze_dim(1)?)
+        Ok(h.f_squeeze_dim(-1)?)
     }
 
     /// Per-layer biases of one frame: within a frame the code and t are constants, so their

@@ -43,7 +43,8 @@ pub struct TrainOptions {
     /// Weight of the code regulariser mean ||z||^2 / sigma^2 (ramped in over `reg_ramp`).
     pub code_reg: f64,
     pub reg_ramp: usize,
-    /// Frames per optimisation step.
+    /// Frames per optimisation step, evaluated in one forward pass
+    /// ([`crate::model::Decoder::forward_frames`]); the loss is the mean over all their points.
     pub frames_per_batch: usize,
     /// Points drawn from each frame per step (None: all the frame's samples).
     pub points_per_frame: Option<usize>,

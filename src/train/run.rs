@@ -152,21 +152,33 @@ pub fn train(
         let mut steps = 0usize;
         for batch in order.chunks(opts.frames_per_batch) {
             adam.zero_grad();
-            let mut l1s = Vec::with_capacity(batch.len());
-            let mut regs = Vec::with_capacity(batch.len());
+            // The batch's frames are evaluated together ([F, P] points, one code each): one
+            // matrix product per layer. Every frame has the same number of points, so the
+            // mean over all points is the mean of the frames' mean errors.
+            let mut coords = Vec::with_capacity(batch.len());
+            let mut targets = Vec::with_capacity(batch.len());
             for &row in batch {
-                let (coords, target) = frame_points(data, row, opts, &mut rng, device)?;
-                let code = model.codes.get(seq_of_row[row]);
-                let coords = match &model.rotations {
-                    Some(r) => rotate_coords(&coords, &r.get(seq_of_row[row]))?,
-                    None => coords,
-                };
-                let pred = model.decoder.forward_shared(&code, &coords)?;
-                l1s.push((pred - target).abs().mean(Kind::Float));
-                regs.push(code.square().sum(Kind::Float));
+                let (xyzt, target) = frame_points(data, row, opts, &mut rng, device)?;
+                coords.push(match &model.rotations {
+                    Some(r) => rotate_coords(&xyzt, &r.get(seq_of_row[row]))?,
+                    None => xyzt,
+                });
+                targets.push(target);
             }
-            let l1 = Tensor::stack(&l1s, 0).mean(Kind::Float);
-            let reg = Tensor::stack(&regs, 0).mean(Kind::Float);
+            let rows: Vec<i64> = batch.iter().map(|&row| seq_of_row[row]).collect();
+            let codes = model
+                .codes
+                .f_index_select(0, &Tensor::from_slice(&rows).to_device(device))?;
+            let pred = model
+                .decoder
+                .forward_frames(&codes, &Tensor::f_stack(&coords, 0)?)?;
+            let l1 = (pred - Tensor::f_stack(&targets, 0)?)
+                .f_abs()?
+                .f_mean(Kind::Float)?;
+            let reg = codes
+                .f_square()?
+                .f_sum_dim_intlist(1, false, Kind::Float)?
+                .f_mean(Kind::Float)?;
             let loss = &l1 + reg * (opts.code_reg * ramp / (opts.sigma * opts.sigma));
             loss.backward();
             adam.step();
