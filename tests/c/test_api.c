@@ -373,18 +373,35 @@ static void test_workflow(const char *dir) {
     csdf_stack_free(stack);
 
     /* Meshes and descriptors: the mesh of the SDF and of the mask describe the same cell. */
+    /* On a frame where the tiny model draws one whole cell inside the grid: a piece cut by
+       the grid's border has an open SDF mesh, and which frames of a 40-epoch model are whole
+       changes with training's float rounding. */
+    const size_t one = (size_t)32 * 32 * 32;
+    size_t pick = 3;
+    csdf_descriptors dm, dk, dmm;
+    for (size_t f = 0; f < 3 && pick == 3; f++) {
+        const uint8_t *m = ma + f * one;
+        int edge = 0;
+        for (size_t z = 0; z < 32; z++)
+            for (size_t y = 0; y < 32; y++)
+                for (size_t x = 0; x < 32; x++)
+                    if (m[(z * 32 + y) * 32 + x] && (z % 31 == 0 || y % 31 == 0 || x % 31 == 0)) edge = 1;
+        OK(csdf_describe_mask(m, 32, 32, 32, voxel, &dk));
+        if (!edge && dk.components == 1) pick = f;
+    }
+    CHECK(pick < 3, "no frame with one whole cell inside the grid");
+    if (pick == 3) pick = 1;
     csdf_mesh *mesh = NULL, *mmesh = NULL;
-    OK(csdf_mesh_from_grid(dense, 1, 0.0f, &mesh));
+    OK(csdf_mesh_from_grid(dense, pick, 0.0f, &mesh));
     EXPECT_STATUS(csdf_mesh_from_grid(dense, 3, 0.0f, &mmesh), CSDF_STATUS_INVALID_ARGUMENT, "frame");
     csdf_mesh_view mv;
     OK(csdf_mesh_view_get(mesh, &mv));
     CHECK(mv.n_vertices > 100 && mv.n_faces > 100, "mesh size");
     for (size_t i = 0; i < mv.n_faces * 3; i++)
         if (mv.faces[i] >= mv.n_vertices) { CHECK(0, "face index out of range"); break; }
-    csdf_descriptors dm, dk, dmm;
     OK(csdf_describe_mesh(mesh, &dm));
-    OK(csdf_describe_mask(ma + 32 * 32 * 32, 32, 32, 32, voxel, &dk));
-    OK(csdf_mesh_from_mask(ma + 32 * 32 * 32, 32, 32, 32, voxel, &mmesh));
+    OK(csdf_describe_mask(ma + pick * one, 32, 32, 32, voxel, &dk));
+    OK(csdf_mesh_from_mask(ma + pick * one, 32, 32, 32, voxel, &mmesh));
     OK(csdf_describe_mesh(mmesh, &dmm));
     /* The mask's mesh is closed (padded) and matches the mask's own description (specks of a
        voxel or two vanish in the smoothing, so it may have fewer pieces than the voxels). */
