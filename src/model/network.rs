@@ -145,17 +145,38 @@ impl Decoder {
     /// once per point: about 1.5x fewer multiply-adds for the paper network.
     pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
-        let codes = code.f_reshape([1, c])?;
-        Ok(self
-            .forward_frames(&codes, &coords.f_unsqueeze(0)?)?
-            .f_squeeze_dim(0)?)
+        let hidden = (self.config.width - 4) as i64;
+        let code = code.f_reshape([1, c])?;
+        // lin0: W[:, :c] z + W[:, c:] p + b.
+        let bias0 = self.part(&code, 0, 0, c)?.f_add(&self.biases[0])?;
+        let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&bias0)?)?;
+        let last = self.config.layers - 1;
+        for l in 1..self.config.layers {
+            let mut x = self.part(&h, l, 0, hidden)?;
+            if self.config.full_input_at.contains(&l) {
+                // Input [h, code, p]: the code part folds into the bias.
+                let bias = self.part(&code, l, hidden, c)?.f_add(&self.biases[l])?;
+                x = x
+                    .f_add(&self.part(coords, l, hidden + c, 4)?)?
+                    .f_add(&bias)?;
+            } else {
+                x = x
+                    .f_add(&self.part(coords, l, hidden, 4)?)?
+                    .f_add(&self.biases[l])?;
+            }
+            h = if l == last { x } else { self.act(x)? };
+        }
+        Ok(h.f_squeeze_dim(1)?)
     }
 
     /// SDF of F groups of points at once: group f's points `coords[f]` ([F, P, 4]) share the
     /// code `codes[f]` ([F, code_size]). Returns [F, P]. Each group is
-    /// [`Decoder::forward_shared`] of its code and points; evaluating the groups together makes
-    /// one large matrix product per layer instead of F small ones (training several frames
-    /// per step).
+    /// [`Decoder::forward_shared`] of its code and points up to float32 rounding; evaluating
+    /// the groups together makes one large matrix product per layer instead of F small ones
+    /// (training several frames per step). `forward_shared` keeps its own two-dimensional
+    /// products, so that one-frame training and code fitting round exactly as before this
+    /// function existed (a batched product sums in another order, and sine training amplifies
+    /// that into a different model).
     pub fn forward_frames(&self, codes: &Tensor, coords: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;

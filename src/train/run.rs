@@ -169,9 +169,12 @@ pub fn train(
             let codes = model
                 .codes
                 .f_index_select(0, &Tensor::from_slice(&rows).to_device(device))?;
-            let pred = model
-                .decoder
-                .forward_frames(&codes, &Tensor::f_stack(&coords, 0)?)?;
+            let pred = match &coords[..] {
+                [one] => model.decoder.forward_shared(&codes, one)?.f_unsqueeze(0)?,
+                _ => model
+                    .decoder
+                    .forward_frames(&codes, &Tensor::f_stack(&coords, 0)?)?,
+            };
             let l1 = (pred - Tensor::f_stack(&targets, 0)?)
                 .f_abs()?
                 .f_mean(Kind::Float)?;
