@@ -153,8 +153,9 @@ pub fn train(
         for batch in order.chunks(opts.frames_per_batch) {
             adam.zero_grad();
             // The batch's frames are evaluated together ([F, P] points, one code each): one
-            // matrix product per layer. Every frame has the same number of points, so the
-            // mean over all points is the mean of the frames' mean errors.
+            // matrix product per layer (a single frame through `forward_shared`, which rounds
+            // as one-frame training always has). Every frame has the same number of points,
+            // so the mean over all points is the mean of the frames' mean errors.
             let mut coords = Vec::with_capacity(batch.len());
             let mut targets = Vec::with_capacity(batch.len());
             for &row in batch {
