@@ -144,48 +144,32 @@ impl Decoder {
     /// contribution to lin0 and to the full-input layers is computed once (a bias) instead of
     /// once per point: about 1.5x fewer multiply-adds for the paper network.
     pub fn forward_shared(&self, code: &Tensor, coords: &Tensor) -> Result<Tensor> {
-        let c = self.config.code_size as i64;
-        let hidden = (self.config.width - 4) as i64;
-        let code = code.f_reshape([1, c])?;
-        // lin0: W[:, :c] z + W[:, c:] p + b.
-        let bias0 = self.part(&code, 0, 0, c)?.f_add(&self.biases[0])?;
-        let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&bias0)?)?;
-        let last = self.config.layers - 1;
-        for l in 1..self.config.layers {
-            let mut x = self.part(&h, l, 0, hidden)?;
-            if self.config.full_input_at.contains(&l) {
-                // Input [h, code, p]: the code part folds into the bias.
-                let bias = self.part(&code, l, hidden, c)?.f_add(&self.biases[l])?;
-                x = x
-                    .f_add(&self.part(coords, l, hidden + c, 4)?)?
-                    .f_add(&bias)?;
-            } else {
-                x = x
-                    .f_add(&self.part(coords, l, hidden, 4)?)?
-                    .f_add(&self.biases[l])?;
-            }
-            h = if l == last { x } else { self.act(x)? };
-        }
-        Ok(h.f_squeeze_dim(1)?)
+        let code = code.f_reshape([1, self.config.code_size as i64])?;
+        self.forward_folded(&code, coords)
     }
 
     /// SDF of F groups of points at once: group f's points `coords[f]` ([F, P, 4]) share the
     /// code `codes[f]` ([F, code_size]). Returns [F, P]. Each group is
     /// [`Decoder::forward_shared`] of its code and points up to float32 rounding; evaluating
     /// the groups together makes one large matrix product per layer instead of F small ones
-    /// (training several frames per step). `forward_shared` keeps its own two-dimensional
-    /// products, so that one-frame training and code fitting round exactly as before this
-    /// function existed (a batched product sums in another order, and sine training amplifies
-    /// that into a different model).
+    /// (training several frames per step).
     pub fn forward_frames(&self, codes: &Tensor, coords: &Tensor) -> Result<Tensor> {
+        self.forward_folded(codes, coords)
+    }
+
+    /// The layers with the codes folded into biases: `coords` [B, 4] with `codes` [1, c]
+    /// (one code; two-dimensional products, the rounding one-frame training and fitting
+    /// have always had: a batched product sums in another order, and sine training amplifies
+    /// that into a different model), or `coords` [F, P, 4] with `codes` [F, c] (a code per
+    /// group, each group's code bias broadcast over its points). Returns [B] or [F, P].
+    fn forward_folded(&self, codes: &Tensor, coords: &Tensor) -> Result<Tensor> {
         let c = self.config.code_size as i64;
         let hidden = (self.config.width - 4) as i64;
-        // A code's contribution to layer l, as a per-group bias [F, 1, out].
+        let grouped = coords.dim() == 3;
+        // The codes' contribution to layer l: [1, out], or [F, 1, out] per group.
         let code_bias = |l: usize, at: i64| -> Result<Tensor> {
-            Ok(self
-                .part(codes, l, at, c)?
-                .f_add(&self.biases[l])?
-                .f_unsqueeze(1)?)
+            let b = self.part(codes, l, at, c)?.f_add(&self.biases[l])?;
+            Ok(if grouped { b.f_unsqueeze(1)? } else { b })
         };
         // lin0: W[:, :c] z + W[:, c:] p + b.
         let mut h = self.act(self.part(coords, 0, c, 4)?.f_add(&code_bias(0, 0)?)?)?;
