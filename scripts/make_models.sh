@@ -5,13 +5,12 @@
 #     principal axes of its sequence, far field clamped at 0.5, 32,768 samples per frame
 #     (70 % in the two-sided band |sdf| <= 0.05), SDF grids of GRID^3 nodes for evaluation
 #     (dividing 128, filopodial 160: node spacing printed by the evaluation);
-#   - the paper network (216,137 parameters, sine), seed 1, on the CPU:
-#     dividing: SIREN first layer over the coordinates, 20 epochs of one frame and 8,192
-#       fresh points per step (lr 3e-4, codes 1e-3, both halved every 5 epochs);
-#     filopodial: the paper's initialisation and learning rates (1e-4, codes 1e-3, halved
-#       every 100 epochs), 800 epochs of 32 frames x 1,024 fresh points per step (the
-#       recipe of the GPU run in docs/results.md at the same number of points as 100 epochs
-#       of the dividing recipe: thin filopodia need many small steps over many frames);
+#   - the paper network (216,137 parameters, sine), seed 1, on the CPU, the paper's
+#     initialisation and learning rates (1e-4, codes 1e-3) with 32 frames x 1,024 fresh
+#     points per step (the recipe of the GPU run in docs/results.md: many small steps over
+#     many frames; an SDF close to a true distance, which adaptive rendering relies on):
+#     dividing: 480 epochs, both rates halved every 60;
+#     filopodial: 800 epochs, halved every 100 (thin filopodia need the longer fit);
 #   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
 #     and 48 new sequences (codes from the default sampler) against the training masks
 #     (descriptors, KS tests, fragmentation, novelty).
@@ -30,10 +29,10 @@ for kind in $classes; do
   case $kind in
     dividing)
       grid=128
-      train=(--coordinate-init siren --epochs 20 --lr-net 3e-4 --halve-every 5
-        --points-per-frame 8192 --frames-per-batch 1 --checkpoint-every 5)
-      recipe="SIREN first layer over the coordinates; 20 epochs of one frame and 8,192 fresh
-  points per step, lr 3e-4 (codes 1e-3) halved every 5 epochs" ;;
+      train=(--coordinate-init reference --epochs 480 --lr-net 1e-4 --halve-every 60
+        --points-per-frame 1024 --frames-per-batch 32 --checkpoint-every 40)
+      recipe="the paper's initialisation; 480 epochs of 32 frames x 1,024 fresh points per
+  step, lr 1e-4 (codes 1e-3) halved every 60 epochs" ;;
     *)
       grid=160
       train=(--coordinate-init reference --epochs 800 --lr-net 1e-4 --halve-every 100

@@ -496,3 +496,104 @@ fn thin_stacks_keep_cells_cut_only_in_z_when_asked() {
     .unwrap();
     assert_eq!(meta.sequences.len(), 2);
 }
+
+/// A cell that moves: an ellipsoid (semi-axes 3, 6, 3 voxels in x, y, z) travelling 8 voxels
+/// per frame along x over 4 frames, in 0.5 um voxels. Sequence centring puts its track in
+/// the box; frame centring follows it: every frame's grid is the same cell, the box is set by
+/// the cell, the recorded shifts are the motion, and the principal axes are the cell's (y),
+/// not the track's (x). The grids and samples match scipy's recomputation with the shifts.
+#[test]
+fn frame_centring_follows_a_moving_cell() {
+    use cellsdf::dataset::{Alignment, Centring};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (t, nz, ny, nx) = (4, 12, 20, 56);
+    let mut a = Array4::<u8>::zeros((t, nz, ny, nx));
+    for ((f, z, y, x), v) in a.indexed_iter_mut() {
+        let c = [5.5, 9.5, 10.5 + 8.0 * f as f64];
+        let (dz, dy, dx) = (z as f64 - c[0], y as f64 - c[1], x as f64 - c[2]);
+        if (dx / 3.0).powi(2) + (dy / 6.0).powi(2) + (dz / 3.0).powi(2) <= 1.0 {
+            *v = 1;
+        }
+    }
+    let path = d.join("moving.tif");
+    let cal = Calibration {
+        voxel_um: Some(VoxelSize::isotropic(0.5)),
+        frame_interval_s: Some(30.0),
+    };
+    write_hyperstack(&path, &Hyperstack::new(a, cal)).unwrap();
+    let opts = |centre, align| PrepareOptions {
+        grid: 16,
+        samples_per_frame: 2000,
+        centre,
+        align,
+        seed: 3,
+        ..PrepareOptions::default()
+    };
+    let whole = prepare(
+        std::slice::from_ref(&path),
+        &d.join("seq"),
+        &opts(Centring::Sequence, Alignment::Sequence),
+        &Silent,
+    )
+    .unwrap();
+    let followed = prepare(
+        std::slice::from_ref(&path),
+        &d.join("frame"),
+        &opts(Centring::Frame, Alignment::Sequence),
+        &Silent,
+    )
+    .unwrap();
+    let (sw, sf) = (&whole.sequences[0], &followed.sequences[0]);
+    assert_eq!(followed.centre, Centring::Frame);
+    // The followed box holds the cell: its longest half-axis (y: voxel centres up to 5.5
+    // voxels from the centre, plus half a voxel: 3.0 um) times 1 + margin; the whole track
+    // (x: 24 voxels of motion plus the cell) is more than twice that.
+    let margin = 1.0 + PrepareOptions::default().margin;
+    assert!(
+        (sf.normalisation.scale_um - 3.0 * margin).abs() < 1e-9,
+        "{:?}",
+        sf.normalisation
+    );
+    assert!(
+        sw.normalisation.scale_um > 2.0 * sf.normalisation.scale_um,
+        "{:?}",
+        sw.normalisation
+    );
+    // Recorded shifts: 4 um per frame along x (the centroids' motion), none in the other.
+    for (k, f) in sf.frames.iter().enumerate() {
+        let o = f.offset_um.unwrap();
+        assert!(
+            (o[0] - 4.0 * k as f64).abs() < 1e-9 && o[1].abs() < 1e-9 && o[2].abs() < 1e-9,
+            "frame {k}: {o:?}"
+        );
+        assert!(sw.frames[k].offset_um.is_none());
+    }
+    // Principal axes of the cell, not of its track: model x is the image's y.
+    let ax = sf.normalisation.axes.unwrap();
+    assert!((ax[0][1].abs() - 1.0).abs() < 1e-9, "{ax:?}");
+    let ax = sw.normalisation.axes.unwrap();
+    assert!((ax[0][0].abs() - 1.0).abs() < 1e-9, "{ax:?}");
+    // Every followed frame is the same cell in model space; the whole-sequence ones move.
+    let grids = |name: &str| {
+        let ds = Dataset::open(&d.join(name)).unwrap();
+        (0..4)
+            .map(|k| ds.grid(k).unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let diff = |g: &[Array3<f32>]| {
+        g.iter()
+            .map(|x| (x - &g[0]).mapv(f32::abs).fold(0.0f32, |m, &v| m.max(v)))
+            .fold(0.0f32, f32::max)
+    };
+    assert!(diff(&grids("frame")) < 1e-5, "{}", diff(&grids("frame")));
+    assert!(diff(&grids("seq")) > 0.1, "{}", diff(&grids("seq")));
+    // Against scipy, which places each frame with the recorded shift.
+    let out: serde_json::Value = serde_json::from_str(&common::run_python(
+        "sdf_reference.py",
+        &["dataset", d.join("frame").to_str().unwrap()],
+    ))
+    .unwrap();
+    assert!(out["grid_max_abs"].as_f64().unwrap() < 1e-5, "{out}");
+    assert!(out["samples_max_abs"].as_f64().unwrap() < 1e-5, "{out}");
+}

@@ -411,6 +411,7 @@ fn learned_rotations_reach_the_rendered_sequences() {
             voxel_um: None,
             frame_interval_s: None,
             frame_t: vec![-1.0, 1.0],
+            frame_offset_um: Vec::new(),
         })
         .collect();
     let mut model = TorchModel::new(&config, seqs, 0.5, Device::Cpu)

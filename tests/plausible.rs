@@ -175,6 +175,7 @@ fn scales_drawn_with_the_codes_reproduce_a_known_size_distribution() {
             voxel_um: None,
             frame_interval_s: None,
             frame_t: vec![0.0],
+            frame_offset_um: Vec::new(),
         });
     }
     // Only the codes matter here: the network is all zeros.

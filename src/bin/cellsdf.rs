@@ -129,6 +129,11 @@ enum Command {
         /// first frame (`first`), or keep the image axes (`none`).
         #[arg(long, default_value = "sequence")]
         align: String,
+        /// Centre one box on the whole sequence (`sequence`), or every frame on its own cell
+        /// (`frame`: for cells that move, so the box holds the cell and not its track; each
+        /// frame's shift is recorded in dataset.json).
+        #[arg(long, default_value = "sequence")]
+        centre: String,
         /// Room around the largest cell: it spans 1 / (1 + margin) of the model cube.
         #[arg(long, default_value_t = 0.1)]
         margin: f64,
@@ -781,6 +786,7 @@ fn run(cli: Cli) -> Result<()> {
             scale,
             clamp,
             align,
+            centre,
             margin,
             voxel_um,
             follow_divisions,
@@ -797,6 +803,7 @@ fn run(cli: Cli) -> Result<()> {
                 near_surface_only,
                 scale: scale.parse()?,
                 align: align.parse()?,
+                centre: centre.parse()?,
                 fixed_scale_um: None,
                 clamp: match clamp.as_str() {
                     "none" => None,

@@ -34,6 +34,45 @@ impl std::str::FromStr for Alignment {
     }
 }
 
+/// Where each frame of a sequence sits in model space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Centring {
+    /// One box for the whole sequence: the cell's motion stays in the model (phantoms, cells
+    /// that stay in place; the reference's crop).
+    #[default]
+    Sequence,
+    /// Every frame centred on its own centroid (the track is followed): the model learns the
+    /// shape without the motion, and the box is set by the cell, not by how far it travels.
+    /// Each frame's shift from the first is recorded (`offset_um` in dataset.json).
+    Frame,
+}
+
+impl std::str::FromStr for Centring {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s {
+            "sequence" => Ok(Centring::Sequence),
+            "frame" => Ok(Centring::Frame),
+            _ => Err(crate::Error::invalid(
+                "centre",
+                format!("{s:?} is not sequence or frame"),
+            )),
+        }
+    }
+}
+
+/// Centroid (x, y, z) um of voxels with `moments` (indices [z, y, x]) of size `v`; `None`
+/// without voxels.
+pub fn centroid_um(moments: &Moments, v: VoxelSize) -> Option<[f64; 3]> {
+    let n = moments.n;
+    if n < 1.0 {
+        return None;
+    }
+    let h = [v.x, v.y, v.z];
+    Some([0, 1, 2].map(|a| (moments.sum[2 - a] / n + 0.5) * h[a]))
+}
+
 /// Centroid (x, y, z) um and principal axes of voxels with `moments` (indices [z, y, x]) of
 /// size `v`: three orthonormal (x, y, z) vectors, the direction of largest spread first,
 /// forming a right-handed frame. `None` for fewer than two voxels.
@@ -45,7 +84,7 @@ pub fn principal_axes(moments: &Moments, v: VoxelSize) -> Option<([f64; 3], [[f6
     // Index (z, y, x) to um (x, y, z): p = (i + 0.5) h.
     let h = [v.x, v.y, v.z];
     let mean_idx = [moments.sum[2] / n, moments.sum[1] / n, moments.sum[0] / n];
-    let centre = [0, 1, 2].map(|a| (mean_idx[a] + 0.5) * h[a]);
+    let centre = centroid_um(moments, v)?;
     // Second moments in (x, y, z) index order: xx, yy, zz, xy, xz, yz.
     let s = &moments.sum2;
     let raw = [[s[2], s[5], s[4]], [s[5], s[1], s[3]], [s[4], s[3], s[0]]];

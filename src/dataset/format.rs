@@ -8,12 +8,14 @@
 //! - `grids.npy` (when `grid` > 0): float32, shape (F, N, N, N), axes (frame, z, y, x): the
 //!   SDF in model units at the nodes linspace(-1, 1, N) of each model axis.
 //!
-//! Model units: p_model = (p_um - centre_um) / scale_um, centre_um per sequence, scale_um one
+//! Model units: p_model = (p_um - centre_um) / scale_um, centre_um per sequence (plus the
+//! frame's `offset_um` when every frame was centred on its cell), scale_um one
 //! value for the whole dataset (or, with `scale` = sequence, per sequence); one scale for all
 //! axes, so shapes keep their proportions; sdf_model = min(sdf_um / scale_um, clamp). Time: the first frame of
 //! a sequence is t = -1, the last t = +1, proportional to the source's time index in between
 //! (a single frame has t = 0). numpy reads both arrays with `np.load(p, mmap_mode="r")`.
 
+use super::align::Centring;
 use super::plan::{PlannedFrame, Skipped};
 use super::prepare::ScaleMode;
 use crate::error::{Error, Result};
@@ -92,6 +94,24 @@ pub struct FrameMeta {
     pub t: f64,
     /// Seconds since the sequence's first frame, when the source has a frame interval.
     pub time_s: Option<f64>,
+    /// Shift (x, y, z) um of this frame's cell from the sequence's normalisation, when every
+    /// frame was centred on its own cell (`--centre frame`): the model point p of this
+    /// frame is at `normalisation.to_um(p) + offset_um` in the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_um: Option<[f64; 3]>,
+}
+
+impl FrameMeta {
+    /// The normalisation that maps this frame's model points to image um.
+    pub fn normalisation(&self, sequence: &Normalisation) -> Normalisation {
+        match self.offset_um {
+            None => *sequence,
+            Some(o) => Normalisation {
+                centre_um: [0, 1, 2].map(|a| sequence.centre_um[a] + o[a]),
+                ..*sequence
+            },
+        }
+    }
 }
 
 /// One prepared sequence.
@@ -133,6 +153,9 @@ pub struct DatasetMeta {
     /// Outside SDF values saturate at this many model units (None: exact distances).
     #[serde(default)]
     pub clamp: Option<f64>,
+    /// One box per sequence, or every frame centred on its cell.
+    #[serde(default)]
+    pub centre: Centring,
     pub seed: u64,
     pub frames_total: usize,
     pub sequences: Vec<SequenceMeta>,
@@ -164,6 +187,15 @@ fn check_meta(meta: &DatasetMeta) -> std::result::Result<(), String> {
         }
         if s.frames.is_empty() {
             return Err(format!("sequence {i} ({}) has no frames", s.name));
+        }
+        if s.frames.iter().any(|f| {
+            f.offset_um
+                .is_some_and(|o| o.iter().any(|c| !c.is_finite()))
+        }) {
+            return Err(format!(
+                "sequence {i} ({}) has an invalid frame offset",
+                s.name
+            ));
         }
         if s.frames
             .iter()

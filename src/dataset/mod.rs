@@ -9,7 +9,7 @@ mod prepare;
 mod replace;
 mod source;
 
-pub use align::{principal_axes, Alignment};
+pub use align::{centroid_um, principal_axes, Alignment, Centring};
 pub use format::{Dataset, DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
 pub use plan::{
     plan, BorderPolicy, LabelStats, Moments, PlanOptions, PlannedFrame, PlannedSequence, Scan,

@@ -49,6 +49,34 @@ impl Moments {
         self.sum2[5] += y * x;
     }
 
+    /// The same voxels moved so that their centroid is at index 0: second moments about the
+    /// centroid. Summing the centred moments of several frames pools their shapes without
+    /// the motion between them.
+    pub fn centred(&self) -> Moments {
+        if self.n <= 0.0 {
+            return Moments::default();
+        }
+        let m = self.sum.map(|s| s / self.n);
+        let pairs = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)];
+        Moments {
+            n: self.n,
+            sum: [0.0; 3],
+            sum2: pairs.map(|(a, b)| self.sum2_of(a, b) - self.n * m[a] * m[b]),
+        }
+    }
+
+    /// Sum of the products of index axes `a` and `b` (0 z, 1 y, 2 x).
+    fn sum2_of(&self, a: usize, b: usize) -> f64 {
+        match (a.min(b), a.max(b)) {
+            (0, 0) => self.sum2[0],
+            (1, 1) => self.sum2[1],
+            (2, 2) => self.sum2[2],
+            (0, 1) => self.sum2[3],
+            (0, 2) => self.sum2[4],
+            _ => self.sum2[5],
+        }
+    }
+
     pub fn merge(&mut self, o: &Moments) {
         self.n += o.n;
         for k in 0..3 {
@@ -69,6 +97,9 @@ pub struct PlannedFrame {
     pub time_index: usize,
     pub labels: Vec<u32>,
     pub voxels: u64,
+    /// Moments of this frame's voxels (not stored in dataset.json).
+    #[serde(skip)]
+    pub moments: Moments,
 }
 
 /// A sequence to prepare: its frames in time order, the union bounding box of its voxels
@@ -249,7 +280,9 @@ pub fn plan(
                 });
                 continue 'cand;
             }
+            let mut frame_moments = Moments::default();
             for s in stats {
+                frame_moments.merge(&s.moments);
                 for a in 0..3 {
                     lo[a] = lo[a].min(s.lo[a]);
                     hi[a] = hi[a].max(s.hi[a]);
@@ -263,6 +296,7 @@ pub fn plan(
                 time_index: t,
                 labels,
                 voxels,
+                moments: frame_moments,
             });
         }
         if kept.len() < opts.min_length.max(1) {

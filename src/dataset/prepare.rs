@@ -2,9 +2,9 @@
 //! (only one source's frames are in memory), written into a temporary directory that replaces
 //! the output only when complete.
 
-use super::align::{principal_axes, Alignment};
+use super::align::{centroid_um, principal_axes, Alignment, Centring};
 use super::format::{DatasetMeta, FrameMeta, Normalisation, SequenceMeta, FORMAT, VERSION};
-use super::plan::{plan, scan, BorderPolicy, PlanOptions, PlannedSequence, Skipped};
+use super::plan::{plan, scan, BorderPolicy, Moments, PlanOptions, PlannedSequence, Skipped};
 use super::replace::{commit, inspect_target};
 use super::source::Source;
 use crate::error::{Error, Result};
@@ -65,6 +65,8 @@ pub struct PrepareOptions {
     pub scale: ScaleMode,
     /// Orientation of each sequence in model space: image axes, or its principal axes.
     pub align: Alignment,
+    /// One box per sequence, or every frame centred on its own cell (moving cells).
+    pub centre: Centring,
     /// Use this scale (um per model unit) for every sequence instead of computing one
     /// (fitting a code to a model trained at that scale).
     pub fixed_scale_um: Option<f64>,
@@ -93,6 +95,7 @@ impl Default for PrepareOptions {
             margin: 0.1,
             scale: ScaleMode::Dataset,
             align: Alignment::Sequence,
+            centre: Centring::Sequence,
             fixed_scale_um: None,
             clamp: Some(0.5),
             voxel_um: None,
@@ -235,6 +238,7 @@ pub fn prepare(
         margin: opts.margin,
         scale: opts.scale,
         clamp: opts.clamp,
+        centre: opts.centre,
         seed: opts.seed,
         frames_total: row,
         sequences,
@@ -289,7 +293,7 @@ fn build_rows(
     };
     // Pass 1: what every source holds and how each sequence maps to model space (the
     // dataset-wide scale needs every cell's extent).
-    let mut plans: Vec<(usize, Vec<(PlannedSequence, Normalisation)>)> = Vec::new();
+    let mut plans: Vec<(usize, Vec<(PlannedSequence, Placement)>)> = Vec::new();
     let mut kept: Option<Source> = None;
     let share = 1.0 / files.len() as f32;
     for (k, file) in files.iter().enumerate() {
@@ -299,8 +303,8 @@ fn build_rows(
         let normed = planned
             .into_iter()
             .map(|seq| {
-                let norm = normalisation(&source, &seq, opts.align, opts.margin)?;
-                Ok((seq, norm))
+                let placed = placement(&source, &seq, opts.align, opts.centre, opts.margin)?;
+                Ok((seq, placed))
             })
             .collect::<Result<Vec<_>>>()?;
         plans.push((k, normed));
@@ -312,7 +316,7 @@ fn build_rows(
         (None, ScaleMode::Sequence) => None,
         (None, ScaleMode::Dataset) => plans
             .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, n)| n.scale_um))
+            .flat_map(|(_, p)| p.iter().map(|(_, n)| n.norm.scale_um))
             .reduce(f64::max),
     };
     // Pass 2: crops, SDFs, grids and samples, one source in memory at a time.
@@ -326,13 +330,22 @@ fn build_rows(
             Some(s) if *k + 1 == files.len() => s,
             _ => Source::open(&files[*k], opts.voxel_um, opts.axes)?,
         };
-        for (seq, norm) in planned {
-            let mut norm = *norm;
+        for (seq, placed) in planned {
+            let mut norm = placed.norm;
             if let Some(scale_um) = common {
                 norm.scale_um = scale_um;
             }
-            let meta =
-                prepare_sequence(&source, seq, norm, opts, row, samples, grids.as_deref_mut())?;
+            let offsets = placed.offsets_um.as_deref();
+            let meta = prepare_sequence(
+                &source,
+                seq,
+                norm,
+                offsets,
+                opts,
+                row,
+                samples,
+                grids.as_deref_mut(),
+            )?;
             row += meta.frames.len();
             sequences.push(meta);
             done += 1;
@@ -385,84 +398,142 @@ pub fn prepare_samples(
     })
 }
 
-/// Normalisation of a sequence: without alignment, the centre and half-size of the union
-/// bounding box of its voxels; with alignment, its principal axes and the box of its voxels
-/// along them. The scale leaves `margin` around the cell.
-fn normalisation(
+/// Where a sequence goes in model space: its normalisation, and with frame centring the
+/// shift (x, y, z) um of every frame's cell from the first frame's.
+struct Placement {
+    norm: Normalisation,
+    offsets_um: Option<Vec<[f64; 3]>>,
+}
+
+/// Placement of a sequence. Sequence centring: without alignment, the centre and half-size
+/// of the union bounding box of its voxels; with alignment, its principal axes and the box
+/// of its voxels along them. Frame centring: each frame's voxels taken about the frame's own
+/// centroid (axes from the pooled within-frame moments), so the box holds the largest frame
+/// rather than the whole track. The scale leaves `margin` around the cell.
+fn placement(
     source: &Source,
     seq: &PlannedSequence,
     align: Alignment,
+    centring: Centring,
     margin: f64,
-) -> Result<Normalisation> {
+) -> Result<Placement> {
     let v = source.voxel_um;
-    let size = [v.x, v.y, v.z];
+    if centring == Centring::Frame {
+        let centres: Vec<[f64; 3]> = seq
+            .frames
+            .iter()
+            .map(|f| centroid_um(&f.moments, v).unwrap_or([0.0; 3]))
+            .collect();
+        let pooled = seq.frames.iter().fold(Moments::default(), |mut m, f| {
+            m.merge(&f.moments.centred());
+            m
+        });
+        let axes = match align {
+            Alignment::None => None,
+            Alignment::Sequence => principal_axes(&pooled, v).map(|(_, a)| a),
+            Alignment::First => principal_axes(&seq.first_moments, v).map(|(_, a)| a),
+        };
+        let r = axes.unwrap_or(IDENTITY);
+        let (mid, half) = voxel_box(source, seq, &r, &centres)?;
+        let first = centres[0];
+        return Ok(Placement {
+            norm: Normalisation {
+                centre_um: [0, 1, 2]
+                    .map(|a| first[a] + (0..3).map(|k| r[k][a] * mid[k]).sum::<f64>()),
+                scale_um: half * (1.0 + margin),
+                axes,
+            },
+            offsets_um: Some(
+                centres
+                    .iter()
+                    .map(|c| [0, 1, 2].map(|a| c[a] - first[a]))
+                    .collect(),
+            ),
+        });
+    }
     let moments = match align {
         Alignment::None => None,
         Alignment::Sequence => Some(&seq.moments),
         Alignment::First => Some(&seq.first_moments),
     };
     if let Some((centroid, axes)) = moments.and_then(|m| principal_axes(m, v)) {
-        // Extent of the voxel centres along each axis, widened by half a voxel's projection.
-        let mut lo = [f64::INFINITY; 3];
-        let mut hi = [f64::NEG_INFINITY; 3];
-        let half_voxel: [f64; 3] =
-            [0, 1, 2].map(|k| 0.5 * (0..3).map(|a| (axes[k][a] * size[a]).abs()).sum::<f64>());
-        for f in &seq.frames {
-            source.for_each_voxel(f.time_index, &f.labels, seq.lo, seq.hi, |z, y, x| {
-                let p = [
-                    (x as f64 + 0.5) * v.x,
-                    (y as f64 + 0.5) * v.y,
-                    (z as f64 + 0.5) * v.z,
-                ];
-                for k in 0..3 {
-                    let d: f64 = (0..3).map(|a| axes[k][a] * (p[a] - centroid[a])).sum();
-                    lo[k] = lo[k].min(d - half_voxel[k]);
-                    hi[k] = hi[k].max(d + half_voxel[k]);
-                }
-            })?;
-        }
-        let mid: [f64; 3] = [0, 1, 2].map(|k| 0.5 * (lo[k] + hi[k]));
+        let (mid, half) = voxel_box(source, seq, &axes, &vec![centroid; seq.frames.len()])?;
         let centre =
             [0, 1, 2].map(|a| centroid[a] + (0..3).map(|k| axes[k][a] * mid[k]).sum::<f64>());
-        let half = (0..3).map(|k| 0.5 * (hi[k] - lo[k])).fold(0.0, f64::max);
-        return Ok(Normalisation {
-            centre_um: centre,
-            scale_um: half * (1.0 + margin),
-            axes: Some(axes),
+        return Ok(Placement {
+            norm: Normalisation {
+                centre_um: centre,
+                scale_um: half * (1.0 + margin),
+                axes: Some(axes),
+            },
+            offsets_um: None,
         });
     }
     // Box in um, (x, y, z); voxel k spans [k v, (k + 1) v].
+    let size = [v.x, v.y, v.z];
     let lo = [seq.lo[2], seq.lo[1], seq.lo[0]];
     let hi = [seq.hi[2], seq.hi[1], seq.hi[0]];
     let a: [f64; 3] = [0, 1, 2].map(|k| lo[k] as f64 * size[k]);
     let b: [f64; 3] = [0, 1, 2].map(|k| (hi[k] + 1) as f64 * size[k]);
     let half = (0..3).map(|k| 0.5 * (b[k] - a[k])).fold(0.0, f64::max);
-    Ok(Normalisation::new(
-        [0, 1, 2].map(|k| 0.5 * (a[k] + b[k])),
-        half * (1.0 + margin),
-    ))
+    Ok(Placement {
+        norm: Normalisation::new(
+            [0, 1, 2].map(|k| 0.5 * (a[k] + b[k])),
+            half * (1.0 + margin),
+        ),
+        offsets_um: None,
+    })
 }
 
+const IDENTITY: [[f64; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+
+/// The box of a sequence's voxels along `axes` (unit (x, y, z) vectors), each frame's voxels
+/// taken about `centres[frame]` (x, y, z) um: the box's middle along each axis (um from the
+/// centre) and its largest half-size (um), widened by half a voxel's projection.
+fn voxel_box(
+    source: &Source,
+    seq: &PlannedSequence,
+    axes: &[[f64; 3]; 3],
+    centres: &[[f64; 3]],
+) -> Result<([f64; 3], f64)> {
+    let v = source.voxel_um;
+    let size = [v.x, v.y, v.z];
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    let half_voxel: [f64; 3] =
+        [0, 1, 2].map(|k| 0.5 * (0..3).map(|a| (axes[k][a] * size[a]).abs()).sum::<f64>());
+    for (f, centre) in seq.frames.iter().zip(centres) {
+        source.for_each_voxel(f.time_index, &f.labels, seq.lo, seq.hi, |z, y, x| {
+            let p = [
+                (x as f64 + 0.5) * v.x,
+                (y as f64 + 0.5) * v.y,
+                (z as f64 + 0.5) * v.z,
+            ];
+            for k in 0..3 {
+                let d: f64 = (0..3).map(|a| axes[k][a] * (p[a] - centre[a])).sum();
+                lo[k] = lo[k].min(d - half_voxel[k]);
+                hi[k] = hi[k].max(d + half_voxel[k]);
+            }
+        })?;
+    }
+    let mid: [f64; 3] = [0, 1, 2].map(|k| 0.5 * (lo[k] + hi[k]));
+    let half = (0..3).map(|k| 0.5 * (hi[k] - lo[k])).fold(0.0, f64::max);
+    Ok((mid, half))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn prepare_sequence(
     source: &Source,
     seq: &PlannedSequence,
     norm: Normalisation,
+    offsets_um: Option<&[[f64; 3]]>,
     opts: &PrepareOptions,
     first_row: usize,
     samples: &mut (dyn RowSink + 'static),
     grids: Option<&mut (dyn RowSink + 'static)>,
 ) -> Result<SequenceMeta> {
     let v = source.voxel_um;
-    // Crop (z, y, x) covering the model cube (rotated, when aligned) plus one voxel.
     let size_zyx = [v.z, v.y, v.x];
-    let centre_zyx = [norm.centre_um[2], norm.centre_um[1], norm.centre_um[0]];
-    let half = norm.half_extent_um();
-    let half_zyx = [half[2], half[1], half[0]];
-    let index = |a: usize, um: f64| um / size_zyx[a] - 0.5;
-    let lo: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] - half_zyx[a]).floor() - 1.0);
-    let hi: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] + half_zyx[a]).ceil() + 1.0);
-    let shape = crop_shape(lo, hi, &seq.name, source.path())?;
-    let origin: [i64; 3] = lo.map(|x| x as i64);
     let clamp_um = opts.clamp.map(|c| (c * norm.scale_um) as f32);
     let (t0, t1) = (
         seq.frames[0].time_index,
@@ -471,7 +542,8 @@ fn prepare_sequence(
     let frames: Vec<FrameMeta> = seq
         .frames
         .iter()
-        .map(|f| FrameMeta {
+        .enumerate()
+        .map(|(k, f)| FrameMeta {
             planned: f.clone(),
             t: if t1 > t0 {
                 -1.0 + 2.0 * (f.time_index - t0) as f64 / (t1 - t0) as f64
@@ -481,13 +553,14 @@ fn prepare_sequence(
             time_s: source
                 .frame_interval_s
                 .map(|dt| (f.time_index - t0) as f64 * dt),
+            offset_um: offsets_um.map(|o| o[k]),
         })
         .collect();
-    let geometry = CropGeometry {
-        norm,
-        origin,
-        size_zyx,
-    };
+    // Each frame's crop and model mapping (one for all frames unless centred per frame).
+    let geometries = frames
+        .iter()
+        .map(|f| CropGeometry::around(f.normalisation(&norm), size_zyx, &seq.name, source.path()))
+        .collect::<Result<Vec<_>>>()?;
     let mut grids = grids;
     let batch = 2 * rayon::current_num_threads().max(1);
     for chunk in frames.chunks(batch).enumerate() {
@@ -497,8 +570,13 @@ fn prepare_sequence(
             .enumerate()
             .map(|(i, f)| {
                 let row = first_row + c * batch + i;
-                let mask =
-                    source.crop_mask(f.planned.time_index, &f.planned.labels, origin, shape)?;
+                let geometry = &geometries[c * batch + i];
+                let mask = source.crop_mask(
+                    f.planned.time_index,
+                    &f.planned.labels,
+                    geometry.origin,
+                    geometry.shape,
+                )?;
                 let mut sdf = signed_distance(mask.view(), size_zyx);
                 if let Some(c) = clamp_um {
                     sdf.mapv_inplace(|d| d.min(c));
@@ -565,10 +643,30 @@ struct CropGeometry {
     norm: Normalisation,
     /// Index of the crop's first voxel in the source image, (z, y, x).
     origin: [i64; 3],
+    /// Voxels of the crop, (z, y, x).
+    shape: [usize; 3],
     size_zyx: [f64; 3],
 }
 
 impl CropGeometry {
+    /// The crop (z, y, x) covering the model cube of `norm` (rotated, when aligned) plus one
+    /// voxel, in an image of voxel size `size_zyx` um; refused when too large.
+    fn around(norm: Normalisation, size_zyx: [f64; 3], name: &str, path: &Path) -> Result<Self> {
+        let centre_zyx = [norm.centre_um[2], norm.centre_um[1], norm.centre_um[0]];
+        let half = norm.half_extent_um();
+        let half_zyx = [half[2], half[1], half[0]];
+        let index = |a: usize, um: f64| um / size_zyx[a] - 0.5;
+        let lo: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] - half_zyx[a]).floor() - 1.0);
+        let hi: [f64; 3] = [0, 1, 2].map(|a| index(a, centre_zyx[a] + half_zyx[a]).ceil() + 1.0);
+        let shape = crop_shape(lo, hi, name, path)?;
+        Ok(CropGeometry {
+            norm,
+            origin: lo.map(|x| x as i64),
+            shape,
+            size_zyx,
+        })
+    }
+
     /// Fractional crop index (z, y, x) of a model point (x, y, z).
     fn index_of(&self, p_model: [f64; 3]) -> [f64; 3] {
         let um = self.norm.to_um(p_model);

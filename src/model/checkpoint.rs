@@ -66,6 +66,10 @@ pub struct TrainedSequence {
     pub frame_interval_s: Option<f64>,
     /// Model time t of each training frame.
     pub frame_t: Vec<f64>,
+    /// Shift (x, y, z) um of each training frame's cell from the first frame's, when the
+    /// dataset centred every frame on its cell (the track; empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_offset_um: Vec<[f64; 3]>,
 }
 
 /// Mean and standard deviation over all entries of the learned codes.

@@ -148,6 +148,7 @@ pub fn import_reference(raw: &Path, activation: Activation, omega: f64) -> Resul
                 voxel_um: None,
                 frame_interval_s: None,
                 frame_t: Vec::new(),
+                frame_offset_um: Vec::new(),
             })
             .collect(),
         code_stats: CodeStats { mean, sd },

@@ -4,7 +4,7 @@
 
 use crate::dataset::Normalisation;
 #[cfg(feature = "torch")]
-use crate::dataset::{prepare_samples, Alignment, PrepareOptions, ScaleMode};
+use crate::dataset::{prepare_samples, Alignment, Centring, PrepareOptions, ScaleMode};
 #[cfg(feature = "torch")]
 use crate::error::Error;
 use crate::error::Result;
@@ -112,6 +112,16 @@ pub fn fit_code(
             Alignment::Sequence
         } else {
             Alignment::None
+        },
+        centre: if model
+            .meta
+            .sequences
+            .iter()
+            .any(|s| !s.frame_offset_um.is_empty())
+        {
+            Centring::Frame
+        } else {
+            Centring::Sequence
         },
         ..Default::default()
     };

@@ -47,6 +47,7 @@ pub fn train(
             voxel_um: Some(s.voxel_um),
             frame_interval_s: s.frame_interval_s,
             frame_t: s.frames.iter().map(|f| f.t).collect(),
+            frame_offset_um: s.frames.iter().filter_map(|f| f.offset_um).collect(),
         })
         .collect();
     tch::manual_seed(opts.seed as i64);

@@ -64,8 +64,11 @@ elif cmd == "dataset":
             if clamp is not None:
                 field = np.minimum(field, clamp * s)
 
+            # Frames centred on their cell (--centre frame) are shifted by offset_um.
+            cf = np.asarray(c) + np.asarray(f.get("offset_um", [0.0, 0.0, 0.0]))
+
             def at(xyz):
-                um = np.asarray(c)[None, :] + s * (xyz @ rot)  # (n, 3) x, y, z
+                um = cf[None, :] + s * (xyz @ rot)  # (n, 3) x, y, z
                 idx = [um[:, 2 - a] / spacing[a] - 0.5 + pad[a] for a in range(3)]
                 return map_coordinates(field, idx, order=1) / s
 
