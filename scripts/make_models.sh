@@ -14,8 +14,9 @@
 #   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
 #     and 48 new sequences (codes from the default sampler) against the training masks
 #     (descriptors, KS tests, fragmentation, novelty).
-# The script owns what it writes under MODELS_DIR and replaces it (--overwrite). Under two
-# hours on 2 cores for both classes; each model's .md records the measured times.
+# The script owns what it writes under MODELS_DIR and replaces it (--overwrite). About two
+# hours on 2 cores for both classes (dividing 47 min, filopodial 68 min, measured on two
+# machines); each model's .md records the measured times.
 #
 #   scripts/make_models.sh [MODELS_DIR] [WORK_DIR] [CLASSES...]
 set -euo pipefail
