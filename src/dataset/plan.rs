@@ -57,23 +57,15 @@ impl Moments {
             return Moments::default();
         }
         let m = self.sum.map(|s| s / self.n);
+        // The index pairs of `sum2`, in its order.
         let pairs = [(0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2)];
         Moments {
             n: self.n,
             sum: [0.0; 3],
-            sum2: pairs.map(|(a, b)| self.sum2_of(a, b) - self.n * m[a] * m[b]),
-        }
-    }
-
-    /// Sum of the products of index axes `a` and `b` (0 z, 1 y, 2 x).
-    fn sum2_of(&self, a: usize, b: usize) -> f64 {
-        match (a.min(b), a.max(b)) {
-            (0, 0) => self.sum2[0],
-            (1, 1) => self.sum2[1],
-            (2, 2) => self.sum2[2],
-            (0, 1) => self.sum2[3],
-            (0, 2) => self.sum2[4],
-            _ => self.sum2[5],
+            sum2: std::array::from_fn(|k| {
+                let (a, b) = pairs[k];
+                self.sum2[k] - self.n * m[a] * m[b]
+            }),
         }
     }
 
@@ -103,7 +95,8 @@ pub struct PlannedFrame {
 }
 
 /// A sequence to prepare: its frames in time order, the union bounding box of its voxels
-/// (inclusive, [z, y, x]) and the moments of its voxels (all frames, and the first frame).
+/// (inclusive, [z, y, x]) and the moments of its voxels over all frames (each frame's own are
+/// in its `PlannedFrame`).
 #[derive(Debug, Clone)]
 pub struct PlannedSequence {
     pub name: String,
@@ -112,7 +105,6 @@ pub struct PlannedSequence {
     pub lo: [usize; 3],
     pub hi: [usize; 3],
     pub moments: Moments,
-    pub first_moments: Moments,
 }
 
 /// A cell or frame left out, and why.
@@ -249,7 +241,7 @@ pub fn plan(
     'cand: for (label, name, frames) in candidates {
         let mut kept: Vec<PlannedFrame> = Vec::new();
         let (mut lo, mut hi) = ([usize::MAX; 3], [0usize; 3]);
-        let (mut moments, mut first_moments) = (Moments::default(), Moments::default());
+        let mut moments = Moments::default();
         for (t, labels) in frames {
             let stats: Vec<&LabelStats> = labels.iter().filter_map(|l| scan[&t].get(l)).collect();
             let voxels: u64 = stats.iter().map(|s| s.voxels).sum();
@@ -288,9 +280,6 @@ pub fn plan(
                     hi[a] = hi[a].max(s.hi[a]);
                 }
                 moments.merge(&s.moments);
-                if kept.is_empty() {
-                    first_moments.merge(&s.moments);
-                }
             }
             kept.push(PlannedFrame {
                 time_index: t,
@@ -318,7 +307,6 @@ pub fn plan(
             lo,
             hi,
             moments,
-            first_moments,
         });
     }
     Ok(out)

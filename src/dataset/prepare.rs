@@ -431,7 +431,7 @@ fn placement(
         let axes = match align {
             Alignment::None => None,
             Alignment::Sequence => principal_axes(&pooled, v).map(|(_, a)| a),
-            Alignment::First => principal_axes(&seq.first_moments, v).map(|(_, a)| a),
+            Alignment::First => principal_axes(&seq.frames[0].moments, v).map(|(_, a)| a),
         };
         let r = axes.unwrap_or(IDENTITY);
         let (mid, half) = voxel_box(source, seq, &r, &centres)?;
@@ -454,7 +454,7 @@ fn placement(
     let moments = match align {
         Alignment::None => None,
         Alignment::Sequence => Some(&seq.moments),
-        Alignment::First => Some(&seq.first_moments),
+        Alignment::First => Some(&seq.frames[0].moments),
     };
     if let Some((centroid, axes)) = moments.and_then(|m| principal_axes(m, v)) {
         let (mid, half) = voxel_box(source, seq, &axes, &vec![centroid; seq.frames.len()])?;
