@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 6
+#define CSDF_ABI_MINOR 7
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -106,6 +106,27 @@ typedef struct csdf_prepare_options {
   // "ZTYX" (time varies fastest), "TYX" or "ZYX" (stored plane axes, slowest first);
   // NULL: as the metadata says.
   const char *axes;
+  // Near-surface band in model units (default 0.1). Since ABI 0.7.
+  double band;
+  // 1: the near samples come from the two-sided band |sdf| <= band only; 0 (default):
+  // from sdf <= band, the whole inside included (the reference's rule). Since ABI 0.7.
+  int32_t near_surface_only;
+  // "dataset" (one scale for all cells, so codes learn size; default) or "sequence"
+  // (each cell scaled to its own box); NULL: the default. Since ABI 0.7.
+  const char *scale;
+  // Orientation of each cell: "sequence" (principal axes over all its frames; default),
+  // "first" (of its first frame) or "none" (image axes); NULL: the default. Since ABI 0.7.
+  const char *align;
+  // "sequence" (one box per sequence; default) or "frame" (every frame centred on its
+  // own cell, for cells that move; shifts recorded in dataset.json); NULL: the default.
+  // Since ABI 0.7.
+  const char *centre;
+  // Outside distances saturate at this many model units (default 0.5; above `band`, at
+  // most 4); 0: exact distances everywhere. Since ABI 0.7.
+  double clamp;
+  // Room around the largest cell: it spans 1 / (1 + margin) of the model cube (default
+  // 0.1). Since ABI 0.7.
+  double margin;
 } csdf_prepare_options;
 
 // Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
@@ -137,6 +158,19 @@ typedef struct csdf_train_options {
   uint64_t seed;
   // Write a checkpoint every this many epochs (0: only at the end).
   size_t checkpoint_every;
+  // Weight of the code regulariser mean ||z||^2 / sigma^2, ramped in over the first 100
+  // epochs (default 1e-4; 0: none). Since ABI 0.7.
+  double code_reg;
+  // Points drawn afresh from each frame's stored samples at every step; 0 (default): all
+  // of the frame's samples. Since ABI 0.7.
+  size_t points_per_frame;
+  // Frames per optimisation step, evaluated together, each with its own code (default
+  // 1). Since ABI 0.7.
+  size_t frames_per_batch;
+  // First-layer weights over the coordinates (sine): 0 the architecture's own (default;
+  // `reference` for "paper" and "small"), 1 `reference` (U(+-1/fan_in)), 2 `siren`
+  // (U(+-1/4)). Since ABI 0.7.
+  int32_t coordinate_init;
 } csdf_train_options;
 
 // How `csdf_infer` evaluates the network.
@@ -469,7 +503,8 @@ const char *csdf_status_name(csdf_status status);
 // `CSDF_STATUS_PANIC`. Always returns that status.
 csdf_status csdf_test_panic(void);
 
-// The defaults (grid 64, 16384 samples, 70 % near the surface, ...).
+// The defaults (grid 64, 16384 samples, 70 % near the surface, band 0.1, one scale,
+// aligned to each sequence's principal axes, far field clamped at 0.5, ...).
 struct csdf_prepare_options csdf_prepare_options_default(void);
 
 // Prepares label images (`n_inputs` paths: label/mask hyperstacks, folders of them, or

@@ -1,10 +1,12 @@
 //! Datasets (prepare, open) and training.
 
 use super::model::{csdf_device, csdf_model, device_choice};
-use super::{csdf_progress_fn, csdf_status, guard, handle, out, path, slice, text, CProgress};
+use super::{
+    csdf_progress_fn, csdf_status, guard, handle, optional_text, out, path, slice, text, CProgress,
+};
 use crate::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use crate::error::Error;
-use crate::model::{Activation, ArchConfig};
+use crate::model::{Activation, ArchConfig, CoordinateInit};
 use crate::train::{train, TrainOptions};
 use crate::units::VoxelSize;
 use std::ffi::{c_char, c_void};
@@ -40,9 +42,31 @@ pub struct csdf_prepare_options {
     /// "ZTYX" (time varies fastest), "TYX" or "ZYX" (stored plane axes, slowest first);
     /// NULL: as the metadata says.
     pub axes: *const c_char,
+    /// Near-surface band in model units (default 0.1). Since ABI 0.7.
+    pub band: f64,
+    /// 1: the near samples come from the two-sided band |sdf| <= band only; 0 (default):
+    /// from sdf <= band, the whole inside included (the reference's rule). Since ABI 0.7.
+    pub near_surface_only: i32,
+    /// "dataset" (one scale for all cells, so codes learn size; default) or "sequence"
+    /// (each cell scaled to its own box); NULL: the default. Since ABI 0.7.
+    pub scale: *const c_char,
+    /// Orientation of each cell: "sequence" (principal axes over all its frames; default),
+    /// "first" (of its first frame) or "none" (image axes); NULL: the default. Since ABI 0.7.
+    pub align: *const c_char,
+    /// "sequence" (one box per sequence; default) or "frame" (every frame centred on its
+    /// own cell, for cells that move; shifts recorded in dataset.json); NULL: the default.
+    /// Since ABI 0.7.
+    pub centre: *const c_char,
+    /// Outside distances saturate at this many model units (default 0.5; above `band`, at
+    /// most 4); 0: exact distances everywhere. Since ABI 0.7.
+    pub clamp: f64,
+    /// Room around the largest cell: it spans 1 / (1 + margin) of the model cube (default
+    /// 0.1). Since ABI 0.7.
+    pub margin: f64,
 }
 
-/// The defaults (grid 64, 16384 samples, 70 % near the surface, ...).
+/// The defaults (grid 64, 16384 samples, 70 % near the surface, band 0.1, one scale,
+/// aligned to each sequence's principal axes, far field clamped at 0.5, ...).
 #[no_mangle]
 pub extern "C" fn csdf_prepare_options_default() -> csdf_prepare_options {
     let d = PrepareOptions::default();
@@ -56,6 +80,13 @@ pub extern "C" fn csdf_prepare_options_default() -> csdf_prepare_options {
         keep_border: 0,
         seed: d.seed,
         axes: std::ptr::null(),
+        band: d.band,
+        near_surface_only: d.near_surface_only as i32,
+        scale: std::ptr::null(),
+        align: std::ptr::null(),
+        centre: std::ptr::null(),
+        clamp: d.clamp.unwrap_or(0.0),
+        margin: d.margin,
     }
 }
 
@@ -116,8 +147,21 @@ pub unsafe extern "C" fn csdf_dataset_prepare(
             },
             seed: o.seed,
             axes: super::stack::axes_arg(o.axes)?,
+            band: o.band,
+            near_surface_only: flag(o.near_surface_only, "near_surface_only")?,
+            clamp: (o.clamp != 0.0).then_some(o.clamp),
+            margin: o.margin,
             ..PrepareOptions::default()
         };
+        if let Some(s) = optional_text(o.scale, "options.scale")? {
+            opts.scale = s.parse()?;
+        }
+        if let Some(a) = optional_text(o.align, "options.align")? {
+            opts.align = a.parse()?;
+        }
+        if let Some(c) = optional_text(o.centre, "options.centre")? {
+            opts.centre = c.parse()?;
+        }
         if o.voxel_um != [0.0; 3] {
             let v = VoxelSize {
                 x: o.voxel_um[0],
@@ -195,6 +239,19 @@ pub struct csdf_train_options {
     pub seed: u64,
     /// Write a checkpoint every this many epochs (0: only at the end).
     pub checkpoint_every: usize,
+    /// Weight of the code regulariser mean ||z||^2 / sigma^2, ramped in over the first 100
+    /// epochs (default 1e-4; 0: none). Since ABI 0.7.
+    pub code_reg: f64,
+    /// Points drawn afresh from each frame's stored samples at every step; 0 (default): all
+    /// of the frame's samples. Since ABI 0.7.
+    pub points_per_frame: usize,
+    /// Frames per optimisation step, evaluated together, each with its own code (default
+    /// 1). Since ABI 0.7.
+    pub frames_per_batch: usize,
+    /// First-layer weights over the coordinates (sine): 0 the architecture's own (default;
+    /// `reference` for "paper" and "small"), 1 `reference` (U(+-1/fan_in)), 2 `siren`
+    /// (U(+-1/4)). Since ABI 0.7.
+    pub coordinate_init: i32,
 }
 
 /// The paper's defaults (paper architecture, sine, 100 epochs, lr 1e-4 / 1e-3, halve every
@@ -214,6 +271,10 @@ pub extern "C" fn csdf_train_options_default() -> csdf_train_options {
         threads: 0,
         seed: d.seed,
         checkpoint_every: d.checkpoint_every,
+        code_reg: d.code_reg,
+        points_per_frame: d.points_per_frame.unwrap_or(0),
+        frames_per_batch: d.frames_per_batch,
+        coordinate_init: 0,
     }
 }
 
@@ -253,6 +314,19 @@ pub unsafe extern "C" fn csdf_train(
                 ))
             }
         };
+        arch.coordinate_init = match o.coordinate_init {
+            0 => arch.coordinate_init,
+            1 => CoordinateInit::Reference,
+            2 => CoordinateInit::Siren,
+            other => {
+                return Err(Error::invalid(
+                    "options.coordinate_init",
+                    format!(
+                        "must be 0 (the architecture's), 1 (reference) or 2 (siren), got {other}"
+                    ),
+                ))
+            }
+        };
         let opts = TrainOptions {
             arch,
             epochs: o.epochs,
@@ -264,6 +338,9 @@ pub unsafe extern "C" fn csdf_train(
             threads: (o.threads > 0).then_some(o.threads),
             seed: o.seed,
             checkpoint_every: o.checkpoint_every,
+            code_reg: o.code_reg,
+            points_per_frame: (o.points_per_frame > 0).then_some(o.points_per_frame),
+            frames_per_batch: o.frames_per_batch,
             ..TrainOptions::default()
         };
         let model = train(d, &opts, &ckpt, None, &CProgress::new(progress, user_data))?;

@@ -266,6 +266,19 @@ static void test_workflow(const char *dir) {
     size_t nseq, nframes;
     OK(csdf_dataset_size(data, &nseq, &nframes));
     CHECK(nseq == 2 && nframes == 6, "sequences %zu frames %zu", nseq, nframes);
+    /* The recipe options (ABI 0.7): defaults as documented, bad names refused by name. */
+    CHECK(po.band == 0.1 && po.near_surface_only == 0 && po.clamp == 0.5 && po.margin == 0.1
+              && po.align == NULL && po.centre == NULL && po.scale == NULL, "prepare defaults");
+    struct csdf_prepare_options bad = po;
+    bad.align = "diagonal";
+    char baddir[4096];
+    snprintf(baddir, sizeof baddir, "%s/bad-dataset", dir);
+    csdf_dataset *refused = NULL;
+    EXPECT_STATUS(csdf_dataset_prepare(inputs, 1, baddir, &bad, NULL, NULL, &refused), CSDF_STATUS_INVALID_ARGUMENT, "align");
+    bad.align = NULL;
+    bad.centre = "track";
+    EXPECT_STATUS(csdf_dataset_prepare(inputs, 1, baddir, &bad, NULL, NULL, &refused), CSDF_STATUS_INVALID_ARGUMENT, "centre");
+    CHECK(refused == NULL && !exists(baddir), "a refused prepare wrote something");
 
     /* Training cancelled by the callback leaves no checkpoint and no partial file. */
     struct csdf_train_options to = csdf_train_options_default();

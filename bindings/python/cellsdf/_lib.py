@@ -67,14 +67,18 @@ class PrepareOptions(Structure):
     _fields_ = [("grid", c_size_t), ("samples_per_frame", c_size_t), ("near_fraction", c_double),
                 ("voxel_um", c_double * 3), ("follow_divisions", c_int32),
                 ("min_length", c_size_t), ("keep_border", c_int32), ("seed", c_uint64),
-                ("axes", c_char_p)]
+                ("axes", c_char_p), ("band", c_double), ("near_surface_only", c_int32),
+                ("scale", c_char_p), ("align", c_char_p), ("centre", c_char_p),
+                ("clamp", c_double), ("margin", c_double)]
 
 
 class TrainOptions(Structure):
     _fields_ = [("epochs", c_size_t), ("lr_net", c_double), ("lr_codes", c_double),
                 ("halve_every", c_size_t), ("sigma", c_double), ("arch", c_char_p),
                 ("activation", c_int32), ("device", c_int32), ("threads", c_size_t),
-                ("seed", c_uint64), ("checkpoint_every", c_size_t)]
+                ("seed", c_uint64), ("checkpoint_every", c_size_t), ("code_reg", c_double),
+                ("points_per_frame", c_size_t), ("frames_per_batch", c_size_t),
+                ("coordinate_init", c_int32)]
 
 
 class SynthOptions(Structure):

@@ -175,25 +175,50 @@ class Model(_Handle):
     @classmethod
     def train(cls, inputs, dataset_dir, checkpoint, arch="small", epochs=100, lr_net=1e-3,
               seed=0, grid=64, samples_per_frame=16384, voxel_um=None, axes=None,
-              device="auto", progress=None):
+              device="auto", progress=None, **options):
         """Prepares label images (hyperstack paths, folders or CTC folders) into
-        `dataset_dir` and trains a model saved to `checkpoint`. `axes` as in `read_stack`."""
+        `dataset_dir` and trains a model saved to `checkpoint`. `axes` as in `read_stack`.
+
+        Further keyword options are the fields of `csdf_prepare_options` and
+        `csdf_train_options` (include/cellsdf.h) by name, e.g. `band=0.05,
+        near_surface_only=1, align="first", centre="frame", points_per_frame=1024,
+        frames_per_batch=32, coordinate_init=2`; text fields take str, the library checks
+        every value. `seed` seeds the training (the sampling keeps the library's seed 0)."""
         cb = _progress(progress)
         po = LIB.csdf_prepare_options_default()
+        to = LIB.csdf_train_options_default()
+        keep = []  # encoded strings referenced by the structs until the calls return
+
+        def put(struct, name, value):
+            if isinstance(value, str):
+                value = value.encode()
+                keep.append(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            setattr(struct, name, value)
+
         po.grid, po.samples_per_frame = grid, samples_per_frame
-        axes_text = None if axes is None else str(axes).encode()
-        po.axes = axes_text
+        if axes is not None:
+            put(po, "axes", str(axes))
         if voxel_um is not None:
             po.voxel_um = (c_double * 3)(*voxel_um)
+        put(to, "arch", arch)
+        to.epochs, to.lr_net, to.seed = epochs, lr_net, seed
+        to.device = {"auto": 0, "cpu": 1, "cuda": 2}[device]
+        prepare_fields = {f for f, _ in _lib.PrepareOptions._fields_}
+        train_fields = {f for f, _ in _lib.TrainOptions._fields_}
+        for name, value in options.items():
+            if name in prepare_fields:
+                put(po, name, value)
+            elif name in train_fields:
+                put(to, name, value)
+            else:
+                raise TypeError(f"train() got an unknown option {name!r}")
         paths = (c_char_p * len(inputs))(*[str(p).encode() for p in inputs])
         ds = c_void_p()
         _check(LIB.csdf_dataset_prepare(paths, len(inputs), str(dataset_dir).encode(), byref(po),
                                         cb, None, byref(ds)))
         try:
-            to = LIB.csdf_train_options_default()
-            to.arch = arch.encode()
-            to.epochs, to.lr_net, to.seed = epochs, lr_net, seed
-            to.device = {"auto": 0, "cpu": 1, "cuda": 2}[device]
             out = c_void_p()
             _check(LIB.csdf_train(ds, byref(to), str(checkpoint).encode(), cb, None, byref(out)))
             return cls(out.value)

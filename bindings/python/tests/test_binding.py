@@ -294,3 +294,54 @@ def test_simulate_from_phantoms_writes_what_the_cli_writes(tmp_path):
     with pytest.raises(cellsdf.CellSdfError, match="nowhere"):
         cellsdf.simulate_phantoms(tmp_path / "nowhere", tmp_path / "x", **args)
     assert not (tmp_path / "x").exists()
+
+
+def _training_options(path):
+    """The training options a cellsdf model file records (its safetensors header)."""
+    import json
+    import struct
+
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+    return json.loads(header["__metadata__"]["model"])["training"]["options"]
+
+
+@pytest.mark.skipif(not cellsdf.has_training(), reason="library built without libtorch")
+def test_recipe_options_reach_the_library_as_the_clis_flags_do(tmp_path):
+    # Every option of make models' recipe through the C API (ABI 0.7), none at its default:
+    # the dataset is the CLI's byte for byte and the training records the CLI's options, so
+    # a field the C API drops or mixes up fails here.
+    _cli("phantom", "--kind", "dividing", "--count", "2", "--frames", "3", "--voxel-um", "0.25",
+         "--seed", "3", "--out", tmp_path / "ph")
+    cellsdf.Model.train([tmp_path / "ph"], tmp_path / "ds", tmp_path / "api.safetensors",
+                        arch="small", epochs=2, lr_net=1e-3, seed=4, grid=16,
+                        samples_per_frame=512, device="cpu", band=0.05, near_surface_only=True,
+                        align="first", centre="frame", scale="sequence", clamp=0.3, margin=0.2,
+                        points_per_frame=64, frames_per_batch=2, coordinate_init=2,
+                        code_reg=0.0, lr_codes=2e-3, halve_every=1, threads=1).close()
+    _cli("prepare", tmp_path / "ph", "--out", tmp_path / "ds-cli", "--grid", 16,
+         "--samples-per-frame", 512, "--band", 0.05, "--near-surface-only", "--align", "first",
+         "--centre", "frame", "--scale", "sequence", "--clamp", 0.3, "--margin", 0.2)
+    for name in ("samples.npy", "grids.npy", "dataset.json"):
+        assert (tmp_path / "ds" / name).read_bytes() == (tmp_path / "ds-cli" / name).read_bytes(), name
+    _cli("train", "--data", tmp_path / "ds", "--out", tmp_path / "cli.safetensors", "--arch",
+         "small", "--epochs", 2, "--lr-net", 1e-3, "--seed", 4, "--device", "cpu",
+         "--points-per-frame", 64, "--frames-per-batch", 2, "--coordinate-init", "siren",
+         "--code-reg", 0, "--lr-codes", 2e-3, "--halve-every", 1, "--threads", 1)
+    api = _training_options(tmp_path / "api.safetensors")
+    assert api == _training_options(tmp_path / "cli.safetensors")
+    assert (api["points_per_frame"], api["frames_per_batch"], api["code_reg"]) == (64, 2, 0.0)
+    assert api["arch"]["coordinate_init"] == "siren"
+    # Bad values are refused with the option's name, and no model is written.
+    for bad, word in ((dict(align="diagonal"), "align"), (dict(centre="track"), "centre"),
+                      (dict(near_surface_only=2), "near_surface_only"),
+                      (dict(coordinate_init=7), "coordinate_init")):
+        with pytest.raises(cellsdf.CellSdfError, match=word):
+            cellsdf.Model.train([tmp_path / "ph"], tmp_path / "bad", tmp_path / "bad.safetensors",
+                                arch="small", epochs=1, device="cpu", grid=16,
+                                samples_per_frame=512, **bad)
+    assert not (tmp_path / "bad.safetensors").exists()
+    with pytest.raises(TypeError, match="no_such_option"):
+        cellsdf.Model.train([tmp_path / "ph"], tmp_path / "bad", tmp_path / "bad.safetensors",
+                            no_such_option=1)

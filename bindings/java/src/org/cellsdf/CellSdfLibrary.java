@@ -91,7 +91,8 @@ public interface CellSdfLibrary extends Library {
     }
 
     @Structure.FieldOrder({"grid", "samples_per_frame", "near_fraction", "voxel_um",
-        "follow_divisions", "min_length", "keep_border", "seed", "axes"})
+        "follow_divisions", "min_length", "keep_border", "seed", "axes", "band",
+        "near_surface_only", "scale", "align", "centre", "clamp", "margin"})
     class PrepareOptions extends Structure {
         public long grid, samples_per_frame;
         public double near_fraction;
@@ -101,11 +102,16 @@ public interface CellSdfLibrary extends Library {
         public int keep_border;
         public long seed;
         public String axes;
+        public double band;
+        public int near_surface_only;
+        public String scale, align, centre;
+        public double clamp, margin;
         public static class ByValue extends PrepareOptions implements Structure.ByValue {}
     }
 
     @Structure.FieldOrder({"epochs", "lr_net", "lr_codes", "halve_every", "sigma", "arch",
-        "activation", "device", "threads", "seed", "checkpoint_every"})
+        "activation", "device", "threads", "seed", "checkpoint_every", "code_reg",
+        "points_per_frame", "frames_per_batch", "coordinate_init"})
     class TrainOptions extends Structure {
         public long epochs;
         public double lr_net, lr_codes;
@@ -114,6 +120,9 @@ public interface CellSdfLibrary extends Library {
         public String arch;
         public int activation, device;
         public long threads, seed, checkpoint_every;
+        public double code_reg;
+        public long points_per_frame, frames_per_batch;
+        public int coordinate_init;
         public static class ByValue extends TrainOptions implements Structure.ByValue {}
     }
 

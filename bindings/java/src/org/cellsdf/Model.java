@@ -34,18 +34,29 @@ public final class Model implements AutoCloseable {
     public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
             int epochs, double lrNet, long seed, String axes, Progress progress) {
         CellSdfLibrary lib = CellSdf.lib();
-        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
-        PointerByReference ds = new PointerByReference();
         CellSdfLibrary.PrepareOptions po = lib.csdf_prepare_options_default();
         po.axes = axes;
+        CellSdfLibrary.TrainOptions to = lib.csdf_train_options_default();
+        to.arch = arch;
+        to.epochs = epochs;
+        to.lr_net = lrNet;
+        to.seed = seed;
+        to.device = CellSdfLibrary.CSDF_DEVICE_AUTO;
+        return train(inputs, datasetDir, checkpoint, po, to, progress);
+    }
+
+    /** Prepares and trains with every option of the C API (the bundled models' recipe
+     * included): start from {@code csdf_prepare_options_default()} and
+     * {@code csdf_train_options_default()} of {@link CellSdf#lib()} and set their fields, which
+     * include/cellsdf.h documents (band, near_surface_only, align, centre, points_per_frame,
+     * frames_per_batch, coordinate_init, ...; text fields as Strings). */
+    public static Model train(String[] inputs, String datasetDir, String checkpoint,
+            CellSdfLibrary.PrepareOptions po, CellSdfLibrary.TrainOptions to, Progress progress) {
+        CellSdfLibrary lib = CellSdf.lib();
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        PointerByReference ds = new PointerByReference();
         CellSdf.check(lib.csdf_dataset_prepare(inputs, inputs.length, datasetDir, po, cb, null, ds));
         try {
-            CellSdfLibrary.TrainOptions to = lib.csdf_train_options_default();
-            to.arch = arch;
-            to.epochs = epochs;
-            to.lr_net = lrNet;
-            to.seed = seed;
-            to.device = CellSdfLibrary.CSDF_DEVICE_AUTO;
             PointerByReference m = new PointerByReference();
             CellSdf.check(lib.csdf_train(ds.getValue(), to, checkpoint, cb, null, m));
             return new Model(m.getValue());
