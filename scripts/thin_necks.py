@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Thin filopodium necks: fine-tunes a cellsdf model (weights and codes, fresh Adam) with a
+sampling or loss variant, then measures every training frame on the dataset's grid nodes:
+Jaccard index, connected pieces of the model's mask against the ground truth's (26- and
+6-connected), and with --barriers how many pieces join when the mask may cross SDF barriers
+up to tau. The model is evaluated where |ground-truth sdf| < --eval-band and takes the
+ground truth's sign elsewhere (as fast as a band, and the same JI as `cellsdf evaluate` on
+the bundled filopodial model: 0.8965). A probe for docs/results.md (issue 13), not part of
+the product; network and file format from scripts/paper_setting_gpu.py. Needs safetensors
+and scipy.
+
+    python3 scripts/thin_necks.py --data DATASET --init MODEL --out OUT [--epochs 20]
+        [--narrow 0.5 --band2 0.01 | --hinge 1.0] [--eval-only] [--barriers]
+"""
+import argparse, json, math, os, sys, time
+import numpy as np, torch
+from scipy import ndimage
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from paper_setting_gpu import Net
+
+p = argparse.ArgumentParser()
+p.add_argument("--data", required=True); p.add_argument("--init", required=True)
+p.add_argument("--out", required=True)
+p.add_argument("--epochs", type=int, default=40)
+p.add_argument("--lr-net", type=float, default=1e-4 / 8)
+p.add_argument("--lr-codes", type=float, default=1e-3 / 8)
+p.add_argument("--points", type=int, default=1024)
+p.add_argument("--fps", type=int, default=32)
+p.add_argument("--narrow", type=float, default=0.0, help="fraction of points from |sdf|<band2")
+p.add_argument("--band2", type=float, default=0.01)
+p.add_argument("--inside-frac", type=float, default=0.0, help="fraction from sdf<0 (whole inside)")
+p.add_argument("--hinge", type=float, default=0.0, help="weight of sign hinge")
+p.add_argument("--eval-only", action="store_true")
+p.add_argument("--eval-frames", default="0,1,2,3,4,5,6,7,8,9")
+p.add_argument("--eval-band", type=float, default=0.05)
+p.add_argument("--barriers", action="store_true")
+p.add_argument("--eval-step", type=int, default=1, help="every k-th frame")
+p.add_argument("--seed", type=int, default=1)
+a = p.parse_args()
+torch.manual_seed(a.seed); torch.set_num_threads(2)
+meta = json.load(open(os.path.join(a.data, "dataset.json")))
+S = torch.from_numpy(np.ascontiguousarray(np.load(os.path.join(a.data, "samples.npy"))))
+nF, nS, _ = S.shape
+seqs = meta["sequences"]
+seq_of_row = torch.tensor([i for i, s in enumerate(seqs) for _ in s["frames"]])
+with safe_open(a.init, "pt") as f:
+    mm = json.loads(f.metadata()["model"])
+cfg = mm["config"]; cfg.setdefault("coordinate_init", "reference")
+T = load_file(a.init)
+net = Net(cfg)
+with torch.no_grad():
+    for l in range(cfg["layers"]):
+        net.w[l].copy_(T[f"lin{l}.weight"]); net.b[l].copy_(T[f"lin{l}.bias"])
+codes = torch.nn.Parameter(T["codes"].clone())
+sd = S[..., 4]
+narrow_idx = [torch.nonzero(sd[r].abs() < a.band2)[:, 0] for r in range(nF)]
+inside_idx = [torch.nonzero(sd[r] < 0)[:, 0] for r in range(nF)]
+print("narrow per frame", np.mean([len(x) for x in narrow_idx]), "inside", np.mean([len(x) for x in inside_idx]), flush=True)
+opt = torch.optim.Adam([{"params": list(net.parameters()), "lr": a.lr_net}, {"params": [codes], "lr": a.lr_codes}])
+t0 = time.time()
+hist = []
+if not a.eval_only:
+  for ep in range(a.epochs):
+    order = torch.randperm(nF); tot = 0; k = 0
+    for st in range(0, nF, a.fps):
+        fr = order[st:st + a.fps]
+        idxs = []
+        for r in fr.tolist():
+            n2 = int(round(a.points * a.narrow)); n3 = int(round(a.points * a.inside_frac))
+            parts = [torch.randint(0, nS, (a.points - n2 - n3,))]
+            if n2: parts.append(narrow_idx[r][torch.randint(0, len(narrow_idx[r]), (n2,))])
+            if n3: parts.append(inside_idx[r][torch.randint(0, len(inside_idx[r]), (n3,))])
+            idxs.append(torch.cat(parts))
+        idx = torch.stack(idxs)
+        batch = S[fr[:, None], idx]
+        z = codes[seq_of_row[fr]]
+        pred = net(z, batch[..., :4]); tgt = batch[..., 4]
+        l1 = (pred - tgt).abs().mean()
+        loss = l1 + (z * z).sum(-1).mean() * (1e-4 / 0.01)
+        if a.hinge:
+            loss = loss + a.hinge * torch.relu(-pred * torch.sign(tgt)).mean()
+        opt.zero_grad(); loss.backward(); opt.step(); tot += l1.item(); k += 1
+    hist.append(tot / k)
+    print(f"epoch {ep+1} loss {tot/k:.5f} {time.time()-t0:.0f}s", flush=True)
+  tensors = {f"lin{l}.weight": net.w[l].detach().contiguous() for l in range(cfg["layers"])}
+  tensors.update({f"lin{l}.bias": net.b[l].detach().contiguous() for l in range(cfg["layers"])})
+  tensors["codes"] = codes.detach().contiguous()
+  mm["training"] = {"epochs_done": a.epochs, "adam_step": 0, "loss_history": hist, "options": vars(a), "dataset": a.data, "seconds": time.time() - t0}
+  save_file(tensors, a.out, metadata={"format": "cellsdf-model", "version": "1", "model": json.dumps(mm)})
+# evaluation on frames `eval_frames` of every sequence
+G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
+n = G.shape[1]
+nodes = torch.linspace(-1, 1, n)
+zz, yy, xx = torch.meshgrid(nodes, nodes, nodes, indexing="ij")
+xyz = torch.stack([xx, yy, zz], -1).reshape(-1, 3)
+st = np.ones((3, 3, 3))
+rows = []; r0 = 0; taus = [0.0025, 0.005, 0.01, 0.02]; joined = []
+want = [int(x) for x in a.eval_frames.split(",")]
+with torch.no_grad():
+    for si, s in enumerate(seqs):
+        for fi, fr in enumerate(s["frames"]):
+            if fi in want and (r0 + fi) % a.eval_step == 0:
+                g = np.asarray(G[r0 + fi]).reshape(-1)
+                near = np.nonzero(np.abs(g) < a.eval_band)[0]
+                q = torch.cat([xyz[near], torch.full((len(near), 1), float(fr["t"]))], 1)
+                pv = torch.cat([net(codes[si:si+1], q[b:b+(1<<18)][None])[0] for b in range(0, len(q), 1 << 18)]).numpy()
+                pred = g.copy(); pred[near] = pv
+                pred = pred.reshape(n, n, n); g = g.reshape(n, n, n)
+                A = pred <= 0; B = g <= 0
+                ji = (A & B).sum() / max((A | B).sum(), 1)
+                ca = ndimage.label(A, st)[1]; cb = ndimage.label(B, st)[1]
+                ca6 = ndimage.label(A)[1]; cb6 = ndimage.label(B)[1]
+                rows.append((si, fi, ji, ca, cb, ca6, cb6))
+                if a.barriers:
+                    la, na = ndimage.label(A, st)
+                    row = []
+                    for tau in taus:
+                        lt = ndimage.label(pred <= tau, st)[0]
+                        row.append(len(set(lt[la > 0].tolist())) if na else 0)
+                    joined.append(row)
+        r0 += len(s["frames"])
+R = np.array(rows)
+print(f"EVAL {a.out}: JI {R[:,2].mean():.4f} +- {R[:,2].std():.4f}  comps pred {R[:,3].mean():.2f} gt {R[:,4].mean():.2f}  frames pred>gt {np.mean(R[:,3]>R[:,4])*100:.1f}% (6-conn: pred {R[:,5].mean():.2f} gt {R[:,6].mean():.2f} frames {np.mean(R[:,5]>R[:,6])*100:.1f}%)  ({time.time()-t0:.0f}s)", flush=True)
+np.savetxt(a.out + ".eval.csv", R, delimiter=",", fmt="%.5f")
+for k, tau in enumerate(taus if a.barriers else []):
+    c = np.array([j[k] for j in joined])
+    print(f"barriers up to {tau} model units: pieces {c.mean():.2f}, frames with more than the ground truth {np.mean(c > R[:, 4]) * 100:.1f}%")
