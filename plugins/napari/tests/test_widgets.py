@@ -144,13 +144,16 @@ def test_descriptor_widget_table(make_napari_viewer, tmp_path):
 
 def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, tmp_path):
     viewer = make_napari_viewer()
+    # A cell that grows and moves 2 voxels (0.5 um) in x per frame.
     t, z, y, x = np.mgrid[:3, :16, :18, :20]
-    cell = (((x - 10) ** 2 + (y - 9) ** 2 + (z - 8) ** 2) <= (4 + t) ** 2).astype(np.uint8)
+    cell = (((x - 8 - 2 * t) ** 2 + (y - 9) ** 2 + (z - 8) ** 2) <= (4 + t) ** 2).astype(np.uint8)
     viewer.add_labels(cell, scale=(1, 0.25, 0.25, 0.25), name="cell")
     w = _widgets.TrainWidget(viewer)
     w.layer.reset_choices()
     w.out.value = str(tmp_path / "trained.safetensors")
     w.epochs.value = 3
+    assert w.moving.label == "cells move: centre every frame" and "um" in w.moving.tooltip
+    w.moving.value = True
     w.run()
     qtbot.waitUntil(lambda: w._run_btn.enabled, timeout=120_000)
     if not cellsdf.has_training():
@@ -160,6 +163,15 @@ def test_train_widget_offers_the_model_to_synthesis(make_napari_viewer, qtbot, t
         return
     assert (tmp_path / "trained.safetensors").exists(), w.status.value
     assert "trained: trained.safetensors" in _widgets._model_choices()
+    # Each frame was centred on the cell: the model records the shifts (x, y, z) um.
+    import json
+    import struct
+
+    with open(tmp_path / "trained.safetensors", "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    seq, = json.loads(header["__metadata__"]["model"])["sequences"]
+    assert np.asarray(seq["frame_offset_um"]).ravel() == pytest.approx(
+        [0, 0, 0, 0.5, 0, 0, 1.0, 0, 0], abs=1e-9)
     viewer.window.add_dock_widget(w, name="Train from labels")
     _shot(viewer, "train-widget.png")
 

@@ -127,9 +127,10 @@ def without_z(meta):
 
 
 def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr_net=1e-3,
-                      seed=0, frame_interval_s=None, progress=None):
+                      seed=0, frame_interval_s=None, centre=None, progress=None):
     """Trains a model on a (t, z, y, x) label array whose ids persist over time (one
-    sequence per id); saves it to `model_path` and returns the path."""
+    sequence per id); saves it to `model_path` and returns the path. `centre="frame"`
+    centres every frame on its cell (cells that move; `cellsdf prepare --centre frame`)."""
     lab = np.asarray(labels)
     if lab.ndim != 4:
         raise ValueError(f"need a 4D (t, z, y, x) label layer, got shape {lab.shape}")
@@ -140,22 +141,24 @@ def train_from_labels(labels, voxel_um, model_path, arch="small", epochs=100, lr
         src = Path(work) / "labels.tif"
         cellsdf.write_stack(src, lab.astype(dtype), voxel_um, frame_interval_s)
         with cellsdf.Model.train([src], Path(work) / "dataset", model_path, arch=arch,
-                                 epochs=epochs, lr_net=lr_net, seed=seed, progress=progress):
+                                 epochs=epochs, lr_net=lr_net, seed=seed, centre=centre,
+                                 progress=progress):
             pass
     return Path(model_path)
 
 
 def train_from_folder(folder, model_path, arch="small", epochs=100, lr_net=1e-3, seed=0,
-                      axes=None, progress=None):
+                      axes=None, centre=None, progress=None):
     """Trains a model on a folder of label hyperstacks or a Cell Tracking Challenge folder
-    (man_track.txt); saves it to `model_path` and returns the path."""
+    (man_track.txt); saves it to `model_path` and returns the path. `centre` as in
+    `train_from_labels`."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder")
     with tempfile.TemporaryDirectory(prefix="cellsdf-train-") as work:
         with cellsdf.Model.train([folder], Path(work) / "dataset", model_path, arch=arch,
                                  epochs=epochs, lr_net=lr_net, seed=seed, axes=axes or None,
-                                 progress=progress):
+                                 centre=centre, progress=progress):
             pass
     return Path(model_path)
 

@@ -357,8 +357,9 @@ class TrainWidget(_Job):
         self.epochs = SpinBox(label="epochs", value=100, min=1, max=100000)
         self.lr = FloatSpinBox(label="learning rate", value=1e-3, min=1e-6, max=1.0, step=1e-4)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.moving = CheckBox(label="cells move: centre every frame", value=False)
         super().__init__([self.layer, self.folder, self.axes, self.out, self.arch, self.epochs,
-                          self.lr, self.seed], "Train")
+                          self.lr, self.seed, self.moving], "Train")
         _tooltips({
             self.layer: "a 4D Labels layer (t, z, y, x) scaled in um; each id is one cell "
                         "sequence",
@@ -369,13 +370,16 @@ class TrainWidget(_Job):
             self.epochs: "passes over all frames",
             self.lr: "network learning rate (codes 1e-3), both halved every 100 epochs",
             self.seed: "random seed: the same seed gives the same model",
+            self.moving: "for time-lapses where cells travel: each frame is centred on its cell "
+                         "(shift in um recorded), so the model learns the shape, not the track",
         })
         napari_viewer.layers.events.inserted.connect(lambda e: self.layer.reset_choices())
         napari_viewer.layers.events.removed.connect(lambda e: self.layer.reset_choices())
 
     def run(self):
         options = dict(arch=self.arch.value, epochs=self.epochs.value, lr_net=self.lr.value,
-                       seed=self.seed.value, progress=self.progress)
+                       seed=self.seed.value, centre="frame" if self.moving.value else None,
+                       progress=self.progress)
         folder = str(self.folder.value or "")
         if folder not in ("", ".") and Path(folder).is_dir():
             axes = None if self.axes.value == "as in the files" else self.axes.value

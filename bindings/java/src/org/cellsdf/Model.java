@@ -33,9 +33,17 @@ public final class Model implements AutoCloseable {
      * planes are when their metadata says otherwise (stored plane axes, slowest first). */
     public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
             int epochs, double lrNet, long seed, String axes, Progress progress) {
+        return train(inputs, datasetDir, checkpoint, arch, epochs, lrNet, seed, axes, null, progress);
+    }
+
+    /** As above; {@code centre} "frame" centres every frame on its cell (cells that travel;
+     * {@code cellsdf prepare --centre frame}), null or "sequence" one box per sequence. */
+    public static Model train(String[] inputs, String datasetDir, String checkpoint, String arch,
+            int epochs, double lrNet, long seed, String axes, String centre, Progress progress) {
         CellSdfLibrary lib = CellSdf.lib();
         CellSdfLibrary.PrepareOptions po = lib.csdf_prepare_options_default();
         po.axes = axes;
+        po.centre = centre;
         CellSdfLibrary.TrainOptions to = lib.csdf_train_options_default();
         to.arch = arch;
         to.epochs = epochs;

@@ -30,6 +30,9 @@ public class Train_Model implements PlugIn {
          * otherwise ("TZYX", "ZTYX", "TYX", "ZYX"); "" as the metadata says. (For the
          * current image use Image > Hyperstacks > Re-order Hyperstack first.) */
         public String axes = "";
+        /** Cells that travel: centre every frame on its cell (shifts in um recorded), so
+         * the model learns the shape and not the track ({@code cellsdf prepare --centre frame}). */
+        public boolean cellsMove = false;
     }
 
     /** The dialog's Help: every field (its macro key) with its unit. */
@@ -42,7 +45,10 @@ public class Train_Model implements PlugIn {
         + "<tr><td>learning_rate</td><td>of the network, no unit (codes: 10x)</td></tr>"
         + "<tr><td>seed</td><td>integer; the same seed trains the same model</td></tr>"
         + "<tr><td>folder_axes</td><td>what a folder's file planes are when their metadata"
-        + " says otherwise</td></tr></table>"
+        + " says otherwise</td></tr>"
+        + "<tr><td>cells_move</td><td>centre every frame on its cell (cells that travel;"
+        + " each frame's shift in um is recorded), so the model learns the shape, not the"
+        + " track</td></tr></table>"
         + "<p>Needs libcellsdf built with libtorch (install with TRAINING=1).</p></html>";
 
     /** "true" when the installed libcellsdf can train (built with libtorch), else "false";
@@ -63,6 +69,7 @@ public class Train_Model implements PlugIn {
         gd.addNumericField("seed", o.seed, 0);
         gd.addChoice("folder_axes", new String[] {"as in the files", "TZYX", "ZTYX", "TYX", "ZYX"},
             "as in the files");
+        gd.addCheckbox("cells_move (centre every frame)", o.cellsMove);
         gd.addHelp(HELP);
         gd.showDialog();
         if (gd.wasCanceled()) {
@@ -76,6 +83,7 @@ public class Train_Model implements PlugIn {
         o.seed = (long) gd.getNextNumber();
         String axes = gd.getNextChoice();
         o.axes = axes.startsWith("as ") ? "" : axes;
+        o.cellsMove = gd.getNextBoolean();
         try {
             ImagePlus imp = "current image".equals(o.source) ? WindowManager.getCurrentImage() : null;
             try (Model m = train(imp, o, Synthesize_Cells.ijProgress())) {
@@ -102,7 +110,7 @@ public class Train_Model implements PlugIn {
             }
             return Model.train(new String[] {input}, new File(work, "dataset").getPath(), o.model,
                 o.arch, o.epochs, o.lrNet, o.seed, imp != null || o.axes.isEmpty() ? null : o.axes,
-                progress);
+                o.cellsMove ? "frame" : null, progress);
         } finally {
             deleteTree(work);
         }

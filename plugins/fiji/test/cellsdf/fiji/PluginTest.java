@@ -59,29 +59,41 @@ public class PluginTest {
 
     /** Labels 1 and 2: two spheres (radius growing with t) in a 16-bit 3-frame hyperstack
      * of 40x36x30 voxels of 0.2 um, 30 s apart. */
-    static ImagePlus twoCells() {
-        int nx = 40, ny = 36, nz = 30, nt = 3;
+    /** The label of voxel (x, y, z) at frame t. */
+    interface LabelAt {
+        int at(int t, int z, int y, int x);
+    }
+
+    /** A label hyperstack of 0.2 um voxels (micron) drawn by {@code f}. */
+    static ImagePlus labels(String title, int nx, int ny, int nz, int nt, LabelAt f) {
         ImageStack st = new ImageStack(nx, ny);
         for (int t = 0; t < nt; t++) {
             for (int z = 0; z < nz; z++) {
                 ShortProcessor ip = new ShortProcessor(nx, ny);
                 for (int y = 0; y < ny; y++) {
                     for (int x = 0; x < nx; x++) {
-                        double r1 = 1.6 + 0.2 * t, r2 = 1.2 + 0.1 * t;
-                        double a = sq((x - 12.3) * 0.2) + sq((y - 17.6) * 0.2) + sq((z - 14.8) * 0.2);
-                        double b = sq((x - 29.1) * 0.2) + sq((y - 18.2) * 0.2) + sq((z - 15.3) * 0.2);
-                        ip.set(x, y, a <= r1 * r1 ? 1 : b <= r2 * r2 ? 2 : 0);
+                        ip.set(x, y, f.at(t, z, y, x));
                     }
                 }
                 st.addSlice(ip);
             }
         }
-        ImagePlus imp = new ImagePlus("two_cells", st);
+        ImagePlus imp = new ImagePlus(title, st);
         imp.setDimensions(1, nz, nt);
         imp.getCalibration().setUnit("micron");
         imp.getCalibration().pixelWidth = 0.2;
         imp.getCalibration().pixelHeight = 0.2;
         imp.getCalibration().pixelDepth = 0.2;
+        return imp;
+    }
+
+    static ImagePlus twoCells() {
+        ImagePlus imp = labels("two_cells", 40, 36, 30, 3, (t, z, y, x) -> {
+            double r1 = 1.6 + 0.2 * t, r2 = 1.2 + 0.1 * t;
+            double a = sq((x - 12.3) * 0.2) + sq((y - 17.6) * 0.2) + sq((z - 14.8) * 0.2);
+            double b = sq((x - 29.1) * 0.2) + sq((y - 18.2) * 0.2) + sq((z - 15.3) * 0.2);
+            return a <= r1 * r1 ? 1 : b <= r2 * r2 ? 2 : 0;
+        });
         imp.getCalibration().frameInterval = 30;
         return imp;
     }
@@ -362,6 +374,37 @@ public class PluginTest {
             assertTrue(e.cancelled());
         }
         assertTrue(!new File(o.model).exists());
+    }
+
+    @Test
+    public void cellsThatMoveAreCentredEveryFrame() throws Exception {
+        // A ball of radius 1 um moving 0.6 um in x per frame over 3 frames. One box for the
+        // sequence holds the whole track (half-extent 1.6 um in x: the ball plus the 0.6 um
+        // it travels either side of the middle frame); a box per frame holds one ball (1 um),
+        // so the model's scale (um per model unit) shrinks by 1.6 (1.55 with half a voxel
+        // on each bound) when the option is on.
+        if (!CellSdf.hasTraining()) {
+            return;
+        }
+        ImagePlus imp = labels("moving_cell", 40, 30, 30, 3, (t, z, y, x) ->
+            sq((x - 12 - 3 * t) * 0.2) + sq((y - 15) * 0.2) + sq((z - 15) * 0.2) <= 1.0 ? 1 : 0);
+        File dir = tempDir("cellsdf-moving-test");
+        Train_Model.Options o = new Train_Model.Options();
+        assertTrue("off by default", !o.cellsMove);
+        assertTrue(Train_Model.HELP.contains("<td>cells_move</td>"));
+        o.epochs = 1;
+        o.model = new File(dir, "track.safetensors").getPath();
+        double track, cell;
+        try (Model m = Train_Model.train(imp, o, null)) {
+            track = m.sequenceInfo(0).scale_um;
+        }
+        o.cellsMove = true;
+        o.model = new File(dir, "cell.safetensors").getPath();
+        try (Model m = Train_Model.train(imp, o, null)) {
+            cell = m.sequenceInfo(0).scale_um;
+        }
+        assertTrue("scale " + track + " um with one box, " + cell + " um per frame",
+            track / cell > 1.45 && track / cell < 1.65);
     }
 
     @Test
