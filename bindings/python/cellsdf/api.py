@@ -190,6 +190,8 @@ class Model(_Handle):
         keep = []  # encoded strings referenced by the structs until the calls return
 
         def put(struct, name, value):
+            if isinstance(value, Path):
+                value = str(value)
             if isinstance(value, str):
                 value = value.encode()
                 keep.append(value)
