@@ -30,7 +30,6 @@ p.add_argument("--points", type=int, default=1024)
 p.add_argument("--fps", type=int, default=32)
 p.add_argument("--narrow", type=float, default=0.0, help="fraction of points from |sdf|<band2")
 p.add_argument("--band2", type=float, default=0.01)
-p.add_argument("--inside-frac", type=float, default=0.0, help="fraction from sdf<0 (whole inside)")
 p.add_argument("--hinge", type=float, default=0.0, help="weight of sign hinge")
 p.add_argument("--eval-only", action="store_true")
 p.add_argument("--eval-frames", default="0,1,2,3,4,5,6,7,8,9")
@@ -41,8 +40,6 @@ p.add_argument("--seed", type=int, default=1)
 a = p.parse_args()
 torch.manual_seed(a.seed); torch.set_num_threads(2)
 meta = json.load(open(os.path.join(a.data, "dataset.json")))
-S = torch.from_numpy(np.ascontiguousarray(np.load(os.path.join(a.data, "samples.npy"))))
-nF, nS, _ = S.shape
 seqs = meta["sequences"]
 seq_of_row = torch.tensor([i for i, s in enumerate(seqs) for _ in s["frames"]])
 with safe_open(a.init, "pt") as f:
@@ -54,24 +51,23 @@ with torch.no_grad():
     for l in range(cfg["layers"]):
         net.w[l].copy_(T[f"lin{l}.weight"]); net.b[l].copy_(T[f"lin{l}.bias"])
 codes = torch.nn.Parameter(T["codes"].clone())
-sd = S[..., 4]
-narrow_idx = [torch.nonzero(sd[r].abs() < a.band2)[:, 0] for r in range(nF)]
-inside_idx = [torch.nonzero(sd[r] < 0)[:, 0] for r in range(nF)]
-print("narrow per frame", np.mean([len(x) for x in narrow_idx]), "inside", np.mean([len(x) for x in inside_idx]), flush=True)
 opt = torch.optim.Adam([{"params": list(net.parameters()), "lr": a.lr_net}, {"params": [codes], "lr": a.lr_codes}])
 t0 = time.time()
 hist = []
 if not a.eval_only:
+  # The sample pool and, per frame, the samples of the narrow band (only to train).
+  S = torch.from_numpy(np.ascontiguousarray(np.load(os.path.join(a.data, "samples.npy"))))
+  nF, nS, _ = S.shape
+  narrow_idx = [torch.nonzero(S[r, :, 4].abs() < a.band2)[:, 0] for r in range(nF)]
   for ep in range(a.epochs):
     order = torch.randperm(nF); tot = 0; k = 0
     for st in range(0, nF, a.fps):
         fr = order[st:st + a.fps]
         idxs = []
         for r in fr.tolist():
-            n2 = int(round(a.points * a.narrow)); n3 = int(round(a.points * a.inside_frac))
-            parts = [torch.randint(0, nS, (a.points - n2 - n3,))]
+            n2 = int(round(a.points * a.narrow))
+            parts = [torch.randint(0, nS, (a.points - n2,))]
             if n2: parts.append(narrow_idx[r][torch.randint(0, len(narrow_idx[r]), (n2,))])
-            if n3: parts.append(inside_idx[r][torch.randint(0, len(inside_idx[r]), (n3,))])
             idxs.append(torch.cat(parts))
         idx = torch.stack(idxs)
         batch = S[fr[:, None], idx]
