@@ -348,10 +348,18 @@ fn cli_meshes_describes_and_compares_phantoms() {
         &d("r"),
     ]);
     let summary = std::fs::read_to_string(dir.path().join("r/summary.csv")).unwrap();
-    // Identical sets: D = 0, p = 1 for every descriptor.
+    // Identical sets: D = 0, p = 1 for every descriptor, also with cells permuted.
+    assert!(
+        summary.starts_with("descriptor,")
+            && summary
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(",ks_p_value_cells")
+    );
     for line in summary.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        assert_eq!((f[7], f[8]), ("0", "1"), "{line}");
+        assert_eq!((f[7], f[8], f[10]), ("0", "1", "1"), "{line}");
     }
     let check: serde_json::Value =
         serde_json::from_str(&common::run_python("check_report.py", &[&d("r")])).unwrap();
@@ -366,6 +374,13 @@ fn cli_meshes_describes_and_compares_phantoms() {
         "--out",
         &d("r2"),
     ]);
+    // 3 cells of 4 frames against 3: whole cells permuted give C(6, 3) = 20 splits, so no
+    // p below 1/20 (frames permuted one by one could go far lower).
+    let summary = std::fs::read_to_string(dir.path().join("r2/summary.csv")).unwrap();
+    for line in summary.lines().skip(1) {
+        let p: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        assert!(p >= 0.05 - 0.02, "{line}");
+    }
     // Bad input names the problem.
     let r = std::process::Command::new(env!("CARGO_BIN_EXE_cellsdf"))
         .args(["describe", &d("missing.tif"), "--out", &d("x.csv")])

@@ -34,23 +34,7 @@ pub fn ks_2samp(a: &[f64], b: &[f64]) -> Result<KsTest> {
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     let (n1, n2) = (a.len(), b.len());
-    // Largest CDF difference, evaluated after each distinct value.
-    let (mut i, mut j, mut d) = (0usize, 0usize, 0f64);
-    while i < n1 || j < n2 {
-        let v = match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => unreachable!(),
-        };
-        while i < n1 && a[i] <= v {
-            i += 1;
-        }
-        while j < n2 && b[j] <= v {
-            j += 1;
-        }
-        d = d.max((i as f64 / n1 as f64 - j as f64 / n2 as f64).abs());
-    }
+    let d = statistic_sorted(&a, &b);
     if n1.max(n2) <= MAX_EXACT_N {
         let g = gcd(n1, n2);
         let lcm = (n1 / g) * n2;
@@ -73,6 +57,79 @@ pub fn ks_2samp(a: &[f64], b: &[f64]) -> Result<KsTest> {
         p_value: kolmogorov_sf(en.sqrt() * d).clamp(0.0, 1.0),
         exact: false,
     })
+}
+
+/// sup |F1 - F2| of two sorted, non-empty samples, evaluated after each distinct value.
+fn statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
+    let (n1, n2) = (a.len(), b.len());
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0f64);
+    while i < n1 || j < n2 {
+        let v = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) => x,
+            (None, Some(&y)) => y,
+            (None, None) => unreachable!(),
+        };
+        while i < n1 && a[i] <= v {
+            i += 1;
+        }
+        while j < n2 && b[j] <= v {
+            j += 1;
+        }
+        d = d.max((i as f64 / n1 as f64 - j as f64 / n2 as f64).abs());
+    }
+    d
+}
+
+/// Permutations [`ks_groups_permuted`] draws in reports.
+pub const GROUP_PERMUTATIONS: usize = 4999;
+
+/// P-value of the two-sample KS statistic when the values come in groups that are not
+/// independent inside (the frames of one cell's time-lapse): the null distribution of D
+/// comes from reassigning whole groups between the two samples at random (`permutations`
+/// times, seeded), keeping each sample's number of groups. Returns
+/// (1 + #{D_perm >= D}) / (1 + permutations), which is a valid p-value whatever the
+/// correlation inside a group; [`ks_2samp`] treats every value as independent and so
+/// reports too small a p when groups hold several correlated values. Errors on an empty
+/// group list, an empty group or a NaN.
+pub fn ks_groups_permuted(
+    a: &[Vec<f64>],
+    b: &[Vec<f64>],
+    permutations: usize,
+    seed: u64,
+) -> Result<f64> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    for (name, groups) in [("first sample", a), ("second sample", b)] {
+        if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
+            return Err(Error::invalid(name, "the KS test needs non-empty groups"));
+        }
+        if groups.iter().flatten().any(|v| v.is_nan()) {
+            return Err(Error::invalid(name, "the sample contains NaN"));
+        }
+    }
+    let pool: Vec<&Vec<f64>> = a.iter().chain(b).collect();
+    let split = |order: &[usize]| -> f64 {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for (k, &g) in order.iter().enumerate() {
+            if k < a.len() { &mut x } else { &mut y }.extend_from_slice(pool[g]);
+        }
+        x.sort_by(f64::total_cmp);
+        y.sort_by(f64::total_cmp);
+        statistic_sorted(&x, &y)
+    };
+    let mut order: Vec<usize> = (0..pool.len()).collect();
+    let observed = split(&order);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut as_large = 0usize;
+    for _ in 0..permutations {
+        order.shuffle(&mut rng);
+        // D takes values k / lcm: compare with a tolerance far below one step.
+        if split(&order) >= observed - 1e-12 {
+            as_large += 1;
+        }
+    }
+    Ok((1 + as_large) as f64 / (1 + permutations) as f64)
 }
 
 fn gcd(mut a: usize, mut b: usize) -> usize {
@@ -141,5 +198,79 @@ mod tests {
         assert!((t.p_value - 0.1).abs() < 1e-12, "{}", t.p_value);
         assert!(ks_2samp(&[], &a).is_err());
         assert!(ks_2samp(&[f64::NAN], &a).is_err());
+    }
+
+    /// `n` groups of `k` values: a per-group offset N(0, 1) plus N(0, noise^2) per value,
+    /// shifted by `shift`.
+    fn groups(
+        rng: &mut impl rand::Rng,
+        n: usize,
+        k: usize,
+        noise: f64,
+        shift: f64,
+    ) -> Vec<Vec<f64>> {
+        use rand_distr::{Distribution, StandardNormal};
+        (0..n)
+            .map(|_| {
+                let o: f64 = StandardNormal.sample(rng);
+                (0..k)
+                    .map(|_| {
+                        let e: f64 = StandardNormal.sample(rng);
+                        shift + o + noise * e
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn with_one_value_per_group_the_permutation_p_is_the_exact_p() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for (shift, seed) in [(0.3, 1), (0.6, 2), (0.0, 3)] {
+            let a = groups(&mut rng, 30, 1, 0.0, 0.0);
+            let b = groups(&mut rng, 40, 1, 0.0, shift);
+            let exact = ks_2samp(&a.concat(), &b.concat()).unwrap().p_value;
+            let n = 9999;
+            let p = ks_groups_permuted(&a, &b, n, seed).unwrap();
+            // Monte Carlo standard error of the estimate.
+            let se = (exact * (1.0 - exact) / n as f64).sqrt();
+            assert!(
+                (p - exact).abs() < 4.0 * se + 2e-4,
+                "shift {shift}: {p} vs exact {exact}"
+            );
+        }
+    }
+
+    #[test]
+    fn correlated_frames_do_not_make_equal_distributions_look_different() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        // Both sets from one distribution: 32 and 48 cells of 10 strongly correlated frames.
+        let (mut grouped, mut framewise) = (0, 0);
+        let runs = 200;
+        for r in 0..runs {
+            let a = groups(&mut rng, 32, 10, 0.3, 0.0);
+            let b = groups(&mut rng, 48, 10, 0.3, 0.0);
+            if ks_groups_permuted(&a, &b, 199, r).unwrap() <= 0.05 {
+                grouped += 1;
+            }
+            if ks_2samp(&a.concat(), &b.concat()).unwrap().p_value <= 0.05 {
+                framewise += 1;
+            }
+        }
+        // A valid test rejects about 5 % of true nulls; frame by frame rejects far more.
+        assert!(grouped <= 18, "grouped rejected {grouped} of {runs}");
+        assert!(
+            framewise >= 80,
+            "frame-wise rejected only {framewise} of {runs}"
+        );
+        // And a real difference (1.5 cell sd) is still found.
+        let a = groups(&mut rng, 32, 10, 0.3, 0.0);
+        let b = groups(&mut rng, 48, 10, 0.3, 1.5);
+        let p = ks_groups_permuted(&a, &b, 999, 1).unwrap();
+        assert!(p < 0.01, "{p}");
+        assert!(ks_groups_permuted(&[], &b, 9, 1).is_err());
+        assert!(ks_groups_permuted(&a, &[vec![]], 9, 1).is_err());
     }
 }

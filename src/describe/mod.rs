@@ -11,7 +11,7 @@ mod report;
 mod shape;
 mod table;
 
-pub use ks::{ks_2samp, KsTest, MAX_EXACT_N};
+pub use ks::{ks_2samp, ks_groups_permuted, KsTest, GROUP_PERMUTATIONS, MAX_EXACT_N};
 pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};
 pub use plots::{box_plot, qq_plot, quantile};
@@ -19,4 +19,4 @@ pub use report::{
     mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet, COMPARED,
 };
 pub use shape::{describe_mask, describe_mesh, sphericity, ShapeDescriptors};
-pub use table::{describe_stack, read_column, write_table, Row, COLUMNS};
+pub use table::{describe_stack, read_cell_column, read_column, write_table, Row, COLUMNS};

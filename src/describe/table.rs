@@ -162,8 +162,18 @@ fn csv_text(s: &str) -> String {
     }
 }
 
-/// Reads one numeric column of a table written by [`write_table`] (blank cells skipped).
+/// The numbers of column `column` of a CSV table, in row order (empty cells skipped).
 pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>> {
+    Ok(read_cell_column(path, column)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}
+
+/// The numbers of column `column` of a descriptor table with the cell each belongs to
+/// (`source` and `label`, joined by a tab; the row number where the table has neither), in
+/// row order, empty cells skipped. Rows of one cell are its frames.
+pub fn read_cell_column(path: &Path, column: &str) -> Result<Vec<(String, f64)>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines
@@ -171,10 +181,13 @@ pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>> {
         .ok_or_else(|| Error::format(path, "empty table"))?
         .split(',')
         .collect();
-    let col = header
-        .iter()
-        .position(|h| *h == column)
+    let position = |name: &str| header.iter().position(|h| *h == name);
+    let col = position(column)
         .ok_or_else(|| Error::format(path, format!("no column {column:?} in the table")))?;
+    let cell_columns: Vec<usize> = ["source", "label"]
+        .iter()
+        .filter_map(|c| position(c))
+        .collect();
     let mut out = Vec::new();
     for (i, line) in lines.enumerate() {
         // Sources are the only quoted column; split after it.
@@ -185,12 +198,22 @@ pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>> {
         if cell.is_empty() {
             continue;
         }
-        out.push(cell.parse::<f64>().map_err(|_| {
+        let value = cell.parse::<f64>().map_err(|_| {
             Error::format(
                 path,
                 format!("line {}: {column} = {cell:?} is not a number", i + 2),
             )
-        })?);
+        })?;
+        let key = if cell_columns.is_empty() {
+            format!("row {}", i + 2)
+        } else {
+            cell_columns
+                .iter()
+                .map(|&c| fields.get(c).map_or("", String::as_str))
+                .collect::<Vec<_>>()
+                .join("\t")
+        };
+        out.push((key, value));
     }
     Ok(out)
 }

@@ -109,8 +109,8 @@ pub fn compare(
     let out = out.dir();
     for r in rows {
         println!(
-            "{:20} original {:10.3} ± {:8.3}  generated {:10.3} ± {:8.3}  KS p = {:.3e}",
-            r.column, r.original.0, r.original.1, r.generated.0, r.generated.1, r.ks.p_value
+            "{:20} original {:10.3} ± {:8.3}  generated {:10.3} ± {:8.3}  KS p = {:.3e} (cells permuted {:.4})",
+            r.column, r.original.0, r.original.1, r.generated.0, r.generated.1, r.ks.p_value, r.p_cells
         );
     }
     println!("report: {}", out.join("index.html").display());
@@ -141,8 +141,8 @@ pub fn evaluate(
     }
     for c in &summary.compared {
         println!(
-            "{:20} training {:10.3} ± {:8.3}  new {:10.3} ± {:8.3}  KS p = {:.3e}",
-            c.column, c.original.0, c.original.1, c.generated.0, c.generated.1, c.ks.p_value
+            "{:20} training {:10.3} ± {:8.3}  new {:10.3} ± {:8.3}  KS p = {:.3e} (cells permuted {:.4})",
+            c.column, c.original.0, c.original.1, c.generated.0, c.generated.1, c.ks.p_value, c.p_cells
         );
     }
     println!(
