@@ -628,7 +628,7 @@ csdf_status csdf_model_set_code(struct csdf_model *model, size_t index, const fl
 //   covariance);
 // - `CSDF_CODES_NEIGHBOURS` (3, the default of the other front ends): a learned code plus
 //   noise within the learned span,
-//   `param` times its nearest-neighbour distance (<= 0: 0.5).
+//   `param` times its nearest-neighbour distance (<= 0: 0.75).
 //
 // When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per
 // model unit) to render each code at, drawn with it. Code k depends only on (`seed`, k).

@@ -10,7 +10,13 @@ the product; network and file format from scripts/paper_setting_gpu.py. Needs sa
 and scipy.
 
     python3 scripts/thin_necks.py --data DATASET --init MODEL --out OUT [--epochs 20]
-        [--narrow 0.5 --band2 0.01 | --hinge 1.0] [--eval-only] [--barriers]
+        [--narrow 0.5 --band2 0.01 | --hinge 1.0 | --thin 0.5] [--seqs K] [--eval-only]
+        [--barriers]
+
+--thin F draws F of each frame's points from the pool samples near thin parts: inside nodes
+of the frame's grid that a ball of --thin-radius (model units) cannot reach (the mask minus
+its opening), dilated by --thin-dilate. --seqs K fine-tunes and evaluates only the first K
+sequences.
 """
 import argparse, json, math, os, sys, time
 import numpy as np, torch
@@ -30,6 +36,10 @@ p.add_argument("--points", type=int, default=1024)
 p.add_argument("--fps", type=int, default=32)
 p.add_argument("--narrow", type=float, default=0.0, help="fraction of points from |sdf|<band2")
 p.add_argument("--band2", type=float, default=0.01)
+p.add_argument("--thin", type=float, default=0.0, help="fraction of points near thin parts")
+p.add_argument("--thin-radius", type=float, default=0.037)
+p.add_argument("--thin-dilate", type=float, default=0.03)
+p.add_argument("--seqs", type=int, default=0, help="only the first K sequences (0: all)")
 p.add_argument("--hinge", type=float, default=0.0, help="weight of sign hinge")
 p.add_argument("--eval-only", action="store_true")
 p.add_argument("--eval-frames", default="0,1,2,3,4,5,6,7,8,9")
@@ -52,13 +62,39 @@ with torch.no_grad():
         net.w[l].copy_(T[f"lin{l}.weight"]); net.b[l].copy_(T[f"lin{l}.bias"])
 codes = torch.nn.Parameter(T["codes"].clone())
 opt = torch.optim.Adam([{"params": list(net.parameters()), "lr": a.lr_net}, {"params": [codes], "lr": a.lr_codes}])
+
+
+def thin_samples(r):
+    """Indices of frame r's pool samples near its thin parts (see --thin)."""
+    G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
+    n = G.shape[1]; h = 2.0 / (n - 1); R, D = a.thin_radius, a.thin_dilate
+    g = np.asarray(G[r])
+    inside = g <= 0
+    zs, ys, xs = [np.nonzero(inside.any(axis=ax))[0] for ax in [(1, 2), (0, 2), (0, 1)]]
+    m = int(np.ceil((R + D) / h)) + 2
+    sl = tuple(slice(max(v[0] - m, 0), min(v[-1] + m + 1, n)) for v in (zs, ys, xs))
+    gc = g[sl]; ic = gc <= 0
+    eroded = gc < -R
+    opened = ndimage.distance_transform_edt(~eroded, sampling=h) <= R if eroded.any() else np.zeros_like(ic)
+    thin = ic & ~opened
+    band = ndimage.distance_transform_edt(~thin, sampling=h) <= D if thin.any() else np.zeros_like(ic)
+    full = np.zeros((n, n, n), bool); full[sl] = band
+    s = np.load(os.path.join(a.data, "samples.npy"), mmap_mode="r")[r]
+    ii = np.clip(np.rint((s[:, :3] + 1) / h).astype(int), 0, n - 1)  # x, y, z
+    return np.nonzero(full[ii[:, 2], ii[:, 1], ii[:, 0]])[0]
+
+
 t0 = time.time()
 hist = []
 if not a.eval_only:
   # The sample pool and, per frame, the samples of the narrow band (only to train).
   S = torch.from_numpy(np.ascontiguousarray(np.load(os.path.join(a.data, "samples.npy"))))
   nF, nS, _ = S.shape
+  if a.seqs: nF = sum(len(s["frames"]) for s in seqs[: a.seqs])
   narrow_idx = [torch.nonzero(S[r, :, 4].abs() < a.band2)[:, 0] for r in range(nF)]
+  if a.thin:
+      thin_idx = [torch.from_numpy(thin_samples(r)).long() for r in range(nF)]
+      print("thin samples per frame", np.mean([len(t) for t in thin_idx]), flush=True)
   for ep in range(a.epochs):
     order = torch.randperm(nF); tot = 0; k = 0
     for st in range(0, nF, a.fps):
@@ -68,6 +104,10 @@ if not a.eval_only:
             n2 = int(round(a.points * a.narrow))
             parts = [torch.randint(0, nS, (a.points - n2,))]
             if n2: parts.append(narrow_idx[r][torch.randint(0, len(narrow_idx[r]), (n2,))])
+            n3 = int(round(a.points * a.thin))
+            if n3:
+                parts[0] = parts[0][: a.points - n2 - n3]
+                parts.append(thin_idx[r][torch.randint(0, len(thin_idx[r]), (n3,))])
             idxs.append(torch.cat(parts))
         idx = torch.stack(idxs)
         batch = S[fr[:, None], idx]
@@ -97,7 +137,7 @@ want = [int(x) for x in a.eval_frames.split(",")]
 with torch.no_grad():
     for si, s in enumerate(seqs):
         for fi, fr in enumerate(s["frames"]):
-            if fi in want and (r0 + fi) % a.eval_step == 0:
+            if (not a.seqs or si < a.seqs) and fi in want and (r0 + fi) % a.eval_step == 0:
                 g = np.asarray(G[r0 + fi]).reshape(-1)
                 near = np.nonzero(np.abs(g) < a.eval_band)[0]
                 q = torch.cat([xyz[near], torch.full((len(near), 1), float(fr["t"]))], 1)

@@ -234,7 +234,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         count: usize,
         /// How new codes are drawn: neighbours[:RADIUS] (the default: around a learned code
-        /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.5),
+        /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.75),
         /// fitted[:SHRINKAGE] (a Gaussian fitted to the learned codes and their sizes,
         /// covariance shrunk toward isotropy by SHRINKAGE in [0, 1], default 0), fitted-lw
         /// (Ledoit-Wolf shrinkage),

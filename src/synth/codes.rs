@@ -34,7 +34,7 @@ pub enum CodeSource {
 impl Default for CodeSource {
     /// The method that measured best (docs/results.md, "Plausible new cells").
     fn default() -> Self {
-        CodeSource::Neighbours { radius: 0.5 }
+        CodeSource::Neighbours { radius: 0.75 }
     }
 }
 
@@ -56,7 +56,7 @@ impl CodeSource {
             }),
             "fitted-lw" => Ok(CodeSource::Fitted { shrinkage: None }),
             "neighbours" | "neighbors" => Ok(CodeSource::Neighbours {
-                radius: check("radius", param.unwrap_or(0.5), 0.0, 100.0)?,
+                radius: check("radius", param.unwrap_or(0.75), 0.0, 100.0)?,
             }),
             "normal" => Ok(CodeSource::Random {
                 sigma: param.map(|v| check("sigma", v, 1e-9, 100.0)).transpose()?,
@@ -275,7 +275,7 @@ mod tests {
                 shrinkage: Some(0.0)
             }
         );
-        // The default sampler is the one that measured best (neighbours, radius 0.5).
+        // The default sampler is the one that measured best (neighbours, radius 0.75).
         assert_eq!(
             CodeSource::default(),
             CodeSource::parse("neighbours", None).unwrap()
@@ -286,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             CodeSource::parse("neighbours", None).unwrap(),
-            CodeSource::Neighbours { radius: 0.5 }
+            CodeSource::Neighbours { radius: 0.75 }
         );
         assert!(CodeSource::parse("fitted", Some(1.5)).is_err());
         assert!(CodeSource::parse("normal", Some(f64::NAN)).is_err());
