@@ -102,6 +102,26 @@ class Net(torch.nn.Module):
         return h[..., 0]
 
 
+def grid_nodes(n):
+    """The (x, y, z) model coordinates of an n^3 grid's nodes in its stored [z][y][x] order."""
+    nodes = torch.linspace(-1, 1, n)
+    zz, yy, xx = torch.meshgrid(nodes, nodes, nodes, indexing="ij")
+    return torch.stack([xx, yy, zz], -1).reshape(-1, 3)
+
+
+def predict_near(net, code, g, xyz, t, band):
+    """A ground-truth SDF grid g (flat) with the network's values (code [1, c], time t) at
+    the nodes where |g| < band; the ground truth elsewhere. Evaluated in chunks of 2^18."""
+    near = np.nonzero(np.abs(g) < band)[0]
+    q = torch.cat([xyz[near], torch.full((len(near), 1), float(t))], 1)
+    with torch.no_grad():
+        pv = torch.cat([net(code, q[b:b + (1 << 18)][None])[0]
+                        for b in range(0, len(q), 1 << 18)]).numpy()
+    pred = g.copy()
+    pred[near] = pv
+    return pred
+
+
 def agree_on_points(args, measured_max):
     """Writes this run's largest affordable points per frame into the probe folder and
     returns the smallest of all `--probe-runs` runs (waits up to 120 s for the others)."""

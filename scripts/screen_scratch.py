@@ -15,7 +15,7 @@ import argparse, json, math, os, sys, time
 import numpy as np, torch
 from scipy import ndimage
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from paper_setting_gpu import Net
+from paper_setting_gpu import Net, grid_nodes, predict_near
 p = argparse.ArgumentParser()
 p.add_argument("--data", required=True); p.add_argument("--out", required=True)
 p.add_argument("--seqs", type=int, default=8); p.add_argument("--epochs", type=int, default=400)
@@ -55,18 +55,14 @@ for ep in range(a.epochs):
         opt.zero_grad(); loss.backward(); opt.step(); tot += l1.item(); k += 1
     if (ep + 1) % 25 == 0: print(f"epoch {ep+1} loss {tot/k/a.tscale:.5f} {time.time()-t0:.0f}s", flush=True)
 G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r"); n = G.shape[1]
-nodes = torch.linspace(-1, 1, n)
-zz, yy, xx = torch.meshgrid(nodes, nodes, nodes, indexing="ij")
-xyz = torch.stack([xx, yy, zz], -1).reshape(-1, 3)
+xyz = grid_nodes(n)
 st = np.ones((3, 3, 3)); rows = []; r0 = 0
 with torch.no_grad():
     for si, s in enumerate(seqs):
         for fi, fr in enumerate(s["frames"]):
             g = np.asarray(G[r0 + fi]).reshape(-1)
-            near = np.nonzero(np.abs(g) < 0.05)[0]
-            q = torch.cat([xyz[near], torch.full((len(near), 1), float(fr["t"]))], 1)
-            pv = torch.cat([net(codes[si:si+1], q[b:b+(1<<18)][None])[0] for b in range(0, len(q), 1 << 18)]).numpy()
-            pred = g.copy(); pred[near] = pv / a.tscale
+            pred = predict_near(net, codes[si:si+1], g, xyz, fr["t"], 0.05)
+            pred[np.abs(g) < 0.05] /= a.tscale
             A = (pred <= 0).reshape(n, n, n); B = (g <= 0).reshape(n, n, n)
             rows.append((si, fi, (A & B).sum() / max((A | B).sum(), 1), ndimage.label(A, st)[1], ndimage.label(B, st)[1]))
         r0 += len(s["frames"])

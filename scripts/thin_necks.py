@@ -24,7 +24,7 @@ from scipy import ndimage
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from paper_setting_gpu import Net
+from paper_setting_gpu import Net, grid_nodes, predict_near
 
 p = argparse.ArgumentParser()
 p.add_argument("--data", required=True); p.add_argument("--init", required=True)
@@ -62,12 +62,13 @@ with torch.no_grad():
         net.w[l].copy_(T[f"lin{l}.weight"]); net.b[l].copy_(T[f"lin{l}.bias"])
 codes = torch.nn.Parameter(T["codes"].clone())
 opt = torch.optim.Adam([{"params": list(net.parameters()), "lr": a.lr_net}, {"params": [codes], "lr": a.lr_codes}])
+G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
+n = G.shape[1]
 
 
-def thin_samples(r):
-    """Indices of frame r's pool samples near its thin parts (see --thin)."""
-    G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
-    n = G.shape[1]; h = 2.0 / (n - 1); R, D = a.thin_radius, a.thin_dilate
+def thin_samples(r, s):
+    """Indices of frame r's pool samples s [samples, 5] near its thin parts (see --thin)."""
+    h = 2.0 / (n - 1); R, D = a.thin_radius, a.thin_dilate
     g = np.asarray(G[r])
     inside = g <= 0
     zs, ys, xs = [np.nonzero(inside.any(axis=ax))[0] for ax in [(1, 2), (0, 2), (0, 1)]]
@@ -79,7 +80,6 @@ def thin_samples(r):
     thin = ic & ~opened
     band = ndimage.distance_transform_edt(~thin, sampling=h) <= D if thin.any() else np.zeros_like(ic)
     full = np.zeros((n, n, n), bool); full[sl] = band
-    s = np.load(os.path.join(a.data, "samples.npy"), mmap_mode="r")[r]
     ii = np.clip(np.rint((s[:, :3] + 1) / h).astype(int), 0, n - 1)  # x, y, z
     return np.nonzero(full[ii[:, 2], ii[:, 1], ii[:, 0]])[0]
 
@@ -93,7 +93,7 @@ if not a.eval_only:
   if a.seqs: nF = sum(len(s["frames"]) for s in seqs[: a.seqs])
   narrow_idx = [torch.nonzero(S[r, :, 4].abs() < a.band2)[:, 0] for r in range(nF)]
   if a.thin:
-      thin_idx = [torch.from_numpy(thin_samples(r)).long() for r in range(nF)]
+      thin_idx = [torch.from_numpy(thin_samples(r, S[r].numpy())).long() for r in range(nF)]
       print("thin samples per frame", np.mean([len(t) for t in thin_idx]), flush=True)
   for ep in range(a.epochs):
     order = torch.randperm(nF); tot = 0; k = 0
@@ -126,11 +126,7 @@ if not a.eval_only:
   mm["training"] = {"epochs_done": a.epochs, "adam_step": 0, "loss_history": hist, "options": vars(a), "dataset": a.data, "seconds": time.time() - t0}
   save_file(tensors, a.out, metadata={"format": "cellsdf-model", "version": "1", "model": json.dumps(mm)})
 # evaluation on frames `eval_frames` of every sequence
-G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
-n = G.shape[1]
-nodes = torch.linspace(-1, 1, n)
-zz, yy, xx = torch.meshgrid(nodes, nodes, nodes, indexing="ij")
-xyz = torch.stack([xx, yy, zz], -1).reshape(-1, 3)
+xyz = grid_nodes(n)
 st = np.ones((3, 3, 3))
 rows = []; r0 = 0; taus = [0.0025, 0.005, 0.01, 0.02]; joined = []
 want = [int(x) for x in a.eval_frames.split(",")]
@@ -139,11 +135,7 @@ with torch.no_grad():
         for fi, fr in enumerate(s["frames"]):
             if (not a.seqs or si < a.seqs) and fi in want and (r0 + fi) % a.eval_step == 0:
                 g = np.asarray(G[r0 + fi]).reshape(-1)
-                near = np.nonzero(np.abs(g) < a.eval_band)[0]
-                q = torch.cat([xyz[near], torch.full((len(near), 1), float(fr["t"]))], 1)
-                pv = torch.cat([net(codes[si:si+1], q[b:b+(1<<18)][None])[0] for b in range(0, len(q), 1 << 18)]).numpy()
-                pred = g.copy(); pred[near] = pv
-                pred = pred.reshape(n, n, n); g = g.reshape(n, n, n)
+                pred = predict_near(net, codes[si:si+1], g, xyz, fr["t"], a.eval_band).reshape(n, n, n); g = g.reshape(n, n, n)
                 A = pred <= 0; B = g <= 0
                 ji = (A & B).sum() / max((A | B).sum(), 1)
                 ca = ndimage.label(A, st)[1]; cb = ndimage.label(B, st)[1]
