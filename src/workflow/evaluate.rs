@@ -12,8 +12,10 @@ use crate::error::{Error, Result};
 use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
-use crate::synth::{draw_codes, times, CodeSource, Evaluation, RenderGrid, Renderer};
+use crate::synth::{draw_codes, CodeSource, DrawnCode, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// What to generate for the comparison.
@@ -120,7 +122,8 @@ pub fn reconstruction_ji_of(
 /// Evaluates `model` on `data` and writes the report (plus `original.csv`,
 /// `generated.csv`, `reconstruction_ji.csv`, `novelty.csv`) into `out`; every file is
 /// claimed before the work starts. New sequences are rendered on the dataset's grid at the
-/// training frames' median count; the originals are the stored grid masks.
+/// frame times of training sequences (see [`new_sequence_times`]); the originals are the
+/// stored grid masks.
 pub fn evaluate_model(
     model: &Model,
     data: &Dataset,
@@ -131,6 +134,9 @@ pub fn evaluate_model(
     let n = grid_size(data)?;
     if options.count == 0 {
         return Err(Error::invalid("count", "generate at least one sequence"));
+    }
+    if data.meta.sequences.is_empty() {
+        return Err(Error::invalid("data", "the dataset holds no sequences"));
     }
     let mut files = report_files();
     files.extend(
@@ -189,21 +195,19 @@ pub fn evaluate_model(
         });
         check(progress, 0.3, "describing training sequences")?;
     }
-    let mut lengths: Vec<usize> = data.meta.sequences.iter().map(|s| s.frames.len()).collect();
-    lengths.sort_unstable();
-    let frames = lengths[lengths.len() / 2].max(1);
-    let frame_times = times(frames);
     let codes = draw_codes(model, options.codes, options.count, options.seed)?;
+    let training_times: Vec<Vec<f64>> = training.iter().map(|s| s.times.clone()).collect();
+    let new_times = new_sequence_times(&training_times, model.n_codes(), &codes);
     let mut generated = Vec::new();
     let mut new_sequences = Vec::new();
     let mut empty = 0;
     let mut extra = 0;
-    for (k, c) in codes.iter().enumerate() {
+    for (k, (c, frame_times)) in codes.iter().zip(&new_times).enumerate() {
         let grid = node_grid(n, c.scale_um);
         let rotation = c.around.and_then(|i| model.rotation(i));
         let mut renderer = Renderer::new(model, &c.values, rotation)?;
         let mut rendered = Vec::with_capacity(frame_times.len());
-        for &t in &frame_times {
+        for &t in frame_times {
             let sdf = renderer.frame(&grid, t, Evaluation::adaptive())?;
             rendered.push(sdf.mapv(|v| v <= 0.0));
         }
@@ -215,10 +219,11 @@ pub fn evaluate_model(
             .iter()
             .map(|m| BitMask::pack(m.iter().copied()))
             .collect();
-        for (f, (shape, &t)) in shapes.into_iter().zip(&frame_times).enumerate() {
+        for (f, (shape, &t)) in shapes.into_iter().zip(frame_times).enumerate() {
             match shape {
                 Ok(shape) => {
-                    if shape.components > most_components_near(&training_components, t, frames) {
+                    let most = most_components_near(&training_components, t, frame_times.len());
+                    if shape.components > most {
                         extra += 1;
                     }
                     generated.push(Row {
@@ -279,10 +284,11 @@ pub fn evaluate_model(
     } else {
         "Not measured in this evaluation.".to_string()
     };
+    let frames = frame_count_text(&new_times);
     let preamble = format!(
         "Model: {} training sequences, {} parameters.\n\n## Reconstruction\n\n\
          {reconstruction}\n\n\
-         ## New sequences\n\n{} sequences of {frames} frames drawn with `{:?}` (seed {}), \
+         ## New sequences\n\n{} sequences of {frames} drawn with `{:?}` (seed {}), \
          rendered on the same grid at the scale drawn with each code; {empty} empty frames not \
          described. Originals: the training masks.\n\n\
          - Novelty (`novelty.csv`): median Jaccard index of a new sequence to its nearest \
@@ -318,9 +324,50 @@ pub fn evaluate_model(
     })
 }
 
+/// The model times of each new sequence's frames: those of the training sequence its code
+/// was drawn around (a varied cell lives as long as the cell it varies), or, for a code
+/// drawn from a distribution (and when the model's codes are not the dataset's sequences),
+/// of a training sequence drawn at random with the code's seed. So new frames weigh cells as
+/// the training frames do. Time-lapses whose tracks differ in length (real data: cells
+/// enter, leave and divide) would otherwise be compared frame against frame with the long
+/// tracks over-represented in the training set only.
+///
+/// `training` holds each training sequence's frame times, `learned` is the model's number
+/// of codes.
+fn new_sequence_times(training: &[Vec<f64>], learned: usize, codes: &[DrawnCode]) -> Vec<Vec<f64>> {
+    codes
+        .iter()
+        .map(|c| {
+            let i = match c.around {
+                Some(i) if learned == training.len() && i < training.len() => i,
+                _ => {
+                    let seed = crate::seed::stream_seed(c.seed, 1);
+                    ChaCha8Rng::seed_from_u64(seed).random_range(0..training.len())
+                }
+            };
+            training[i].clone()
+        })
+        .collect()
+}
+
+/// "10 frames" when every new sequence has 10 frames, else "1 to 31 frames" and where the
+/// counts come from.
+fn frame_count_text(times: &[Vec<f64>]) -> String {
+    let lo = times.iter().map(Vec::len).min().unwrap_or(0);
+    let hi = times.iter().map(Vec::len).max().unwrap_or(0);
+    if lo == hi {
+        format!("{lo} frames")
+    } else {
+        format!(
+            "{lo} to {hi} frames (each at the frame times of the training sequence it was drawn \
+             around, or of one drawn at random)"
+        )
+    }
+}
+
 /// The most components of any training frame at model time `t`: per training sequence,
-/// its frame nearest to `t`. `frames` is the generated count (times closer than half a
-/// frame step count as the same time point).
+/// its frame nearest to `t`. `frames` is the new sequence's frame count (times closer than
+/// half its frame step count as the same time point).
 fn most_components_near(training: &[(f64, usize)], t: f64, frames: usize) -> usize {
     let half_step = if frames > 1 {
         1.0 / (frames - 1) as f64
@@ -333,4 +380,73 @@ fn most_components_near(training: &[(f64, usize)], t: f64, frames: usize) -> usi
         .map(|&(_, c)| c)
         .max()
         .unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(around: Option<usize>, seed: u64) -> DrawnCode {
+        DrawnCode {
+            values: vec![0.0; 4],
+            around,
+            seed,
+            scale_um: 1.0,
+        }
+    }
+
+    /// Tracks of 1, 4 and 31 frames (real time-lapses: cells enter, leave and divide).
+    fn tracks() -> Vec<Vec<f64>> {
+        vec![
+            vec![0.0],
+            vec![-1.0, -0.2, 0.4, 1.0],
+            (0..31).map(|k| -1.0 + k as f64 / 15.0).collect(),
+        ]
+    }
+
+    /// A code drawn around a learned one lives as long as that cell did, at its frame times
+    /// (the old evaluation gave every new sequence the median length, 4 here).
+    #[test]
+    fn a_varied_cell_keeps_its_tracks_frame_times() {
+        let training = tracks();
+        let codes = [code(Some(0), 1), code(Some(2), 2), code(Some(1), 3)];
+        let times = new_sequence_times(&training, 3, &codes);
+        assert_eq!(
+            times,
+            vec![
+                training[0].clone(),
+                training[2].clone(),
+                training[1].clone()
+            ]
+        );
+        assert!(frame_count_text(&times).starts_with("1 to 31 frames ("));
+        assert_eq!(frame_count_text(&times[1..2]), "31 frames");
+    }
+
+    /// Codes from a distribution (and codes of a model that was not trained on this
+    /// dataset) take the frame times of a training track drawn uniformly with the code's
+    /// seed: reproducible, every track about equally often.
+    #[test]
+    fn drawn_codes_take_a_random_tracks_times() {
+        let training = tracks();
+        let codes: Vec<DrawnCode> = (0..3000)
+            .map(|k| {
+                code(
+                    if k % 2 == 0 { None } else { Some(0) },
+                    crate::seed::stream_seed(7, k),
+                )
+            })
+            .collect();
+        // 5 learned codes but 3 tracks: `around` says nothing about this dataset.
+        let times = new_sequence_times(&training, 5, &codes);
+        assert_eq!(times, new_sequence_times(&training, 5, &codes));
+        for track in &training {
+            let n = times.iter().filter(|t| *t == track).count();
+            assert!(
+                (850..1150).contains(&n),
+                "{n} of 3000 codes took a {}-frame track",
+                track.len()
+            );
+        }
+    }
 }
