@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """From-scratch screening of training-recipe variants on the first K sequences of a cellsdf
 dataset: the paper network (PyTorch port of `cellsdf train`, scripts/paper_setting_gpu.py),
-32 frames x 1,024 fresh pool points per step, lr halved every --halve-every epochs, outside
+--fps frames (32) x 1,024 fresh pool points per step, sine frequency --omega (30), lr halved every --halve-every epochs, outside
 distances clamped at --clamp model units (the dataset's own clamp is 0.5) and the target
 multiplied by --tscale. Reports the reconstruction Jaccard index and 26-connected pieces of
 every frame of those sequences on the dataset's grid nodes (the model is evaluated where
@@ -9,7 +9,7 @@ every frame of those sequences on the dataset's grid nodes (the model is evaluat
 (issue 13), not part of the product. Needs scipy.
 
     python3 scripts/screen_scratch.py --data DATASET --out OUT [--seqs 8] [--epochs 400]
-        [--halve-every 50] [--clamp 0.25] [--tscale 4] [--threads 1]
+        [--halve-every 50] [--fps 32] [--clamp 0.25] [--tscale 4] [--omega 30] [--threads 1]
 """
 import argparse, json, math, os, sys, time
 import numpy as np, torch

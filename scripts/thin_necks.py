@@ -10,13 +10,16 @@ the product; network and file format from scripts/paper_setting_gpu.py. Needs sa
 and scipy.
 
     python3 scripts/thin_necks.py --data DATASET --init MODEL --out OUT [--epochs 20]
-        [--narrow 0.5 --band2 0.01 | --hinge 1.0 | --thin 0.5] [--seqs K] [--eval-only]
+        [--narrow 0.5 --band2 0.01 | --hinge 1.0 | --thin 0.5 | --thin-hinge 1.0] [--seqs K]
+        [--eval-only]
         [--barriers] [--piece-sizes]
 
 --thin F draws F of each frame's points from the pool samples near thin parts: inside nodes
 of the frame's grid that a ball of --thin-radius (model units) cannot reach (the mask minus
 its opening), dilated by --thin-dilate. --seqs K fine-tunes and evaluates only the first K
-sequences. --piece-sizes describes every piece of the model's mask but the largest (voxels,
+sequences. --thin-hinge W adds W * mean(max(0, f - sdf)) over --thin-nodes of those thin
+inside nodes per frame (the model must be at least as deep there as the ground truth).
+--piece-sizes describes every piece of the model's mask but the largest (voxels,
 share inside the ground truth, the ground truth's depth under it).
 """
 import argparse, json, math, os, sys, time
@@ -42,6 +45,9 @@ p.add_argument("--thin-radius", type=float, default=0.037)
 p.add_argument("--thin-dilate", type=float, default=0.03)
 p.add_argument("--seqs", type=int, default=0, help="only the first K sequences (0: all)")
 p.add_argument("--hinge", type=float, default=0.0, help="weight of sign hinge")
+p.add_argument("--thin-hinge", type=float, default=0.0,
+               help="weight of max(0, f - sdf) at the thin inside nodes of the frame's grid")
+p.add_argument("--thin-nodes", type=int, default=256, help="thin inside nodes per frame and step")
 p.add_argument("--eval-only", action="store_true")
 p.add_argument("--eval-frames", default="0,1,2,3,4,5,6,7,8,9")
 p.add_argument("--eval-band", type=float, default=0.05)
@@ -68,8 +74,10 @@ G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r")
 n = G.shape[1]
 
 
-def thin_samples(r, s):
-    """Indices of frame r's pool samples s [samples, 5] near its thin parts (see --thin)."""
+def thin_parts(r):
+    """Frame r's thin inside nodes (inside nodes of its grid that a ball of --thin-radius
+    model units cannot reach: the mask minus its opening) and those dilated by
+    --thin-dilate, both as full [n, n, n] masks."""
     h = 2.0 / (n - 1); R, D = a.thin_radius, a.thin_dilate
     g = np.asarray(G[r])
     inside = g <= 0
@@ -81,9 +89,17 @@ def thin_samples(r, s):
     opened = ndimage.distance_transform_edt(~eroded, sampling=h) <= R if eroded.any() else np.zeros_like(ic)
     thin = ic & ~opened
     band = ndimage.distance_transform_edt(~thin, sampling=h) <= D if thin.any() else np.zeros_like(ic)
-    full = np.zeros((n, n, n), bool); full[sl] = band
+    full_thin = np.zeros((n, n, n), bool); full_thin[sl] = thin
+    full_band = np.zeros((n, n, n), bool); full_band[sl] = band
+    return full_thin, full_band
+
+
+def thin_samples(r, s):
+    """Indices of frame r's pool samples s [samples, 5] near its thin parts (see --thin)."""
+    h = 2.0 / (n - 1)
+    band = thin_parts(r)[1]
     ii = np.clip(np.rint((s[:, :3] + 1) / h).astype(int), 0, n - 1)  # x, y, z
-    return np.nonzero(full[ii[:, 2], ii[:, 1], ii[:, 0]])[0]
+    return np.nonzero(band[ii[:, 2], ii[:, 1], ii[:, 0]])[0]
 
 
 t0 = time.time()
@@ -97,6 +113,13 @@ if not a.eval_only:
   if a.thin:
       thin_idx = [torch.from_numpy(thin_samples(r, S[r].numpy())).long() for r in range(nF)]
       print("thin samples per frame", np.mean([len(t) for t in thin_idx]), flush=True)
+  if a.thin_hinge:
+      # Per frame: the flat indices of its thin inside nodes and their ground-truth SDF.
+      xyz_all = grid_nodes(n)
+      t_of_row = torch.tensor([f["t"] for s in seqs for f in s["frames"]], dtype=torch.float32)
+      thin_nodes = [torch.from_numpy(np.nonzero(thin_parts(r)[0].reshape(-1))[0]).long() for r in range(nF)]
+      thin_gt = [torch.from_numpy(np.asarray(G[r]).reshape(-1)[ids.numpy()].astype(np.float32)) for r, ids in enumerate(thin_nodes)]
+      print("thin inside nodes per frame", np.mean([len(t) for t in thin_nodes]), flush=True)
   for ep in range(a.epochs):
     order = torch.randperm(nF); tot = 0; k = 0
     for st in range(0, nF, a.fps):
@@ -119,6 +142,20 @@ if not a.eval_only:
         loss = l1 + (z * z).sum(-1).mean() * (1e-4 / 0.01)
         if a.hinge:
             loss = loss + a.hinge * torch.relu(-pred * torch.sign(tgt)).mean()
+        if a.thin_hinge:
+            # One-sided: inside a thin part the model must be at least as deep as the truth.
+            qs, gs, ws = [], [], []
+            for r in fr.tolist():
+                ids, gv = thin_nodes[r], thin_gt[r]
+                if len(ids):
+                    pick = torch.randint(0, len(ids), (a.thin_nodes,))
+                    qs.append(ids[pick]); gs.append(gv[pick]); ws.append(1.0)
+                else:
+                    qs.append(torch.zeros(a.thin_nodes, dtype=torch.long)); gs.append(torch.zeros(a.thin_nodes)); ws.append(0.0)
+            Q = torch.stack(qs); tt = t_of_row[fr][:, None, None].expand(-1, a.thin_nodes, 1)
+            pt = net(z, torch.cat([xyz_all[Q], tt], -1))
+            w = torch.tensor(ws)[:, None]
+            loss = loss + a.thin_hinge * (torch.relu(pt - torch.stack(gs)) * w).sum() / max(w.sum().item() * a.thin_nodes, 1.0)
         opt.zero_grad(); loss.backward(); opt.step(); tot += l1.item(); k += 1
     hist.append(tot / k)
     print(f"epoch {ep+1} loss {tot/k:.5f} {time.time()-t0:.0f}s", flush=True)
