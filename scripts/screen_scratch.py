@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """From-scratch screening of training-recipe variants on the first K sequences of a cellsdf
-dataset: the paper network (PyTorch port of `cellsdf train`, scripts/paper_setting_gpu.py),
---fps frames (32) x 1,024 fresh pool points per step, sine frequency --omega (30), lr halved every --halve-every epochs, outside
-distances clamped at --clamp model units (the dataset's own clamp is 0.5) and the target
-multiplied by --tscale. Reports the reconstruction Jaccard index and 26-connected pieces of
+dataset: the paper network (PyTorch port of `cellsdf train`, scripts/paper_setting_gpu.py)
+with sine frequency --omega (30), --fps frames (32) x 1,024 fresh pool points per step, lr
+halved every --halve-every epochs, outside distances clamped at --clamp model units (the
+dataset's own clamp is 0.5) and the target multiplied by --tscale. Reports the reconstruction Jaccard index and 26-connected pieces of
 every frame of those sequences on the dataset's grid nodes (the model is evaluated where
 |ground-truth sdf| < 0.05, as scripts/thin_necks.py does). A probe for docs/results.md
 (issue 13), not part of the product. Needs scipy.
