@@ -11,8 +11,7 @@ and scipy.
 
     python3 scripts/thin_necks.py --data DATASET --init MODEL --out OUT [--epochs 20]
         [--narrow 0.5 --band2 0.01 | --hinge 1.0 | --thin 0.5 | --thin-hinge 1.0] [--seqs K]
-        [--eval-only]
-        [--barriers] [--piece-sizes]
+        [--eval-only] [--barriers] [--piece-sizes]
 
 --thin F draws F of each frame's points from the pool samples near thin parts: inside nodes
 of the frame's grid that a ball of --thin-radius (model units) cannot reach (the mask minus
