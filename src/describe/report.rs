@@ -3,7 +3,7 @@
 
 use super::ks::{ks_2samp, ks_groups_permuted, KsTest, GROUP_PERMUTATIONS};
 use super::plots::{box_plot, escape, qq_plot};
-use super::table::{read_cell_column, Row};
+use super::table::{read_cell_columns, Row};
 use crate::error::{Error, Result};
 use crate::io::{write_bytes_atomic, OutputDir};
 use std::fmt::Write as _;
@@ -52,10 +52,8 @@ impl DescriptorSet {
 
     /// Reads the compared columns of a table written by `write_table`.
     pub fn from_table(path: &Path) -> Result<Self> {
-        let read: Vec<Vec<(String, f64)>> = COMPARED
-            .iter()
-            .map(|(c, _, _)| read_cell_column(path, c))
-            .collect::<Result<_>>()?;
+        let names: Vec<&str> = COMPARED.iter().map(|(c, _, _)| *c).collect();
+        let read = read_cell_columns(path, &names)?;
         Ok(DescriptorSet {
             columns: read
                 .iter()

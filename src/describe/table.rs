@@ -174,6 +174,14 @@ pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>> {
 /// (`source` and `label`, joined by a tab; the row number where the table has neither), in
 /// row order, empty cells skipped. Rows of one cell are its frames.
 pub fn read_cell_column(path: &Path, column: &str) -> Result<Vec<(String, f64)>> {
+    Ok(read_cell_columns(path, &[column])?
+        .pop()
+        .expect("one column asked, one read"))
+}
+
+/// [`read_cell_column`] of each of `columns`, in that order, from one reading of the table.
+/// The first bad cell in row order is the error.
+pub(crate) fn read_cell_columns(path: &Path, columns: &[&str]) -> Result<Vec<Vec<(String, f64)>>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines
@@ -182,28 +190,21 @@ pub fn read_cell_column(path: &Path, column: &str) -> Result<Vec<(String, f64)>>
         .split(',')
         .collect();
     let position = |name: &str| header.iter().position(|h| *h == name);
-    let col = position(column)
-        .ok_or_else(|| Error::format(path, format!("no column {column:?} in the table")))?;
+    let cols: Vec<usize> = columns
+        .iter()
+        .map(|column| {
+            position(column)
+                .ok_or_else(|| Error::format(path, format!("no column {column:?} in the table")))
+        })
+        .collect::<Result<_>>()?;
     let cell_columns: Vec<usize> = ["source", "label"]
         .iter()
         .filter_map(|c| position(c))
         .collect();
-    let mut out = Vec::new();
+    let mut out = vec![Vec::new(); columns.len()];
     for (i, line) in lines.enumerate() {
         // Sources are the only quoted column; split after it.
         let fields = split_csv(line);
-        let cell = fields.get(col).ok_or_else(|| {
-            Error::format(path, format!("line {} has {} fields", i + 2, fields.len()))
-        })?;
-        if cell.is_empty() {
-            continue;
-        }
-        let value = cell.parse::<f64>().map_err(|_| {
-            Error::format(
-                path,
-                format!("line {}: {column} = {cell:?} is not a number", i + 2),
-            )
-        })?;
         let key = if cell_columns.is_empty() {
             format!("row {}", i + 2)
         } else {
@@ -213,7 +214,21 @@ pub fn read_cell_column(path: &Path, column: &str) -> Result<Vec<(String, f64)>>
                 .collect::<Vec<_>>()
                 .join("\t")
         };
-        out.push((key, value));
+        for ((&col, column), values) in cols.iter().zip(columns).zip(&mut out) {
+            let cell = fields.get(col).ok_or_else(|| {
+                Error::format(path, format!("line {} has {} fields", i + 2, fields.len()))
+            })?;
+            if cell.is_empty() {
+                continue;
+            }
+            let value = cell.parse::<f64>().map_err(|_| {
+                Error::format(
+                    path,
+                    format!("line {}: {column} = {cell:?} is not a number", i + 2),
+                )
+            })?;
+            values.push((key.clone(), value));
+        }
     }
     Ok(out)
 }

@@ -196,8 +196,7 @@ pub fn evaluate_model(
         check(progress, 0.3, "describing training sequences")?;
     }
     let codes = draw_codes(model, options.codes, options.count, options.seed)?;
-    let training_times: Vec<Vec<f64>> = training.iter().map(|s| s.times.clone()).collect();
-    let new_times = new_sequence_times(&training_times, model.n_codes(), &codes);
+    let new_times = new_sequence_times(&training, model.n_codes(), &codes);
     let mut generated = Vec::new();
     let mut new_sequences = Vec::new();
     let mut empty = 0;
@@ -332,9 +331,13 @@ pub fn evaluate_model(
 /// enter, leave and divide) would otherwise be compared frame against frame with the long
 /// tracks over-represented in the training set only.
 ///
-/// `training` holds each training sequence's frame times, `learned` is the model's number
+/// `training` are the training sequences (their `times`), `learned` is the model's number
 /// of codes.
-fn new_sequence_times(training: &[Vec<f64>], learned: usize, codes: &[DrawnCode]) -> Vec<Vec<f64>> {
+fn new_sequence_times(
+    training: &[MaskSequence],
+    learned: usize,
+    codes: &[DrawnCode],
+) -> Vec<Vec<f64>> {
     codes
         .iter()
         .map(|c| {
@@ -345,7 +348,7 @@ fn new_sequence_times(training: &[Vec<f64>], learned: usize, codes: &[DrawnCode]
                     ChaCha8Rng::seed_from_u64(seed).random_range(0..training.len())
                 }
             };
-            training[i].clone()
+            training[i].times.clone()
         })
         .collect()
 }
@@ -396,12 +399,17 @@ mod tests {
     }
 
     /// Tracks of 1, 4 and 31 frames (real time-lapses: cells enter, leave and divide).
-    fn tracks() -> Vec<Vec<f64>> {
-        vec![
+    fn tracks() -> Vec<MaskSequence> {
+        [
             vec![0.0],
             vec![-1.0, -0.2, 0.4, 1.0],
             (0..31).map(|k| -1.0 + k as f64 / 15.0).collect(),
         ]
+        .map(|times| MaskSequence {
+            times,
+            frames: Vec::new(),
+        })
+        .to_vec()
     }
 
     /// A code drawn around a learned one lives as long as that cell did, at its frame times
@@ -414,9 +422,9 @@ mod tests {
         assert_eq!(
             times,
             vec![
-                training[0].clone(),
-                training[2].clone(),
-                training[1].clone()
+                training[0].times.clone(),
+                training[2].times.clone(),
+                training[1].times.clone()
             ]
         );
         assert!(frame_count_text(&times).starts_with("1 to 31 frames ("));
@@ -441,11 +449,11 @@ mod tests {
         let times = new_sequence_times(&training, 5, &codes);
         assert_eq!(times, new_sequence_times(&training, 5, &codes));
         for track in &training {
-            let n = times.iter().filter(|t| *t == track).count();
+            let n = times.iter().filter(|t| **t == track.times).count();
             assert!(
                 (850..1150).contains(&n),
                 "{n} of 3000 codes took a {}-frame track",
-                track.len()
+                track.times.len()
             );
         }
     }
