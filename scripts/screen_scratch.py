@@ -3,13 +3,14 @@
 dataset: the paper network (PyTorch port of `cellsdf train`, scripts/paper_setting_gpu.py)
 with sine frequency --omega (30), --fps frames (32) x 1,024 fresh pool points per step, lr
 halved every --halve-every epochs, outside distances clamped at --clamp model units (the
-dataset's own clamp is 0.5) and the target multiplied by --tscale. Reports the reconstruction Jaccard index and 26-connected pieces of
-every frame of those sequences on the dataset's grid nodes (the model is evaluated where
+dataset's own clamp is 0.5) and the target multiplied by --tscale (its positive part also by --outside). Reports the reconstruction Jaccard index and 26-connected pieces of
+every frame of those sequences on the dataset's grid nodes, and saves the network
+and codes to OUT.pt (the model is evaluated where
 |ground-truth sdf| < 0.05, as scripts/thin_necks.py does). A probe for docs/results.md
 (issue 13), not part of the product. Needs scipy.
 
     python3 scripts/screen_scratch.py --data DATASET --out OUT [--seqs 8] [--epochs 400]
-        [--halve-every 50] [--fps 32] [--clamp 0.25] [--tscale 4] [--omega 30] [--threads 1]
+        [--halve-every 50] [--fps 32] [--clamp 0.25] [--tscale 4] [--omega 30] [--outside 0.25] [--threads 1]
 """
 import argparse, json, math, os, sys, time
 import numpy as np, torch
@@ -24,6 +25,7 @@ p.add_argument("--lr-net", type=float, default=1e-4); p.add_argument("--lr-codes
 p.add_argument("--points", type=int, default=1024); p.add_argument("--fps", type=int, default=32)
 p.add_argument("--clamp", type=float, default=0.5); p.add_argument("--tscale", type=float, default=1.0)
 p.add_argument("--omega", type=float, default=30.0)
+p.add_argument("--outside", type=float, default=1.0, help="outside distances multiplied by this")
 p.add_argument("--seed", type=int, default=1); p.add_argument("--threads", type=int, default=2)
 a = p.parse_args()
 torch.manual_seed(a.seed); torch.set_num_threads(a.threads)
@@ -33,6 +35,7 @@ seq_of_row = torch.tensor([i for i, s in enumerate(seqs) for _ in s["frames"]])
 S = torch.from_numpy(np.array(np.load(os.path.join(a.data, "samples.npy"), mmap_mode="r")[:nF]))
 nS = S.shape[1]
 tgt_all = S[..., 4].clamp(max=a.clamp) * a.tscale
+tgt_all = torch.where(tgt_all > 0, tgt_all * a.outside, tgt_all)
 cfg = {"code_size": 192, "width": 128, "layers": 11, "full_input_at": [4, 7], "activation": "sine",
        "omega": a.omega, "learned_rotation": False, "coordinate_init": "reference"}
 net = Net(cfg)
@@ -54,6 +57,7 @@ for ep in range(a.epochs):
         loss = l1 + (z * z).sum(-1).mean() * (1e-4 * ramp / 0.01)
         opt.zero_grad(); loss.backward(); opt.step(); tot += l1.item(); k += 1
     if (ep + 1) % 25 == 0: print(f"epoch {ep+1} loss {tot/k/a.tscale:.5f} {time.time()-t0:.0f}s", flush=True)
+torch.save({"net": net.state_dict(), "codes": codes.detach(), "config": cfg}, a.out + ".pt")
 G = np.load(os.path.join(a.data, "grids.npy"), mmap_mode="r"); n = G.shape[1]
 xyz = grid_nodes(n)
 st = np.ones((3, 3, 3)); rows = []; r0 = 0
@@ -63,6 +67,7 @@ with torch.no_grad():
             g = np.asarray(G[r0 + fi]).reshape(-1)
             pred = predict_near(net, codes[si:si+1], g, xyz, fr["t"], 0.05)
             pred[np.abs(g) < 0.05] /= a.tscale
+            pred[pred > 0] /= a.outside
             A = (pred <= 0).reshape(n, n, n); B = (g <= 0).reshape(n, n, n)
             rows.append((si, fi, (A & B).sum() / max((A | B).sum(), 1), ndimage.label(A, st)[1], ndimage.label(B, st)[1]))
         r0 += len(s["frames"])

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Probes of why filopodia break (issue 13, docs/results.md "More probes of the filopodia");
+not part of the product. Needs scipy and tifffile.
+
+    filopodia_probe.py pieces GLOB [GLOB ...] [--erode UM,UM,...] [--every K]
+        26-connected pieces per frame of ImageJ mask hyperstacks (TZYX), optionally after
+        removing every voxel whose exact depth (distance transform at the mask's own voxel
+        size, read from the file, minus half a voxel) is not above UM.
+    filopodia_probe.py grid-erosion DATASET [--rows N] [--erode UNITS,...] [--every K]
+        The same on a prepared dataset's SDF grids (nodes with sdf <= -UNITS), first N rows.
+    filopodia_probe.py convert RUN.pt DATASET OUT.safetensors
+        A scripts/screen_scratch.py network and codes as a cellsdf model file, so that
+        `cellsdf reconstruct` renders it at any voxel size.
+"""
+import argparse, glob, json, os, sys
+import numpy as np
+from scipy import ndimage
+
+FULL = np.ones((3, 3, 3))
+
+
+def frames(path, every):
+    """(mask [z, y, x], voxel size in um) of every `every`-th frame of an ImageJ hyperstack."""
+    import tifffile
+    with tifffile.TiffFile(path) as t:
+        ij = t.imagej_metadata or {}
+        nt = int(ij.get("frames", 1))
+        nz = int(ij.get("slices", len(t.pages) // nt))
+        x_res = t.pages[0].tags["XResolution"].value
+        um = x_res[1] / x_res[0]
+        for k in range(0, nt, every):
+            yield np.stack([t.pages[k * nz + z].asarray() for z in range(nz)]) > 0, um
+
+
+def summary(label, counts):
+    c = np.array(counts)
+    print(f"{label}: {len(c)} frames, pieces {c.mean():.2f}, more than one piece "
+          f"{np.mean(c > 1) * 100:.1f} %, max {c.max()}", flush=True)
+
+
+def pieces(a):
+    depths = [0.0] + [float(d) for d in a.erode.split(",") if d]
+    for pattern in a.globs:
+        counts = {d: [] for d in depths}
+        for f in sorted(glob.glob(pattern)):
+            for m, um in frames(f, a.every):
+                idx = np.argwhere(m)
+                lo, hi = np.maximum(idx.min(0) - 2, 0), idx.max(0) + 3
+                m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+                depth = ndimage.distance_transform_edt(m) * um - um / 2 if len(depths) > 1 else None
+                for d in depths:
+                    counts[d].append(ndimage.label(m if d == 0 else depth > d + 1e-9, FULL)[1])
+        for d in depths:
+            summary(f"{pattern}, eroded by {d:.3f} um", counts[d])
+
+
+def grid_erosion(a):
+    g_all = np.load(os.path.join(a.dataset, "grids.npy"), mmap_mode="r")
+    scale = json.load(open(os.path.join(a.dataset, "dataset.json")))["sequences"][0]["normalisation"]["scale_um"]
+    depths = [0.0] + [float(d) for d in a.erode.split(",") if d]
+    counts = {d: [] for d in depths}
+    for r in range(0, min(a.rows or len(g_all), len(g_all)), a.every):
+        g = np.asarray(g_all[r])
+        for d in depths:
+            counts[d].append(ndimage.label(g <= -d, FULL)[1])
+    for d in depths:
+        summary(f"grids, eroded by {d:.4f} units ({d * scale:.3f} um)", counts[d])
+
+
+def convert(a):
+    import torch
+    from safetensors.torch import save_file
+    run = torch.load(a.checkpoint)
+    cfg, net, codes = run["config"], run["net"], run["codes"]
+    seqs = json.load(open(os.path.join(a.dataset, "dataset.json")))["sequences"][: codes.shape[0]]
+    tensors = {"codes": codes.float().contiguous()}
+    for l in range(cfg["layers"]):
+        tensors[f"lin{l}.weight"] = net[f"w.{l}"].float().contiguous()
+        tensors[f"lin{l}.bias"] = net[f"b.{l}"].float().contiguous()
+    c64 = codes.double()
+    meta = {"config": cfg,
+            "sequences": [{"name": s["name"], "normalisation": s["normalisation"],
+                           "voxel_um": s["voxel_um"], "frame_interval_s": s.get("frame_interval_s"),
+                           "frame_t": [f["t"] for f in s["frames"]]} for s in seqs],
+            "code_stats": {"mean": float(c64.mean()), "sd": float(c64.std())}}
+    save_file(tensors, a.out, metadata={"format": "cellsdf-model", "version": "1",
+                                        "model": json.dumps(meta)})
+    print("wrote", a.out)
+
+
+p = argparse.ArgumentParser()
+sub = p.add_subparsers(dest="cmd", required=True)
+s = sub.add_parser("pieces"); s.add_argument("globs", nargs="+")
+s.add_argument("--erode", default=""); s.add_argument("--every", type=int, default=1)
+s.set_defaults(func=pieces)
+s = sub.add_parser("grid-erosion"); s.add_argument("dataset")
+s.add_argument("--rows", type=int, default=0); s.add_argument("--every", type=int, default=1)
+s.add_argument("--erode", default="0.001,0.002,0.003,0.005"); s.set_defaults(func=grid_erosion)
+s = sub.add_parser("convert"); s.add_argument("checkpoint"); s.add_argument("dataset"); s.add_argument("out")
+s.set_defaults(func=convert)
+a = p.parse_args()
+a.func(a)
