@@ -3,14 +3,16 @@
 dataset: the paper network (PyTorch port of `cellsdf train`, scripts/paper_setting_gpu.py)
 with sine frequency --omega (30), --fps frames (32) x 1,024 fresh pool points per step, lr
 halved every --halve-every epochs, outside distances clamped at --clamp model units (the
-dataset's own clamp is 0.5) and the target multiplied by --tscale (its positive part also by --outside). Reports the reconstruction Jaccard index and 26-connected pieces of
-every frame of those sequences on the dataset's grid nodes, and saves the network
-and codes to OUT.pt (the model is evaluated where
-|ground-truth sdf| < 0.05, as scripts/thin_necks.py does). A probe for docs/results.md
-(issue 13), not part of the product. Needs scipy.
+dataset's own clamp is 0.5), the target multiplied by --tscale and its positive part also by
+--outside. Reports the reconstruction Jaccard index and 26-connected pieces of every frame
+of those sequences on the dataset's grid nodes (the model is evaluated where |ground-truth
+sdf| < 0.05, as scripts/thin_necks.py does), and saves the network and codes to OUT.pt
+(`scripts/filopodia_probe.py convert` makes a model file of it). A probe for
+docs/results.md (issue 13), not part of the product. Needs scipy.
 
     python3 scripts/screen_scratch.py --data DATASET --out OUT [--seqs 8] [--epochs 400]
-        [--halve-every 50] [--fps 32] [--clamp 0.25] [--tscale 4] [--omega 30] [--outside 0.25] [--threads 1]
+        [--halve-every 50] [--fps 32] [--clamp 0.25] [--tscale 4] [--omega 30]
+        [--outside 0.25] [--threads 1]
 """
 import argparse, json, math, os, sys, time
 import numpy as np, torch
