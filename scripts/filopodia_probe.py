@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Probes of why filopodia break (issue 13, docs/results.md "More probes of the filopodia");
-not part of the product. Needs scipy and tifffile.
+not part of the product. Needs scipy and tifffile (tubes: scikit-image).
 
     filopodia_probe.py pieces GLOB [GLOB ...] [--erode UM,UM,...] [--every K]
         26-connected pieces per frame of ImageJ mask hyperstacks (TZYX), optionally after
@@ -8,6 +8,11 @@ not part of the product. Needs scipy and tifffile.
         size, read from the file, minus half a voxel) is not above UM.
     filopodia_probe.py grid-erosion DATASET [--rows N] [--erode UNITS,...] [--every K]
         The same on a prepared dataset's SDF grids (nodes with sdf <= -UNITS), first N rows.
+    filopodia_probe.py tubes GLOB [--body-um 0.4] [--every K]
+        How well a body plus tubes describes the masks: the body is the mask opened with a
+        ball of radius --body-um, the tubes are balls of the distance-transform radius on
+        the mask's 3D skeleton (scikit-image) where it runs through the rest. Jaccard index
+        of body alone and of body + tubes against the mask, pieces, skeleton branches.
     filopodia_probe.py convert RUN.pt DATASET OUT.safetensors
         A scripts/screen_scratch.py network and codes as a cellsdf model file, so that
         `cellsdf reconstruct` renders it at any voxel size.
@@ -67,6 +72,42 @@ def grid_erosion(a):
         summary(f"grids, eroded by {d:.4f} units ({d * scale:.3f} um)", counts[d])
 
 
+def ball(r):
+    k = int(np.ceil(r))
+    z, y, x = np.mgrid[-k:k + 1, -k:k + 1, -k:k + 1]
+    return x * x + y * y + z * z <= r * r
+
+
+def tubes(a):
+    from skimage.morphology import skeletonize
+    rows = []
+    for f in sorted(glob.glob(a.glob)):
+        for m, um in frames(f, a.every):
+            idx = np.argwhere(m)
+            lo, hi = np.maximum(idx.min(0) - 6, 0), idx.max(0) + 7
+            m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+            body = ndimage.binary_opening(m, ball(a.body_um / um))
+            rest = m & ~body
+            edt = ndimage.distance_transform_edt(m)
+            centre = (skeletonize(m) > 0) & ndimage.binary_dilation(rest, FULL)
+            rebuilt = body.copy()
+            for p in np.argwhere(centre):
+                b = ball(edt[tuple(p)] + 0.5 - 1e-6)
+                k = b.shape[0] // 2
+                if np.all(p >= k) and np.all(p + k < m.shape):
+                    rebuilt[tuple(slice(c - k, c + k + 1) for c in p)] |= b
+            rows.append(((body & m).sum() / (body | m).sum(),
+                         (rebuilt & m).sum() / (rebuilt | m).sum(),
+                         ndimage.label(rebuilt, FULL)[1], ndimage.label(centre, FULL)[1],
+                         rest.sum() / m.sum(), np.median(edt[centre] * um - um / 2)))
+    r = np.array(rows)
+    print(f"{a.glob}: {len(r)} frames; JI to the mask: body alone {r[:, 0].mean():.4f}, "
+          f"body + tubes {r[:, 1].mean():.4f} (min {r[:, 1].min():.4f}); pieces of body + "
+          f"tubes {r[:, 2].mean():.2f} (max {r[:, 2].max():.0f}); skeleton branches outside "
+          f"the body {r[:, 3].mean():.1f}; volume outside the body {r[:, 4].mean() * 100:.1f} "
+          f"%; median tube radius {np.median(r[:, 5]):.3f} um", flush=True)
+
+
 def convert(a):
     import torch
     from safetensors.torch import save_file
@@ -96,6 +137,9 @@ s.set_defaults(func=pieces)
 s = sub.add_parser("grid-erosion"); s.add_argument("dataset")
 s.add_argument("--rows", type=int, default=0); s.add_argument("--every", type=int, default=1)
 s.add_argument("--erode", default="0.001,0.002,0.003,0.005"); s.set_defaults(func=grid_erosion)
+s = sub.add_parser("tubes"); s.add_argument("glob")
+s.add_argument("--body-um", type=float, default=0.4); s.add_argument("--every", type=int, default=1)
+s.set_defaults(func=tubes)
 s = sub.add_parser("convert"); s.add_argument("checkpoint"); s.add_argument("dataset"); s.add_argument("out")
 s.set_defaults(func=convert)
 a = p.parse_args()
