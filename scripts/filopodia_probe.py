@@ -13,6 +13,10 @@ not part of the product. Needs scipy and tifffile (tubes: scikit-image).
         ball of radius --body-um, the tubes are balls of the distance-transform radius on
         the mask's 3D skeleton (scikit-image) where it runs through the rest. Jaccard index
         of body alone and of body + tubes against the mask, pieces, skeleton branches.
+    filopodia_probe.py track GLOB [--body-um 0.4] [--min-um 0.5]
+        Whether those branches can be followed in time: for the branches that reach
+        --min-um beyond the body, the share whose base (the branch's voxel nearest the
+        body) lies within 0.5 um and 1 um of a base in the frame before.
     filopodia_probe.py convert RUN.pt DATASET OUT.safetensors
         A scripts/screen_scratch.py network and codes as a cellsdf model file, so that
         `cellsdf reconstruct` renders it at any voxel size.
@@ -78,18 +82,25 @@ def ball(r):
     return x * x + y * y + z * z <= r * r
 
 
-def tubes(a):
+def body_and_centre(m, um, body_um):
+    """(mask cropped to the cell, crop origin in voxels, body, the rest, skeleton voxels
+    outside the body) of one frame."""
     from skimage.morphology import skeletonize
+    idx = np.argwhere(m)
+    lo, hi = np.maximum(idx.min(0) - 6, 0), idx.max(0) + 7
+    m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    body = ndimage.binary_opening(m, ball(body_um / um))
+    rest = m & ~body
+    centre = (skeletonize(m) > 0) & ndimage.binary_dilation(rest, FULL)
+    return m, lo, body, rest, centre
+
+
+def tubes(a):
     rows = []
     for f in sorted(glob.glob(a.glob)):
         for m, um in frames(f, a.every):
-            idx = np.argwhere(m)
-            lo, hi = np.maximum(idx.min(0) - 6, 0), idx.max(0) + 7
-            m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-            body = ndimage.binary_opening(m, ball(a.body_um / um))
-            rest = m & ~body
+            m, _, body, rest, centre = body_and_centre(m, um, a.body_um)
             edt = ndimage.distance_transform_edt(m)
-            centre = (skeletonize(m) > 0) & ndimage.binary_dilation(rest, FULL)
             rebuilt = body.copy()
             for p in np.argwhere(centre):
                 b = ball(edt[tuple(p)] + 0.5 - 1e-6)
@@ -106,6 +117,33 @@ def tubes(a):
           f"tubes {r[:, 2].mean():.2f} (max {r[:, 2].max():.0f}); skeleton branches outside "
           f"the body {r[:, 3].mean():.1f}; volume outside the body {r[:, 4].mean() * 100:.1f} "
           f"%; median tube radius {np.median(r[:, 5]):.3f} um", flush=True)
+
+
+def track(a):
+    """Branch bases (the skeleton voxel of a branch nearest the body) frame to frame."""
+    rows = []
+    for f in sorted(glob.glob(a.glob)):
+        before = None
+        for m, um in frames(f, 1):
+            _, lo, body, _, centre = body_and_centre(m, um, a.body_um)
+            lab, n = ndimage.label(centre, FULL)
+            out = ndimage.distance_transform_edt(~body) * um
+            bases = []
+            for i, sl in enumerate(ndimage.find_objects(lab), 1):
+                pts = np.argwhere(lab[sl] == i)
+                d = out[sl][lab[sl] == i]
+                if d.max() >= a.min_um:
+                    bases.append((pts[d.argmin()] + [s.start for s in sl] + lo) * um)
+            bases = np.array(bases).reshape(-1, 3)
+            if before is not None and len(bases) and len(before):
+                near = np.sqrt(((bases[:, None] - before[None]) ** 2).sum(-1)).min(1)
+                rows.append((len(bases), np.mean(near <= 0.5), np.mean(near <= 1.0)))
+            before = bases
+    r = np.array(rows)
+    print(f"{a.glob}: {len(r)} pairs of consecutive frames; {r[:, 0].mean():.1f} branches "
+          f"reaching {a.min_um} um beyond the body per frame; their bases within 0.5 um of a "
+          f"base in the frame before: {r[:, 1].mean() * 100:.0f} %, within 1 um: "
+          f"{r[:, 2].mean() * 100:.0f} %", flush=True)
 
 
 def convert(a):
@@ -140,6 +178,9 @@ s.add_argument("--erode", default="0.001,0.002,0.003,0.005"); s.set_defaults(fun
 s = sub.add_parser("tubes"); s.add_argument("glob")
 s.add_argument("--body-um", type=float, default=0.4); s.add_argument("--every", type=int, default=1)
 s.set_defaults(func=tubes)
+s = sub.add_parser("track"); s.add_argument("glob")
+s.add_argument("--body-um", type=float, default=0.4); s.add_argument("--min-um", type=float, default=0.5)
+s.set_defaults(func=track)
 s = sub.add_parser("convert"); s.add_argument("checkpoint"); s.add_argument("dataset"); s.add_argument("out")
 s.set_defaults(func=convert)
 a = p.parse_args()
