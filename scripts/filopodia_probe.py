@@ -47,15 +47,25 @@ def summary(label, counts):
           f"{np.mean(c > 1) * 100:.1f} %, max {c.max()}", flush=True)
 
 
+def crop(m, margin):
+    """`m` cut to the box of its inside voxels plus `margin` voxels, and the box's origin."""
+    idx = np.argwhere(m)
+    lo, hi = np.maximum(idx.min(0) - margin, 0), idx.max(0) + margin + 1
+    return m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]], lo
+
+
+def erosions(text):
+    """0 (the mask itself) and the comma-separated depths of `text`."""
+    return [0.0] + [float(d) for d in text.split(",") if d]
+
+
 def pieces(a):
-    depths = [0.0] + [float(d) for d in a.erode.split(",") if d]
+    depths = erosions(a.erode)
     for pattern in a.globs:
         counts = {d: [] for d in depths}
         for f in sorted(glob.glob(pattern)):
             for m, um in frames(f, a.every):
-                idx = np.argwhere(m)
-                lo, hi = np.maximum(idx.min(0) - 2, 0), idx.max(0) + 3
-                m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+                m, _ = crop(m, 2)
                 depth = ndimage.distance_transform_edt(m) * um - um / 2 if len(depths) > 1 else None
                 for d in depths:
                     counts[d].append(ndimage.label(m if d == 0 else depth > d + 1e-9, FULL)[1])
@@ -66,7 +76,7 @@ def pieces(a):
 def grid_erosion(a):
     g_all = np.load(os.path.join(a.dataset, "grids.npy"), mmap_mode="r")
     scale = json.load(open(os.path.join(a.dataset, "dataset.json")))["sequences"][0]["normalisation"]["scale_um"]
-    depths = [0.0] + [float(d) for d in a.erode.split(",") if d]
+    depths = erosions(a.erode)
     counts = {d: [] for d in depths}
     for r in range(0, min(a.rows or len(g_all), len(g_all)), a.every):
         g = np.asarray(g_all[r])
@@ -86,9 +96,7 @@ def body_and_centre(m, um, body_um):
     """(mask cropped to the cell, crop origin in voxels, body, the rest, skeleton voxels
     outside the body) of one frame."""
     from skimage.morphology import skeletonize
-    idx = np.argwhere(m)
-    lo, hi = np.maximum(idx.min(0) - 6, 0), idx.max(0) + 7
-    m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    m, lo = crop(m, 6)
     body = ndimage.binary_opening(m, ball(body_um / um))
     rest = m & ~body
     centre = (skeletonize(m) > 0) & ndimage.binary_dilation(rest, FULL)
@@ -126,12 +134,12 @@ def track(a):
         before = None
         for m, um in frames(f, 1):
             _, lo, body, _, centre = body_and_centre(m, um, a.body_um)
-            lab, n = ndimage.label(centre, FULL)
+            lab, _ = ndimage.label(centre, FULL)
             out = ndimage.distance_transform_edt(~body) * um
             bases = []
             for i, sl in enumerate(ndimage.find_objects(lab), 1):
-                pts = np.argwhere(lab[sl] == i)
-                d = out[sl][lab[sl] == i]
+                own = lab[sl] == i
+                pts, d = np.argwhere(own), out[sl][own]
                 if d.max() >= a.min_um:
                     bases.append((pts[d.argmin()] + [s.start for s in sl] + lo) * um)
             bases = np.array(bases).reshape(-1, 3)
@@ -148,22 +156,13 @@ def track(a):
 
 def convert(a):
     import torch
-    from safetensors.torch import save_file
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from paper_setting_gpu import Net, write_model
     run = torch.load(a.checkpoint)
-    cfg, net, codes = run["config"], run["net"], run["codes"]
-    seqs = json.load(open(os.path.join(a.dataset, "dataset.json")))["sequences"][: codes.shape[0]]
-    tensors = {"codes": codes.float().contiguous()}
-    for l in range(cfg["layers"]):
-        tensors[f"lin{l}.weight"] = net[f"w.{l}"].float().contiguous()
-        tensors[f"lin{l}.bias"] = net[f"b.{l}"].float().contiguous()
-    c64 = codes.double()
-    meta = {"config": cfg,
-            "sequences": [{"name": s["name"], "normalisation": s["normalisation"],
-                           "voxel_um": s["voxel_um"], "frame_interval_s": s.get("frame_interval_s"),
-                           "frame_t": [f["t"] for f in s["frames"]]} for s in seqs],
-            "code_stats": {"mean": float(c64.mean()), "sd": float(c64.std())}}
-    save_file(tensors, a.out, metadata={"format": "cellsdf-model", "version": "1",
-                                        "model": json.dumps(meta)})
+    net = Net(run["config"])
+    net.load_state_dict(run["net"])
+    seqs = json.load(open(os.path.join(a.dataset, "dataset.json")))["sequences"]
+    write_model(a.out, net, run["codes"], seqs[: run["codes"].shape[0]])
     print("wrote", a.out)
 
 

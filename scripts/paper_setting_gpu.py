@@ -139,6 +139,29 @@ def agree_on_points(args, measured_max):
         time.sleep(0.5)
 
 
+def write_model(path, net, codes, seqs, training=None):
+    """The cellsdf model file (format cellsdf-model, version 1) of `net` and its `codes`, one
+    per dataset sequence of `seqs` (dataset.json entries), with the training record
+    `training` when given."""
+    tensors = {}
+    for l in range(net.cfg["layers"]):
+        tensors[f"lin{l}.weight"] = net.w[l].detach().float().cpu().contiguous()
+        tensors[f"lin{l}.bias"] = net.b[l].detach().float().cpu().contiguous()
+    tensors["codes"] = codes.detach().float().cpu().contiguous()
+    c64 = codes.detach().double().cpu()
+    model_meta = {
+        "config": net.cfg,
+        "sequences": [{"name": s["name"], "normalisation": s["normalisation"],
+                       "voxel_um": s["voxel_um"], "frame_interval_s": s.get("frame_interval_s"),
+                       "frame_t": [f["t"] for f in s["frames"]]} for s in seqs],
+        "code_stats": {"mean": float(c64.mean()), "sd": float(c64.std())},
+    }
+    if training is not None:
+        model_meta["training"] = training
+    save_file(tensors, path, metadata={"format": "cellsdf-model", "version": "1",
+                                       "model": json.dumps(model_meta)})
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
@@ -282,29 +305,14 @@ def main():
                     row += 1
     eval_s = time.time() - t_eval
 
-    # The cellsdf model file (format cellsdf-model, version 1).
-    tensors = {}
-    for l in range(cfg["layers"]):
-        tensors[f"lin{l}.weight"] = net.w[l].detach().float().cpu().contiguous()
-        tensors[f"lin{l}.bias"] = net.b[l].detach().float().cpu().contiguous()
-    tensors["codes"] = codes.detach().float().cpu().contiguous()
-    c64 = codes.detach().double().cpu()
     options = {k: v for k, v in vars(args).items() if k not in ("deadline", "probe_dir")}
     options.update(trainer="scripts/paper_setting_gpu.py", points_per_frame=points,
                    torch=torch.__version__,
                    gpu=torch.cuda.get_device_name(0) if dev.type == "cuda" else None)
-    model_meta = {
-        "config": cfg,
-        "sequences": [{"name": s["name"], "normalisation": s["normalisation"],
-                       "voxel_um": s["voxel_um"], "frame_interval_s": s.get("frame_interval_s"),
-                       "frame_t": [f["t"] for f in s["frames"]]} for s in seqs],
-        "code_stats": {"mean": float(c64.mean()), "sd": float(c64.std())},
-        "training": {"epochs_done": epochs_done, "adam_step": epochs_done * steps_per_epoch,
-                     "loss_history": history, "options": options,
-                     "dataset": os.path.abspath(args.data), "seconds": train_s},
-    }
-    save_file(tensors, args.out, metadata={"format": "cellsdf-model", "version": "1",
-                                           "model": json.dumps(model_meta)})
+    write_model(args.out, net, codes, seqs, {
+        "epochs_done": epochs_done, "adam_step": epochs_done * steps_per_epoch,
+        "loss_history": history, "options": options,
+        "dataset": os.path.abspath(args.data), "seconds": train_s})
     report = {
         "activation": args.activation, "coordinate_init": args.coordinate_init,
         "epochs_asked": args.epochs, "epochs_done": epochs_done, "stopped_at_deadline": stopped,

@@ -69,7 +69,6 @@ with torch.no_grad():
             g = np.asarray(G[r0 + fi]).reshape(-1)
             pred = predict_near(net, codes[si:si+1], g, xyz, fr["t"], 0.05)
             pred[np.abs(g) < 0.05] /= a.tscale
-            pred[pred > 0] /= a.outside
             A = (pred <= 0).reshape(n, n, n); B = (g <= 0).reshape(n, n, n)
             rows.append((si, fi, (A & B).sum() / max((A | B).sum(), 1), ndimage.label(A, st)[1], ndimage.label(B, st)[1]))
         r0 += len(s["frames"])
