@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 7
+#define CSDF_ABI_MINOR 8
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -375,6 +375,10 @@ typedef struct csdf_synth_options {
   int32_t format;
   // OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
   size_t zarr_chunk_zyx[3];
+  // 1 (the default): a model that carries a tube model (`cellsdf tubes`) is rendered as
+  // its body with filopodia drawn as tubes; 0: the network's shape as it is (`cellsdf
+  // synth --no-tubes`). Models without a tube model ignore it. Since ABI 0.8.
+  int32_t tubes;
 } csdf_synth_options;
 
 // Borrowed view of a table's numbers: `rows` x `columns` doubles, row-major, valid until

@@ -11,6 +11,8 @@
 #     many frames; an SDF close to a true distance, which adaptive rendering relies on):
 #     dividing: 480 epochs, both rates halved every 60;
 #     filopodial: 800 epochs, halved every 100 (thin filopodia need the longer fit);
+#   - filopodial: filopodia as tubes (cellsdf tubes: the training masks' branches beyond the
+#     body, followed over frames), which new cells draw on the rendered body;
 #   - evaluation: reconstruction Jaccard index of every training frame on the grid nodes,
 #     and 48 new sequences (codes from the default sampler) against the training masks
 #     (descriptors, KS tests, fragmentation, novelty).
@@ -52,12 +54,24 @@ for kind in $classes; do
   "$bin" train --data "$work/$kind/dataset" --out "$work/$kind/model.safetensors" --arch paper \
     --activation sine --lr-codes 1e-3 "${train[@]}" --device cpu --seed 1
   trained=$(date +%s)
+  shipped=$work/$kind/model.safetensors
+  tubes_line=""
+  if [ "$kind" = filopodial ]; then
+    # Filopodia as tubes (cellsdf tubes): branches of the training masks beyond the body
+    # (opened with a 0.4 um ball), followed over frames; renders draw new ones as tubes.
+    # Written without the optimiser state, so the checkpoint stays resumable beside it.
+    shipped=$work/$kind/model-tubes.safetensors
+    tubes_line=$("$bin" tubes --model "$work/$kind/model.safetensors" --data "$work/$kind/dataset" \
+      --out "$shipped" --overwrite --quiet)
+    echo "$tubes_line"
+    tubes_line=${tubes_line%%; wrote *}
+  fi
   echo "== $kind: evaluation"
-  "$bin" evaluate --model "$work/$kind/model.safetensors" --data "$work/$kind/dataset" \
+  "$bin" evaluate --model "$shipped" --data "$work/$kind/dataset" \
     --count 48 --seed 1 --device cpu --quiet --overwrite --out "$models/$kind-evaluation"
   evaluated=$(date +%s)
   # Ship the weights and codes without the optimiser state (about 0.9 MB).
-  "$bin" export --model "$work/$kind/model.safetensors" --out "$models/$kind.safetensors" --overwrite
+  "$bin" export --model "$shipped" --out "$models/$kind.safetensors" --overwrite
   ji=$(awk -F, 'NR > 1 { n++; s += $3; q += $3 * $3 } END { m = s / n; printf "%.3f +- %.3f over %d frames", m, sqrt((q - n * m * m) / (n - 1)), n }' \
     "$models/$kind-evaluation/reconstruction_ji.csv")
   cat > "$models/$kind.md" <<EOT
@@ -71,7 +85,10 @@ for kind in $classes; do
 - Network: paper architecture (216,137 parameters, sine), $recipe,
   seed 1, CPU. Times on this machine ($(nproc) cores): phantoms and dataset
   $(( prepared - start )) s, training $(( trained - prepared )) s, evaluation $(( evaluated - trained )) s.
-- **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the ${grid}^3 grid nodes).
+- **Reconstruction Jaccard index: $ji** (mean +- sd per training frame, on the ${grid}^3 grid nodes).${tubes_line:+
+- Filopodia as tubes (\`cellsdf tubes\`, opening 0.4 um, branches from 0.5 um, bases matched
+  within 0.5 um): $tubes_line. New cells are the rendered body with new tubes drawn
+  from these tracks; \`--no-tubes\` renders the network's shape as it is.}
 - Evaluation report (48 new sequences vs the training masks: descriptors, KS tests,
   fragmentation, novelty, plots): [$kind-evaluation/report.md]($kind-evaluation/report.md).
 EOT

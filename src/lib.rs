@@ -11,6 +11,7 @@ pub mod device;
 pub mod engine;
 pub mod error;
 pub mod ffi;
+pub mod filopodia;
 pub mod geometry;
 pub mod io;
 pub mod linalg;

@@ -41,6 +41,11 @@ impl VoxelSize {
         Ok(())
     }
 
+    /// The sizes in array axis order [z, y, x] (um).
+    pub fn zyx(&self) -> [f64; 3] {
+        [self.z, self.y, self.x]
+    }
+
     /// Volume of one voxel in um^3.
     pub fn volume_um3(&self) -> f64 {
         self.x * self.y * self.z

@@ -3,6 +3,7 @@
 use cellsdf::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
 use cellsdf::device::DeviceChoice;
+use cellsdf::filopodia::TubeParams;
 use cellsdf::io::{claim_file, Axes, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
@@ -366,10 +367,37 @@ enum Command {
         /// Skip the reconstruction Jaccard index (compare new sequences only).
         #[arg(long)]
         no_reconstruction: bool,
+        /// Compare the network's shapes as rendered, without the model's filopodia tubes.
+        #[arg(long)]
+        no_tubes: bool,
         #[arg(long, default_value_t = 0)]
         seed: u64,
         #[arg(long, default_value = "auto")]
         device: String,
+    },
+    /// Learn filopodia as tubes: find the thin branches of a dataset's training masks
+    /// (beyond the body, the mask opened with a ball), follow them over the frames by their
+    /// bases, and write the model with these tracks; its renders then draw new filopodia
+    /// as tubes attached to the body.
+    Tubes {
+        /// Trained model (.safetensors).
+        #[arg(long)]
+        model: PathBuf,
+        /// The dataset the model was trained on (with grids).
+        #[arg(long)]
+        data: PathBuf,
+        /// Model file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Radius of the ball the body is opened with (um).
+        #[arg(long, default_value_t = TubeParams::default().opening_um)]
+        opening_um: f64,
+        /// Shorter branches are rims of the body (um).
+        #[arg(long, default_value_t = TubeParams::default().min_length_um)]
+        min_length_um: f64,
+        /// Bases this close in consecutive frames are one filopodium (um).
+        #[arg(long, default_value_t = TubeParams::default().match_um)]
+        match_um: f64,
     },
     /// Write a model without its training state (optimiser moments): the file to ship.
     Export {
@@ -491,6 +519,7 @@ fn run(cli: Cli) -> Result<()> {
             codes,
             reconstruction_only: Some(sequences),
             no_reconstruction: _,
+            no_tubes: _,
             seed: _,
             device,
         } => {
@@ -515,6 +544,7 @@ fn run(cli: Cli) -> Result<()> {
             codes,
             reconstruction_only: None,
             no_reconstruction,
+            no_tubes,
             seed,
             device,
         } => shape_commands::evaluate(
@@ -526,10 +556,45 @@ fn run(cli: Cli) -> Result<()> {
                 seed,
                 codes: parse_code_source(&codes)?,
                 reconstruction: !no_reconstruction,
+                tubes: !no_tubes,
             },
             &device,
             cli.quiet,
         ),
+        Command::Tubes {
+            model,
+            data,
+            out,
+            opening_um,
+            min_length_um,
+            match_um,
+        } => {
+            let (mut m, _) = Model::load_with_extra(&model)?;
+            let d = Dataset::open(&data)?;
+            let params = TubeParams {
+                opening_um,
+                min_length_um,
+                match_um,
+            };
+            params.validate()?;
+            claim_file(&out, cli.overwrite)?;
+            let tubes = with_progress(cli.quiet, "tubes", false, |report| {
+                cellsdf::workflow::fit_tubes(&d, params, report)
+            })?;
+            let per_seq = &tubes.tracks_per_sequence;
+            let frames: usize = tubes.tracks.iter().map(|t| t.times.len()).sum();
+            println!(
+                "{} filopodium tracks in {} sequences ({:.1} per sequence, {:.1} branches per frame); wrote {}",
+                tubes.tracks.len(),
+                per_seq.len(),
+                tubes.tracks.len() as f64 / per_seq.len() as f64,
+                frames as f64 / d.frames_total().max(1) as f64,
+                out.display()
+            );
+            m.meta.tubes = Some(tubes);
+            m.save(&out, &[])?;
+            Ok(())
+        }
         Command::Export { model, out } => {
             let (m, extra) = Model::load_with_extra(&model)?;
             claim_file(&out, cli.overwrite)?;
@@ -764,6 +829,7 @@ fn run(cli: Cli) -> Result<()> {
                     &path,
                     cellsdf::io::OmeZarrLayout::default(),
                     None,
+                    None,
                     &mut Vec::new(),
                     &cellsdf::progress::Silent,
                 )?;
@@ -945,6 +1011,10 @@ struct RenderArgs {
     /// OME-Zarr chunk size Z,Y,X in voxels (one frame per chunk in t).
     #[arg(long, default_value = "64,64,64")]
     zarr_chunk: String,
+    /// Write the network's shape as rendered, without the model's filopodia tubes (models
+    /// made by `cellsdf tubes` draw them by default).
+    #[arg(long)]
+    no_tubes: bool,
     /// auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     device: String,
@@ -966,6 +1036,7 @@ impl RenderArgs {
             zarr: cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(
                 &self.zarr_chunk,
             )?)?,
+            tubes: !self.no_tubes,
             ..SynthOptions::default()
         })
     }

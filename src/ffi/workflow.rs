@@ -129,6 +129,10 @@ pub struct csdf_synth_options {
     pub format: i32,
     /// OME-Zarr chunk size (z, y, x) in voxels; all 0: 64^3. Since ABI 0.6.
     pub zarr_chunk_zyx: [usize; 3],
+    /// 1 (the default): a model that carries a tube model (`cellsdf tubes`) is rendered as
+    /// its body with filopodia drawn as tubes; 0: the network's shape as it is (`cellsdf
+    /// synth --no-tubes`). Models without a tube model ignore it. Since ABI 0.8.
+    pub tubes: i32,
 }
 
 /// The output format of a C `format` field (CSDF_FORMAT_*).
@@ -180,6 +184,7 @@ pub extern "C" fn csdf_synth_options_default() -> csdf_synth_options {
         first: 0,
         format: CSDF_FORMAT_TIFF,
         zarr_chunk_zyx: [0; 3],
+        tubes: 1,
     }
 }
 
@@ -230,6 +235,7 @@ unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest,
         write_sdf: o.write_sdf != 0,
         format: sequence_format(o.format)?,
         zarr: zarr_layout(o.zarr_chunk_zyx)?,
+        tubes: o.tubes != 0,
         ..SynthOptions::default()
     };
     Ok((request, opts))

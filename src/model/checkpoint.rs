@@ -99,6 +99,10 @@ pub struct ModelMeta {
     pub sequences: Vec<TrainedSequence>,
     pub code_stats: CodeStats,
     pub training: Option<TrainingRecord>,
+    /// Filopodia drawn as tubes on the rendered body (`cellsdf tubes`); absent in models
+    /// that render the network's shape as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tubes: Option<crate::filopodia::TubeModel>,
 }
 
 /// Tensors of a checkpoint that are not part of the model (the optimiser state), by name:
@@ -166,6 +170,7 @@ impl Model {
                 sequences,
                 code_stats: CodeStats { mean: 0.0, sd: 0.0 },
                 training: None,
+                tubes: None,
             },
             device: ComputeDevice::Cpu,
         };
@@ -361,6 +366,10 @@ impl Model {
         meta.config
             .validate()
             .map_err(|e| bad(format!("invalid architecture: {e}")))?;
+        if let Some(t) = &meta.tubes {
+            t.validate()
+                .map_err(|e| bad(format!("invalid tube model: {e}")))?;
+        }
         // Check names, shapes and values against the architecture before keeping anything.
         let expected = expected_shapes(&meta.config, &st).map_err(bad)?;
         let mut tensors: ExtraTensors = BTreeMap::new();

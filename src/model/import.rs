@@ -153,6 +153,7 @@ pub fn import_reference(raw: &Path, activation: Activation, omega: f64) -> Resul
             .collect(),
         code_stats: CodeStats { mean, sd },
         training: None,
+        tubes: None,
     };
     let description =
         serde_json::to_string(&meta).map_err(|e| Error::invalid("model", e.to_string()))?;

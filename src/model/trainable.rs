@@ -66,6 +66,7 @@ impl TorchModel {
                     sd: sigma,
                 },
                 training: None,
+                tubes: None,
             },
         })
     }

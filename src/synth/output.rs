@@ -3,10 +3,12 @@
 
 use super::render::{Evaluation, RenderGrid, Renderer};
 use crate::error::{Error, Result};
+use crate::filopodia::{draw_tubes, with_tubes, TubeModel};
 use crate::io::{write_hyperstack, Hyperstack};
 use crate::model::Model;
 use crate::progress::Progress;
 use crate::units::{Calibration, VoxelSize};
+use ndarray::{Array4, Axis};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -61,6 +63,9 @@ pub struct SynthOptions {
     /// Refuse jobs whose output would need more memory than this (bytes; default: half the
     /// memory available, at most 16 GiB).
     pub max_bytes: u64,
+    /// Draw filopodia as tubes on the rendered body when the model carries a tube model
+    /// (`cellsdf tubes`; default); off: the network's shape as rendered.
+    pub tubes: bool,
 }
 
 impl Default for SynthOptions {
@@ -74,6 +79,7 @@ impl Default for SynthOptions {
             format: SequenceFormat::Tiff,
             zarr: crate::io::OmeZarrLayout::default(),
             max_bytes: crate::io::ReadLimits::default().max_bytes,
+            tubes: true,
         }
     }
 }
@@ -178,13 +184,19 @@ pub struct SynthRecord {
     pub points_evaluated: u64,
     pub voxels: u64,
     pub seconds: f64,
+    /// Filopodia drawn as tubes on the body (absent when the network's shape is written as
+    /// rendered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filopodia_tubes: Option<usize>,
 }
 
 /// Renders `code` (with `rotation`, if any) at `times` on `grid` and writes the masks to
 /// `mask_path` (uint8 0/1; an OME-Zarr store of layout `zarr` when the path ends in
-/// `.zarr`) and, when given, the SDF in um to `sdf_path` (float32). Each
-/// file is pushed onto `written` once it is in place (so a caller can take back what a run
-/// that fails later wrote). Returns (points evaluated, seconds).
+/// `.zarr`) and, when given, the SDF in um to `sdf_path` (float32). With `tubes` (a tube
+/// model and the sequence's tube seed) each frame is the rendered body with the drawn
+/// filopodia ([`crate::filopodia::with_tubes`]) and the SDF is that mask's signed
+/// distance. Each file is pushed onto `written` once it is in place (so a caller can take
+/// back what a run that fails later wrote). Returns (points evaluated, seconds).
 #[allow(clippy::too_many_arguments)]
 pub fn write_sequence(
     model: &Model,
@@ -197,6 +209,7 @@ pub fn write_sequence(
     mask_path: &Path,
     zarr: crate::io::OmeZarrLayout,
     sdf_path: Option<&Path>,
+    tubes: Option<(&TubeModel, u64)>,
     written: &mut Vec<std::path::PathBuf>,
     progress: &dyn Progress,
 ) -> Result<(u64, f64)> {
@@ -207,7 +220,12 @@ pub fn write_sequence(
         voxel_um: Some(grid.voxel_um),
         frame_interval_s,
     };
-    let mask = sdf.mapv(|v| (v <= 0.0) as u8);
+    let (mask, sdf) = match tubes {
+        None => (sdf.mapv(|v| (v <= 0.0) as u8), sdf),
+        Some((tube_model, seed)) => {
+            body_with_tubes(&sdf, grid, times, tube_model, seed, sdf_path.is_some())
+        }
+    };
     if mask_path.extension().is_some_and(|e| e == "zarr") {
         write_mask_store(mask_path, &mask, calibration, zarr)?;
     } else {
@@ -219,6 +237,37 @@ pub fn write_sequence(
         written.push(p.to_path_buf());
     }
     Ok((r.points_evaluated, start.elapsed().as_secs_f64()))
+}
+
+/// Masks (and, with `want_sdf`, their signed distance in um; else `sdf` back) of the
+/// rendered frames `sdf` [t, z, y, x] made into body plus the tubes drawn with `seed`.
+fn body_with_tubes(
+    sdf: &Array4<f32>,
+    grid: &RenderGrid,
+    times: &[f64],
+    tube_model: &TubeModel,
+    seed: u64,
+    want_sdf: bool,
+) -> (Array4<u8>, Array4<f32>) {
+    let drawn = draw_tubes(tube_model, seed);
+    let h = grid.voxel_um.zyx();
+    let mut mask = Array4::<u8>::zeros(sdf.dim());
+    let mut out = want_sdf.then(|| Array4::<f32>::zeros(sdf.dim()));
+    for (k, frame) in sdf.outer_iter().enumerate() {
+        let cell = with_tubes(
+            frame.mapv(|v| v <= 0.0).view(),
+            h,
+            tube_model,
+            &drawn,
+            times[k],
+        );
+        if let Some(o) = out.as_mut() {
+            o.index_axis_mut(Axis(0), k)
+                .assign(&crate::sdf::signed_distance(cell.view(), h));
+        }
+        mask.index_axis_mut(Axis(0), k).assign(&cell.mapv(u8::from));
+    }
+    (mask, out.unwrap_or_else(|| sdf.clone()))
 }
 
 /// Writes masks [t, z, y, x] as an OME-Zarr store at `path` (claimed by the caller): the

@@ -9,6 +9,7 @@ use crate::describe::{
     BitMask, ComparedDescriptor, DescriptorSet, MaskSequence, Row, ShapeDescriptors, MAX_SHIFT,
 };
 use crate::error::{Error, Result};
+use crate::filopodia::{draw_tubes, tube_seed, with_tubes, TrackedMasks, TubeModel, TubeParams};
 use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
@@ -29,6 +30,9 @@ pub struct EvaluateOptions {
     /// Measure the reconstruction Jaccard index of every training frame (the slow part;
     /// off when only new sequences are compared).
     pub reconstruction: bool,
+    /// Draw filopodia as tubes on the new cells when the model carries a tube model
+    /// (`cellsdf tubes`); off: the network's shapes as rendered.
+    pub tubes: bool,
 }
 
 impl Default for EvaluateOptions {
@@ -38,6 +42,7 @@ impl Default for EvaluateOptions {
             seed: 0,
             codes: CodeSource::default(),
             reconstruction: true,
+            tubes: true,
         }
     }
 }
@@ -78,6 +83,49 @@ fn grid_size(data: &Dataset) -> Result<usize> {
             "the dataset stores no grids to compare with (prepared with --grid 0)",
         )),
     }
+}
+
+/// The tube model of `data`'s training masks (the sdf <= 0 nodes of its stored grids,
+/// spaced as [`evaluate_model`] renders them): filopodia found and followed with `params`.
+/// Cells without filopodia (no branch anywhere) are an error: a tube model would only
+/// change their shapes.
+pub fn fit_tubes(data: &Dataset, params: TubeParams, progress: &dyn Progress) -> Result<TubeModel> {
+    let n = grid_size(data)?;
+    let total = data.meta.sequences.len();
+    let mut masks = Vec::with_capacity(total);
+    for (i, s) in data.meta.sequences.iter().enumerate() {
+        let frames: Vec<ndarray::Array3<bool>> = (0..s.frames.len())
+            .map(|k| {
+                data.grid(s.first_row + k)
+                    .expect("grid stored")
+                    .mapv(|v| v <= 0.0)
+            })
+            .collect();
+        masks.push((s, frames));
+        check(
+            progress,
+            0.2 * (i + 1) as f32 / total as f32,
+            "reading masks",
+        )?;
+    }
+    let sequences = masks.iter().map(|(s, frames)| TrackedMasks {
+        times: s.frames.iter().map(|f| f.t).collect(),
+        frames: frames.iter().map(|f| f.view()).collect(),
+        spacing_zyx: node_grid(n, s.normalisation.scale_um).voxel_um.zyx(),
+    });
+    let model = TubeModel::fit(sequences, params)?;
+    if model.tracks.is_empty() {
+        return Err(Error::invalid(
+            "data",
+            format!(
+                "no filopodia found: no part of any training mask reaches {} um beyond the body \
+                 (the mask opened with a ball of {} um)",
+                params.min_length_um, params.opening_um
+            ),
+        ));
+    }
+    check(progress, 1.0, "tubes")?;
+    Ok(model)
 }
 
 /// Reconstruction Jaccard index of every training frame, in dataset order: the mask
@@ -196,6 +244,7 @@ pub fn evaluate_model(
         check(progress, 0.3, "describing training sequences")?;
     }
     let codes = draw_codes(model, options.codes, options.count, options.seed)?;
+    let tube_model = model.meta.tubes.as_ref().filter(|_| options.tubes);
     let new_times = new_sequence_times(&training, model.n_codes(), &codes);
     let mut generated = Vec::new();
     let mut new_sequences = Vec::new();
@@ -206,9 +255,14 @@ pub fn evaluate_model(
         let rotation = c.around.and_then(|i| model.rotation(i));
         let mut renderer = Renderer::new(model, &c.values, rotation)?;
         let mut rendered = Vec::with_capacity(frame_times.len());
+        let tubes = tube_model.map(|tm| (tm, draw_tubes(tm, tube_seed(c.seed))));
         for &t in frame_times {
             let sdf = renderer.frame(&grid, t, Evaluation::adaptive())?;
-            rendered.push(sdf.mapv(|v| v <= 0.0));
+            let mask = sdf.mapv(|v| v <= 0.0);
+            rendered.push(match &tubes {
+                Some((tm, drawn)) => with_tubes(mask.view(), grid.voxel_um.zyx(), tm, drawn, t),
+                None => mask,
+            });
         }
         let shapes: Vec<Result<ShapeDescriptors>> = rendered
             .par_iter()
@@ -288,8 +342,8 @@ pub fn evaluate_model(
         "Model: {} training sequences, {} parameters.\n\n## Reconstruction\n\n\
          {reconstruction}\n\n\
          ## New sequences\n\n{} sequences of {frames} drawn with `{:?}` (seed {}), \
-         rendered on the same grid at the scale drawn with each code; {empty} empty frames not \
-         described. Originals: the training masks.\n\n\
+         rendered on the same grid at the scale drawn with each code{}; {empty} empty frames \
+         not described. Originals: the training masks.\n\n\
          - Novelty (`novelty.csv`): median Jaccard index of a new sequence to its nearest \
          training sequence (per frame, best of {} time shifts) **{med_g:.3}**; of a training \
          sequence to its nearest other training sequence **{med_t:.3}** (new, not copies, \
@@ -301,6 +355,11 @@ pub fn evaluate_model(
         options.count,
         options.codes,
         options.seed,
+        if tube_model.is_some() {
+            ", each cell's body with filopodia drawn as tubes (the model's tube model)"
+        } else {
+            ""
+        },
         2 * MAX_SHIFT + 1,
         if med_g < med_t + 0.05 { "yes" } else { "no" },
         100.0 * extra_share,

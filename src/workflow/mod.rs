@@ -10,7 +10,8 @@ mod model_ref;
 mod render_set;
 
 pub use evaluate::{
-    evaluate_model, reconstruction_ji, reconstruction_ji_of, EvaluateOptions, EvaluationSummary,
+    evaluate_model, fit_tubes, reconstruction_ji, reconstruction_ji_of, EvaluateOptions,
+    EvaluationSummary,
 };
 pub use labels::{describe_files, mesh_file, mesh_labels, WrittenMesh};
 pub use model_ref::{bundled_model_dirs, resolve_model, BUNDLED_CLASSES};

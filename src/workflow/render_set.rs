@@ -262,6 +262,12 @@ fn render_all(
         let part = |f: f32, stage: &str| {
             progress.report((k as f32 + f) / n as f32, &format!("{name}: {stage}"))
         };
+        let tube_model = model.meta.tubes.as_ref().filter(|_| opts.tubes);
+        let tube_seed = crate::filopodia::tube_seed(
+            job.seed
+                .or(job.around.map(|i| i as u64))
+                .unwrap_or(k as u64),
+        );
         let (points, seconds) = write_sequence(
             model,
             &job.code,
@@ -273,6 +279,7 @@ fn render_all(
             &out.path(&mask_file),
             opts.zarr,
             sdf_file.as_ref().map(|f| out.path(f)).as_deref(),
+            tube_model.map(|t| (t, tube_seed)),
             written,
             &part,
         )?;
@@ -290,6 +297,7 @@ fn render_all(
             points_evaluated: points,
             voxels: grid.size_xyz.iter().map(|&v| v as u64).product::<u64>() * opts.frames as u64,
             seconds,
+            filopodia_tubes: tube_model.map(|t| crate::filopodia::draw_tubes(t, tube_seed).len()),
         });
     }
     Ok(records)

@@ -507,6 +507,7 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     csdf_model *model = NULL;
     OK(csdf_model_load(model_path, CSDF_DEVICE_CPU, &model));
     csdf_synth_options so = csdf_synth_options_default();
+    CHECK(so.tubes == 1, "filopodia tubes on by default (ABI 0.8)");
     CHECK(so.count == 1 && so.frames == 30 && so.code_method == CSDF_CODES_NEIGHBOURS, "defaults");
     so.count = 2;
     so.frames = 2;

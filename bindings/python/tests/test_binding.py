@@ -151,6 +151,29 @@ def test_describe_labels_matches_the_cli_and_numpy(tmp_path):
         cellsdf.describe_labels(-labels.astype(np.int64), voxel)
 
 
+def test_filopodia_tubes_on_and_off_as_the_cli(tmp_path):
+    # The bundled filopodial model carries a tube model: by default its filopodia are drawn
+    # as tubes (one piece per frame), with tubes=False the network's shape is written; each
+    # byte for byte what the CLI writes with and without --no-tubes.
+    from scipy import ndimage
+
+    args = ["--model", "filopodial", "--count", 1, "--frames", 2, "--voxel-um", "0.15", "--seed", 4]
+    pieces = {}
+    with cellsdf.Model.load("filopodial") as m:
+        for tubes in (True, False):
+            name = "tubes" if tubes else "network"
+            _cli("synth", "--out", tmp_path / f"cli-{name}", *args, *([] if tubes else ["--no-tubes"]))
+            manifest = m.synthesize(tmp_path / name, count=1, frames=2, voxel_um=0.15, seed=4,
+                                    model_label="filopodial", tubes=tubes)
+            assert ((tmp_path / name / "synth_000.tif").read_bytes()
+                    == (tmp_path / f"cli-{name}" / "synth_000.tif").read_bytes())
+            assert ("filopodia_tubes" in manifest["sequences"][0]) == tubes
+            masks, _, _ = cellsdf.read_stack(tmp_path / name / "synth_000.tif")
+            pieces[name] = [ndimage.label(f, np.ones((3, 3, 3)))[1] for f in masks]
+    assert pieces["tubes"] == [1, 1], pieces
+    assert max(pieces["network"]) > 1, pieces
+
+
 def test_synthesize_writes_what_the_cli_writes(model, tmp_path):
     args = ["--model", MODEL, "--count", 2, "--frames", 3, "--size", "20,18,16", "--voxel-um",
             "0.4", "--seed", 3]

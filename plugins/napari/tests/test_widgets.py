@@ -21,6 +21,14 @@ def _shot(viewer, name, size=(1400, 820)):
     return viewer.screenshot(path=str(SHOTS / name), canvas_only=False)
 
 
+def _cli(*args):
+    import subprocess
+
+    exe = Path(__file__).resolve().parents[3] / "target" / "release" / "cellsdf"
+    r = subprocess.run([str(exe), "--quiet", *map(str, args)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
 def _synth_widget(viewer):
     w = _widgets.SynthesizeWidget(viewer)
     viewer.window.add_dock_widget(w, name="Synthesize cells")
@@ -61,6 +69,38 @@ def test_synthesize_widget_adds_a_scaled_labels_layer(make_napari_viewer, qtbot,
     viewer.reset_view()
     shot = _shot(viewer, "synthesize-widget.png", (1100, 760))
     assert shot.shape[2] == 4 and shot[..., :3].std() > 1
+
+
+def test_filopodia_as_tubes_checkbox(make_napari_viewer, qtbot, tmp_path):
+    # The bundled filopodial model with the checkbox on (its default): every frame of the
+    # Labels layer is one piece, as `cellsdf synth` writes it; off: the network's shape,
+    # as `cellsdf synth --no-tubes` writes it.
+    from scipy import ndimage
+
+    viewer = make_napari_viewer()
+    w = _synth_widget(viewer)
+    assert w.tubes.label == "filopodia as tubes (models with a tube model)" and w.tubes.value
+    w.model.value = "bundled: filopodial"
+    w.frames.value = 2
+    w.size_x.value = w.size_y.value = w.size_z.value = 96
+    w.voxel.value = 0.2
+    cli_args = ["--model", "filopodial", "--count", 1, "--frames", 2, "--size", "96,96,96",
+                "--voxel-um", 0.2, "--seed", 5]
+    for on in (True, False):
+        w.tubes.value = on
+        w.out_dir.value = str(tmp_path / f"napari-{on}")
+        n = len(viewer.layers)
+        w.run()
+        qtbot.waitUntil(lambda: len(viewer.layers) > n and w._run_btn.enabled, timeout=120_000)
+        data = viewer.layers[-1].data
+        pieces = [ndimage.label(f, np.ones((3, 3, 3)))[1] for f in data]
+        _cli("synth", "--out", tmp_path / f"cli-{on}", *cli_args, *([] if on else ["--no-tubes"]))
+        assert ((tmp_path / f"napari-{on}" / "synth_000.tif").read_bytes()
+                == (tmp_path / f"cli-{on}" / "synth_000.tif").read_bytes())
+        if on:
+            assert pieces == [1, 1], pieces
+        else:
+            assert max(pieces) > 1, pieces
 
 
 def test_a_3d_frame_of_the_bundled_model(make_napari_viewer):

@@ -61,16 +61,18 @@ CODE_METHODS = ("neighbours", "fitted", "normal", "around-learned")
 
 def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0.0,
                codes="neighbours", param=None, seed=0, out_dir=None, model_label=None,
-               progress=None):
+               tubes=True, progress=None):
     """New sequences rendered by the library exactly as `cellsdf synth` renders them, into
     `out_dir` (None: a temporary folder, removed after reading). Returns
     [(masks uint8 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, code)];
-    `progress` (fraction, stage) -> bool (False cancels, raising cellsdf.Cancelled)."""
+    `tubes`: filopodia as tubes when the model carries a tube model (`synth --no-tubes`
+    when False); `progress` (fraction, stage) -> bool (False cancels, raising
+    cellsdf.Cancelled)."""
     with tempfile.TemporaryDirectory(prefix="cellsdf-synth-") as tmp:
         folder = Path(out_dir) if out_dir else Path(tmp)
         with cellsdf.Model.load(model_path) as m:
             manifest = m.synthesize(folder, count=count, frames=frames, codes=codes, param=param,
-                                    seed=seed, size_xyz=size_xyz,
+                                    seed=seed, size_xyz=size_xyz, tubes=tubes,
                                     voxel_um=voxel_um if voxel_um else None,
                                     model_label=model_label or str(model_path), progress=progress)
         out = []

@@ -147,7 +147,7 @@ public interface CellSdfLibrary extends Library {
 
     @Structure.FieldOrder({"kind", "code_method", "code_param", "count", "seed", "sequence",
         "from", "to", "steps", "frames", "size_xyz", "voxel_um", "dense", "write_sdf",
-        "overwrite", "model_label", "first", "format", "zarr_chunk_zyx"})
+        "overwrite", "model_label", "first", "format", "zarr_chunk_zyx", "tubes"})
     class SynthOptions extends Structure {
         public int kind, code_method;
         public double code_param;
@@ -159,6 +159,8 @@ public interface CellSdfLibrary extends Library {
         public long first;
         public int format;
         public long[] zarr_chunk_zyx = new long[3];
+        /** 1: filopodia as tubes when the model carries a tube model (ABI 0.8). */
+        public int tubes;
         public static class ByValue extends SynthOptions implements Structure.ByValue {}
     }
 

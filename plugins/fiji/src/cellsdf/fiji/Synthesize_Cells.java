@@ -28,6 +28,8 @@ public class Synthesize_Cells implements PlugIn {
         public double voxelUm = 0, param = 0;
         public String codes = "neighbours";
         public boolean sdf = false;
+        /** Filopodia as tubes when the model carries a tube model (cellsdf tubes). */
+        public boolean tubes = true;
         public long seed = 0;
         public String folder = "";
     }
@@ -46,6 +48,9 @@ public class Synthesize_Cells implements PlugIn {
         + "<tr><td>parameter</td><td>of the code method, no unit (0: its default)</td></tr>"
         + "<tr><td>seed</td><td>integer; the same seed gives the same cells</td></tr>"
         + "<tr><td>also_SDF</td><td>also write the signed distance in um (float32)</td></tr>"
+        + "<tr><td>filopodia_as_tubes</td><td>draw filopodia as tubes attached to the body"
+        + " when the model carries a tube model (the bundled filopodial model does); off:"
+        + " the network's shape as it is</td></tr>"
         + "<tr><td>folder</td><td>where the hyperstacks and manifest.json go (empty: a"
         + " temporary folder)</td></tr></table></html>";
 
@@ -65,6 +70,7 @@ public class Synthesize_Cells implements PlugIn {
         gd.addNumericField("parameter", o.param, 3, 8, "(0: the method's default)");
         gd.addNumericField("seed", o.seed, 0);
         gd.addCheckbox("also_SDF", o.sdf);
+        gd.addCheckbox("filopodia_as_tubes", o.tubes);
         gd.addDirectoryField("folder", o.folder);
         gd.addHelp(HELP);
         gd.showDialog();
@@ -83,6 +89,7 @@ public class Synthesize_Cells implements PlugIn {
         o.param = gd.getNextNumber();
         o.seed = (long) gd.getNextNumber();
         o.sdf = gd.getNextBoolean();
+        o.tubes = gd.getNextBoolean();
         o.folder = gd.getNextString();
         try {
             for (ImagePlus imp : synthesize(o, ijProgress())) {
@@ -122,6 +129,7 @@ public class Synthesize_Cells implements PlugIn {
         so.voxel_um = o.voxelUm > 0 ? new double[] {o.voxelUm, o.voxelUm, o.voxelUm}
             : new double[3];
         so.write_sdf = o.sdf ? 1 : 0;
+        so.tubes = o.tubes ? 1 : 0;
         so.model_label = "bundled".equals(o.model) ? o.kind : o.model;
         return so;
     }

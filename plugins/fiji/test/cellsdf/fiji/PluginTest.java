@@ -176,6 +176,40 @@ public class PluginTest {
         assertEquals(30, out[1].getNSlices());
     }
 
+    /** The bundled filopodial model draws its filopodia as tubes by default; with the
+     * dialog's filopodia_as_tubes off it writes the network's shape. Each way the file is
+     * the CLI's byte for byte (with and without --no-tubes), and the manifest says so. */
+    @Test
+    public void filopodiaAsTubesOnAndOffAsTheCli() throws Exception {
+        for (boolean tubes : new boolean[] {true, false}) {
+            Synthesize_Cells.Options o = new Synthesize_Cells.Options();
+            o.kind = "filopodial";
+            o.frames = 2;
+            o.sizeX = 64;
+            o.sizeY = 64;
+            o.sizeZ = 64;
+            o.voxelUm = 0.3;
+            o.seed = 2;
+            o.tubes = tubes;
+            o.folder = tempDir("cellsdf-fiji-tubes").getPath();
+            Synthesize_Cells.synthesize(o, null);
+            File cliDir = tempDir("cellsdf-cli-tubes");
+            List<String> args = new ArrayList<>(Arrays.asList("synth", "--model", "filopodial",
+                "--out", cliDir.getPath(), "--count", "1", "--frames", "2", "--size", "64,64,64",
+                "--voxel-um", "0.3", "--seed", "2"));
+            if (!tubes) {
+                args.add("--no-tubes");
+            }
+            cli(args.toArray(new String[0]));
+            assertArrayEquals("tubes " + tubes,
+                Files.readAllBytes(new File(cliDir, "synth_000.tif").toPath()),
+                Files.readAllBytes(new File(o.folder, "synth_000.tif").toPath()));
+            String manifest = new String(Files.readAllBytes(new File(o.folder, "manifest.json")
+                .toPath()), StandardCharsets.UTF_8);
+            assertEquals(manifest, tubes, manifest.contains("\"filopodia_tubes\""));
+        }
+    }
+
     @Test
     public void synthesisWritesWhatTheCliWrites() throws Exception {
         Synthesize_Cells.Options o = new Synthesize_Cells.Options();
@@ -314,7 +348,7 @@ public class PluginTest {
         String[][] fields = {
             {Synthesize_Cells.HELP, "model", "bundled_class", "sequences", "frames",
                 "size_x, size_y, size_z", "voxels", "voxel_size", "um", "codes", "parameter",
-                "seed", "also_SDF", "folder"},
+                "seed", "also_SDF", "filopodia_as_tubes", "folder"},
             {Train_Model.HELP, "source", "model", "architecture", "epochs", "learning_rate",
                 "seed", "folder_axes", " s)"},
             {Export_Meshes.HELP, "folder", "format", "um"},
