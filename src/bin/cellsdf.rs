@@ -377,8 +377,8 @@ enum Command {
     },
     /// Learn filopodia as tubes: find the thin branches of a dataset's training masks
     /// (beyond the body, the mask opened with a ball), follow them over the frames by their
-    /// bases, and write the model with these tracks; its renders then draw new filopodia
-    /// as tubes attached to the body.
+    /// bases, and write the model with these tracks (without training state, as `export`);
+    /// its renders then draw new filopodia as tubes attached to the body.
     Tubes {
         /// Trained model (.safetensors).
         #[arg(long)]

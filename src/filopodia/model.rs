@@ -109,49 +109,83 @@ pub struct TrackedMasks<'a> {
     pub spacing_zyx: [f64; 3],
 }
 
+/// Builds a [`TubeModel`] one training sequence at a time (so that only one sequence's
+/// masks need be in memory).
+#[derive(Debug)]
+pub struct TubeFitter {
+    params: TubeParams,
+    tracks: Vec<TubeTrack>,
+    per_sequence: Vec<usize>,
+    max_bodies: usize,
+}
+
+impl TubeFitter {
+    /// A fitter with `params` (checked).
+    pub fn new(params: TubeParams) -> Result<TubeFitter> {
+        params.validate()?;
+        Ok(TubeFitter {
+            params,
+            tracks: Vec::new(),
+            per_sequence: Vec::new(),
+            max_bodies: 1,
+        })
+    }
+
+    /// Finds the branches of every frame of `s` and follows them: a branch whose base lies
+    /// within `params.match_um` of a base of the frame before continues that track
+    /// (closest pairs first); the others start tracks.
+    pub fn add(&mut self, s: &TrackedMasks) -> Result<()> {
+        if s.times.len() != s.frames.len() || s.times.is_empty() {
+            return Err(Error::invalid(
+                "sequences",
+                "every sequence needs one time per frame and at least one frame",
+            ));
+        }
+        let found: Vec<_> = s
+            .frames
+            .iter()
+            .map(|m| find_branches(*m, s.spacing_zyx, &self.params))
+            .collect();
+        let half_step = if s.times.len() > 1 {
+            0.5 * (s.times[s.times.len() - 1] - s.times[0]) / (s.times.len() - 1) as f64
+        } else {
+            0.0
+        };
+        self.max_bodies = found
+            .iter()
+            .map(|f| f.bodies)
+            .fold(self.max_bodies, usize::max);
+        let before = self.tracks.len();
+        follow(&s.times, &found, &self.params, half_step, &mut self.tracks);
+        self.per_sequence.push(self.tracks.len() - before);
+        Ok(())
+    }
+
+    /// The model of the sequences added (at least one).
+    pub fn finish(self) -> Result<TubeModel> {
+        if self.per_sequence.is_empty() {
+            return Err(Error::invalid("sequences", "no training sequence"));
+        }
+        Ok(TubeModel {
+            params: self.params,
+            tracks: self.tracks,
+            tracks_per_sequence: self.per_sequence,
+            max_bodies: self.max_bodies,
+        })
+    }
+}
+
 impl TubeModel {
-    /// Finds the branches of every frame of `sequences` and follows them: a branch whose
-    /// base lies within `params.match_um` of a base of the frame before continues that
-    /// track (closest pairs first); the others start tracks.
+    /// The model of `sequences` with `params` ([`TubeFitter`] over all of them).
     pub fn fit<'a>(
         sequences: impl IntoIterator<Item = TrackedMasks<'a>>,
         params: TubeParams,
     ) -> Result<TubeModel> {
-        params.validate()?;
-        let mut tracks = Vec::new();
-        let mut per_sequence = Vec::new();
-        let mut max_bodies = 1;
+        let mut fitter = TubeFitter::new(params)?;
         for s in sequences {
-            if s.times.len() != s.frames.len() || s.times.is_empty() {
-                return Err(Error::invalid(
-                    "sequences",
-                    "every sequence needs one time per frame and at least one frame",
-                ));
-            }
-            let found: Vec<_> = s
-                .frames
-                .iter()
-                .map(|m| find_branches(*m, s.spacing_zyx, &params))
-                .collect();
-            let half_step = if s.times.len() > 1 {
-                0.5 * (s.times[s.times.len() - 1] - s.times[0]) / (s.times.len() - 1) as f64
-            } else {
-                0.0
-            };
-            max_bodies = found.iter().map(|f| f.bodies).fold(max_bodies, usize::max);
-            let before = tracks.len();
-            follow(&s.times, &found, &params, half_step, &mut tracks);
-            per_sequence.push(tracks.len() - before);
+            fitter.add(&s)?;
         }
-        if per_sequence.is_empty() {
-            return Err(Error::invalid("sequences", "no training sequence"));
-        }
-        Ok(TubeModel {
-            params,
-            tracks,
-            tracks_per_sequence: per_sequence,
-            max_bodies,
-        })
+        fitter.finish()
     }
 
     /// Refuses a model read from a file that cannot be drawn from (argument `tubes`).

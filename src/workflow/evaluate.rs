@@ -9,7 +9,9 @@ use crate::describe::{
     BitMask, ComparedDescriptor, DescriptorSet, MaskSequence, Row, ShapeDescriptors, MAX_SHIFT,
 };
 use crate::error::{Error, Result};
-use crate::filopodia::{draw_tubes, tube_seed, with_tubes, TrackedMasks, TubeModel, TubeParams};
+use crate::filopodia::{
+    draw_tubes, tube_seed, with_tubes, TrackedMasks, TubeFitter, TubeModel, TubeParams,
+};
 use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
@@ -92,7 +94,7 @@ fn grid_size(data: &Dataset) -> Result<usize> {
 pub fn fit_tubes(data: &Dataset, params: TubeParams, progress: &dyn Progress) -> Result<TubeModel> {
     let n = grid_size(data)?;
     let total = data.meta.sequences.len();
-    let mut masks = Vec::with_capacity(total);
+    let mut fitter = TubeFitter::new(params)?;
     for (i, s) in data.meta.sequences.iter().enumerate() {
         let frames: Vec<ndarray::Array3<bool>> = (0..s.frames.len())
             .map(|k| {
@@ -101,19 +103,18 @@ pub fn fit_tubes(data: &Dataset, params: TubeParams, progress: &dyn Progress) ->
                     .mapv(|v| v <= 0.0)
             })
             .collect();
-        masks.push((s, frames));
+        fitter.add(&TrackedMasks {
+            times: s.frames.iter().map(|f| f.t).collect(),
+            frames: frames.iter().map(|f| f.view()).collect(),
+            spacing_zyx: node_grid(n, s.normalisation.scale_um).voxel_um.zyx(),
+        })?;
         check(
             progress,
-            0.2 * (i + 1) as f32 / total as f32,
-            "reading masks",
+            (i + 1) as f32 / total as f32,
+            &format!("filopodia of sequence {}/{total}", i + 1),
         )?;
     }
-    let sequences = masks.iter().map(|(s, frames)| TrackedMasks {
-        times: s.frames.iter().map(|f| f.t).collect(),
-        frames: frames.iter().map(|f| f.view()).collect(),
-        spacing_zyx: node_grid(n, s.normalisation.scale_um).voxel_um.zyx(),
-    });
-    let model = TubeModel::fit(sequences, params)?;
+    let model = fitter.finish()?;
     if model.tracks.is_empty() {
         return Err(Error::invalid(
             "data",
