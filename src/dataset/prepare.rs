@@ -533,7 +533,7 @@ fn prepare_sequence(
     grids: Option<&mut (dyn RowSink + 'static)>,
 ) -> Result<SequenceMeta> {
     let v = source.voxel_um;
-    let size_zyx = [v.z, v.y, v.x];
+    let size_zyx = v.zyx();
     let clamp_um = opts.clamp.map(|c| (c * norm.scale_um) as f32);
     let (t0, t1) = (
         seq.frames[0].time_index,

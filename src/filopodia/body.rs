@@ -1,5 +1,6 @@
 //! The cell body of a mask: its opening with a ball, and its main components.
 
+use crate::geometry::Vec3;
 use crate::sdf::distance;
 use crate::volume::{label_components, Connectivity};
 use ndarray::{Array3, ArrayView3, Zip};
@@ -38,8 +39,8 @@ const BODY_MIN_SHARE: f64 = 0.25;
 
 /// The bodies of `mask`: its 26-connected components with at least a quarter
 /// (`BODY_MIN_SHARE`) of the largest one's voxels, at most `max_count` of them (the largest;
-/// ties to the first in scan order). Returns the kept voxels and how many components qualified before the cap (0 when
-/// the mask is empty).
+/// ties to the first in scan order). Returns the kept voxels and how many components
+/// qualified before the cap (0 when the mask is empty).
 pub fn main_components(mask: ArrayView3<bool>, max_count: usize) -> (Array3<bool>, usize) {
     let (labels, count) = label_components(mask, Connectivity::Full);
     let mut sizes = vec![0usize; count + 1];
@@ -57,6 +58,48 @@ pub fn main_components(mask: ArrayView3<bool>, max_count: usize) -> (Array3<bool
         keep[l] = true;
     }
     (labels.mapv(|l| keep[l as usize]), n)
+}
+
+/// The body of `mask` ([z, y, x], spacing in um): the main components of its opening with
+/// a ball of `opening_um`, at most `max_bodies` ([`open_with_ball`], [`main_components`]),
+/// and how many qualified.
+pub fn body_of(
+    mask: ArrayView3<bool>,
+    spacing_zyx: [f64; 3],
+    opening_um: f64,
+    max_bodies: usize,
+) -> (Array3<bool>, usize) {
+    main_components(
+        open_with_ball(mask, spacing_zyx, opening_um).view(),
+        max_bodies,
+    )
+}
+
+/// Centre (um, x y z) of voxel `v` ([z, y, x] indices).
+pub(super) fn voxel_point(v: [usize; 3], spacing_zyx: [f64; 3]) -> Vec3 {
+    [
+        v[2] as f64 * spacing_zyx[2],
+        v[1] as f64 * spacing_zyx[1],
+        v[0] as f64 * spacing_zyx[0],
+    ]
+}
+
+/// The voxel ([z, y, x] indices) whose centre is nearest `p` (um, x y z), `None` outside a
+/// grid of `dims` voxels.
+pub(super) fn nearest_voxel(
+    p: Vec3,
+    spacing_zyx: [f64; 3],
+    dims: [usize; 3],
+) -> Option<[usize; 3]> {
+    let i = [
+        p[2] / spacing_zyx[0],
+        p[1] / spacing_zyx[1],
+        p[0] / spacing_zyx[2],
+    ]
+    .map(f64::round);
+    (0..3)
+        .all(|a| i[a] >= 0.0 && (i[a] as usize) < dims[a])
+        .then(|| i.map(|v| v as usize))
 }
 
 /// Centroid (um, x y z) of the true voxels of `mask`, `None` when there are none.
@@ -84,8 +127,7 @@ pub fn centroid(mask: ArrayView3<bool>, spacing_zyx: [f64; 3]) -> Option<[f64; 3
 mod tests {
     use super::*;
 
-    fn ball(n: usize, h: f64, c: [f64; 3], r: f64) -> impl Fn(usize, usize, usize) -> bool {
-        let _ = n;
+    fn ball(h: f64, c: [f64; 3], r: f64) -> impl Fn(usize, usize, usize) -> bool {
         move |z, y, x| {
             let p = [
                 x as f64 * h - c[0],
@@ -102,7 +144,7 @@ mod tests {
     #[test]
     fn opening_removes_a_thin_rod_and_keeps_the_ball() {
         let (n, h) = (60usize, 0.1);
-        let inside_ball = ball(n, h, [3.0, 3.0, 3.0], 2.0);
+        let inside_ball = ball(h, [3.0, 3.0, 3.0], 2.0);
         let mask = Array3::from_shape_fn((n, n, n), |(z, y, x)| {
             let (px, py, pz) = (x as f64 * h, y as f64 * h, z as f64 * h);
             let rod = (3.0..=5.8).contains(&px) && (py - 3.0).hypot(pz - 3.0) <= 0.2;
@@ -128,9 +170,9 @@ mod tests {
     #[test]
     fn main_components_drop_a_piece_and_keep_two_daughters() {
         let n = 40;
-        let big = ball(n, 1.0, [10.0, 20.0, 20.0], 6.0);
-        let small = ball(n, 1.0, [30.0, 20.0, 20.0], 3.0);
-        let twin = ball(n, 1.0, [28.0, 20.0, 20.0], 6.0);
+        let big = ball(1.0, [10.0, 20.0, 20.0], 6.0);
+        let small = ball(1.0, [30.0, 20.0, 20.0], 3.0);
+        let twin = ball(1.0, [28.0, 20.0, 20.0], 6.0);
         let mask = Array3::from_shape_fn((n, n, n), |(z, y, x)| big(z, y, x) || small(z, y, x));
         let (kept, bodies) = main_components(mask.view(), 2);
         assert_eq!(bodies, 1);

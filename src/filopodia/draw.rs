@@ -1,6 +1,6 @@
 //! New tubes from a tube model, and a rendered frame made into body plus tubes.
 
-use super::body::{centroid, main_components, open_with_ball};
+use super::body::{body_of, centroid, nearest_voxel, voxel_point};
 use super::model::TubeModel;
 use crate::geometry::{add, cross, dot, norm, normalize, scale, sub, Vec3};
 use ndarray::{Array3, ArrayView3};
@@ -69,9 +69,9 @@ pub fn draw_tubes(model: &TubeModel, seed: u64) -> Vec<DrawnTube> {
 }
 
 /// The cell of a rendered frame `mask` ([z, y, x], spacing in um) with its filopodia as
-/// tubes: the body (the main components of the mask opened at the model's opening radius,
-/// at most the model's `max_bodies`, [`super::body::main_components`]) and every tube of `tubes` alive at model time `t`. A
-/// tube starts inside the body, where the ray from the body's centroid along its outward
+/// tubes: the body ([`super::body::body_of`] at the model's opening radius, at most its
+/// `max_bodies`) and every tube of `tubes` alive at model time `t`. A tube starts inside
+/// the body, where the ray from the body's centroid along its outward
 /// direction leaves the body, and runs along its heading for its track's length (plus a
 /// hemispherical cap); a ray that meets no body draws no tube. Tubes are clipped at the
 /// grid's edge. An empty body gives an empty frame.
@@ -82,31 +82,15 @@ pub fn with_tubes(
     tubes: &[DrawnTube],
     t: f64,
 ) -> Array3<bool> {
-    let opened = open_with_ball(mask, spacing_zyx, model.params.opening_um);
-    let (mut cell, _) = main_components(opened.view(), model.max_bodies);
+    let (mut cell, _) = body_of(mask, spacing_zyx, model.params.opening_um, model.max_bodies);
     let Some(c) = centroid(cell.view(), spacing_zyx) else {
         return cell;
     };
     let h_min = spacing_zyx.iter().cloned().fold(f64::INFINITY, f64::min);
     let h_max = spacing_zyx.iter().cloned().fold(0.0, f64::max);
-    let dims = cell.dim();
-    let extent = norm([
-        dims.2 as f64 * spacing_zyx[2],
-        dims.1 as f64 * spacing_zyx[1],
-        dims.0 as f64 * spacing_zyx[0],
-    ]);
-    let voxel_of = |p: Vec3| -> Option<[usize; 3]> {
-        let i = [
-            p[2] / spacing_zyx[0],
-            p[1] / spacing_zyx[1],
-            p[0] / spacing_zyx[2],
-        ]
-        .map(|v| v.round());
-        let n = [dims.0, dims.1, dims.2];
-        (0..3)
-            .all(|a| i[a] >= 0.0 && (i[a] as usize) < n[a])
-            .then(|| i.map(|v| v as usize))
-    };
+    let (nz, ny, nx) = cell.dim();
+    let dims = [nz, ny, nx];
+    let extent = norm(voxel_point(dims, spacing_zyx));
     let mut segments = Vec::new();
     for tube in tubes {
         let track = &model.tracks[tube.track];
@@ -118,7 +102,7 @@ pub fn with_tubes(
         let mut s = 0.0;
         while s < extent {
             let p = add(c, scale(tube.outward, s));
-            match voxel_of(p) {
+            match nearest_voxel(p, spacing_zyx, dims) {
                 Some(v) if cell[v] => surface = Some(p),
                 Some(_) if surface.is_some() => break,
                 None => break,
@@ -142,8 +126,8 @@ pub fn with_tubes(
 /// nearest each point of the segment, so that a tube thinner than the voxels stays one
 /// 26-connected line.
 fn paint_capsule(cell: &mut Array3<bool>, h: [f64; 3], a: Vec3, b: Vec3, r: f64) {
-    let dims = cell.dim();
-    let n = [dims.0, dims.1, dims.2];
+    let (nz, ny, nx) = cell.dim();
+    let n = [nz, ny, nx];
     let (zyx_a, zyx_b) = ([a[2], a[1], a[0]], [b[2], b[1], b[0]]);
     let range = |axis: usize| {
         let lo = (zyx_a[axis].min(zyx_b[axis]) - r) / h[axis];
@@ -157,7 +141,7 @@ fn paint_capsule(cell: &mut Array3<bool>, h: [f64; 3], a: Vec3, b: Vec3, r: f64)
     for z in range(0) {
         for y in range(1) {
             for x in range(2) {
-                let p = [x as f64 * h[2], y as f64 * h[1], z as f64 * h[0]];
+                let p = voxel_point([z, y, x], h);
                 let f = (dot(sub(p, a), ab) / ab2).clamp(0.0, 1.0);
                 let q = sub(p, add(a, scale(ab, f)));
                 if dot(q, q) <= r * r {
@@ -170,9 +154,8 @@ fn paint_capsule(cell: &mut Array3<bool>, h: [f64; 3], a: Vec3, b: Vec3, r: f64)
     let steps = (norm(ab) / (0.5 * h_min)).ceil() as usize;
     for k in 0..=steps {
         let p = add(a, scale(ab, k as f64 / steps.max(1) as f64));
-        let i = [p[2] / h[0], p[1] / h[1], p[0] / h[2]].map(f64::round);
-        if (0..3).all(|d| i[d] >= 0.0 && (i[d] as usize) < n[d]) {
-            cell[[i[0] as usize, i[1] as usize, i[2] as usize]] = true;
+        if let Some(v) = nearest_voxel(p, h, n) {
+            cell[v] = true;
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The branches of a mask beyond its body: each connected thin part that touches the body,
 //! with its base, tip, length and radius.
 
-use super::body::{centroid, main_components, open_with_ball};
+use super::body::{body_of, centroid, voxel_point};
 use super::model::TubeParams;
 use crate::geometry::Vec3;
 use crate::volume::{label_components, Connectivity};
@@ -46,8 +46,7 @@ pub fn find_branches(
     spacing_zyx: [f64; 3],
     params: &TubeParams,
 ) -> FrameBranches {
-    let opened = open_with_ball(mask, spacing_zyx, params.opening_um);
-    let (body, bodies) = main_components(opened.view(), usize::MAX);
+    let (body, bodies) = body_of(mask, spacing_zyx, params.opening_um, usize::MAX);
     let thin = ndarray::Zip::from(&mask)
         .and(&body)
         .map_collect(|&m, &b| m && !b);
@@ -83,10 +82,6 @@ fn neighbours() -> impl Iterator<Item = [i64; 3]> {
         .map(|k| [k / 9 - 1, (k / 3) % 3 - 1, k % 3 - 1])
 }
 
-fn point(v: [usize; 3], h: [f64; 3]) -> Vec3 {
-    [v[2] as f64 * h[2], v[1] as f64 * h[1], v[0] as f64 * h[0]]
-}
-
 /// Base, tip, length and radius of one thin part (`voxels`, [z, y, x] indices); `None` when
 /// it does not touch `body`.
 fn measure_branch(
@@ -104,11 +99,8 @@ fn measure_branch(
             .then(|| w.map(|c| c as usize))
     };
     // Local index of every voxel of the part (its bounding box).
-    let lo = (0..3).map(|a| voxels.iter().map(|v| v[a]).min().unwrap_or(0));
-    let lo: Vec<usize> = lo.collect();
-    let hi: Vec<usize> = (0..3)
-        .map(|a| voxels.iter().map(|v| v[a]).max().unwrap_or(0))
-        .collect();
+    let lo: [usize; 3] = std::array::from_fn(|a| voxels.iter().map(|v| v[a]).min().unwrap_or(0));
+    let hi: [usize; 3] = std::array::from_fn(|a| voxels.iter().map(|v| v[a]).max().unwrap_or(0));
     let ext = [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1];
     let mut index = Array3::<u32>::from_elem((ext[0], ext[1], ext[2]), u32::MAX);
     for (i, v) in voxels.iter().enumerate() {
@@ -131,7 +123,7 @@ fn measure_branch(
         if neighbours().any(|o| step(v, o).is_some_and(|w| body[w])) {
             dist[i] = 0.0;
             heap.push(Reverse((0u64, i)));
-            let p = point(v, h);
+            let p = voxel_point(v, h);
             (0..3).for_each(|a| base[a] += p[a]);
             at_base += 1;
         }
@@ -167,11 +159,11 @@ fn measure_branch(
         .enumerate()
         .filter(|(_, d)| d.is_finite())
         .fold((0, 0.0), |b, (i, &d)| if d > b.1 { (i, d) } else { b });
-    let mut path = vec![point(voxels[tip], h)];
+    let mut path = vec![voxel_point(voxels[tip], h)];
     let mut at = tip;
     while from[at] != usize::MAX {
         at = from[at];
-        path.push(point(voxels[at], h));
+        path.push(voxel_point(voxels[at], h));
     }
     let length = smoothed_length(&path, 2);
     // Capsule of length L (centre line) and radius r: pi r^2 L + 4/3 pi r^3.
@@ -183,7 +175,7 @@ fn measure_branch(
     }
     Some(Branch {
         base,
-        tip: point(voxels[tip], h),
+        tip: voxel_point(voxels[tip], h),
         length_um: length,
         radius_um: r,
     })

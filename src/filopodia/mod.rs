@@ -22,7 +22,7 @@ pub mod draw;
 pub mod extract;
 pub mod model;
 
-pub use body::{main_components, open_with_ball};
+pub use body::{body_of, main_components, open_with_ball};
 pub use draw::{draw_tubes, tube_seed, with_tubes, DrawnTube};
 pub use extract::{find_branches, Branch, FrameBranches};
 pub use model::{TrackedMasks, TubeFitter, TubeModel, TubeParams, TubeTrack};

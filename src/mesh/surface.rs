@@ -13,7 +13,7 @@ pub const MASK_SMOOTHING_VOXELS: f64 = 1.0;
 /// Mesh of the `level` iso-surface of an SDF frame ([z, y, x], um, negative inside).
 pub fn mesh_sdf(sdf: ArrayView3<f32>, voxel: VoxelSize, level: f32) -> Result<Mesh> {
     voxel.validate("voxel size")?;
-    marching_cubes(sdf, [voxel.z, voxel.y, voxel.x], level)
+    marching_cubes(sdf, voxel.zyx(), level)
 }
 
 /// The field that [`mesh_mask`] meshes at level 0: 0.5 minus the mask smoothed by a
@@ -22,7 +22,7 @@ pub fn mesh_sdf(sdf: ArrayView3<f32>, voxel: VoxelSize, level: f32) -> Result<Me
 /// per axis (z, y, x).
 pub fn mask_field(mask: ArrayView3<bool>, voxel: VoxelSize) -> (Array3<f32>, [usize; 3]) {
     let finest = voxel.x.min(voxel.y).min(voxel.z);
-    let sigma = [voxel.z, voxel.y, voxel.x].map(|h| MASK_SMOOTHING_VOXELS * finest / h);
+    let sigma = voxel.zyx().map(|h| MASK_SMOOTHING_VOXELS * finest / h);
     let pad = sigma.map(|s| (4.0 * s + 0.5) as usize + 1);
     let (nz, ny, nx) = mask.dim();
     let mut indicator = Array3::<f32>::zeros((nz + 2 * pad[0], ny + 2 * pad[1], nx + 2 * pad[2]));
@@ -67,10 +67,10 @@ pub fn mesh_mask(mask: ArrayView3<bool>, voxel: VoxelSize) -> Result<Mesh> {
     };
     let crop = mask.slice(s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
     let (field, pad) = mask_field(crop, voxel);
-    let mut mesh = marching_cubes(field.view(), [voxel.z, voxel.y, voxel.x], 0.0)?;
+    let mut mesh = marching_cubes(field.view(), voxel.zyx(), 0.0)?;
     if mesh.faces.is_empty() {
         let (field, _) = mask_field_unsmoothed(crop, pad);
-        mesh = marching_cubes(field.view(), [voxel.z, voxel.y, voxel.x], 0.0)?;
+        mesh = marching_cubes(field.view(), voxel.zyx(), 0.0)?;
     }
     mesh.translate([
         (lo[2] as f64 - pad[2] as f64) * voxel.x,

@@ -58,7 +58,7 @@ fn rim_factor(slots: &Array3<u8>, voxel: VoxelSize, stain: Stain) -> Option<Arra
     if stain.rim_gain <= 0.0 {
         return None;
     }
-    let h = [voxel.z, voxel.y, voxel.x];
+    let h = voxel.zyx();
     let half = 0.5 * voxel.z.min(voxel.y).min(voxel.x);
     let depth = crate::sdf::distance(slots.view(), h, |&s| s == 0);
     Some(depth.mapv(|d| {

@@ -468,7 +468,7 @@ fn make_scene(
             labels,
             position: Vec::new(),
         };
-        let drift = [v.z, v.y, v.x].map(|h| opts.drift_um / h);
+        let drift = v.zyx().map(|h| opts.drift_um / h);
         scene::place(&mut cell, &cells, field, drift, opts.projection, &mut rng)?;
         cells.push(cell);
     }

@@ -63,8 +63,8 @@ pub(crate) fn load_cell(path: &Path, frames: usize, voxel: VoxelSize) -> Result<
     if lo[0] == usize::MAX {
         return Err(Error::format(path, "holds no cell (every voxel is 0)"));
     }
-    let hs = [src.z, src.y, src.x];
-    let hd = [voxel.z, voxel.y, voxel.x];
+    let hs = src.zyx();
+    let hd = voxel.zyx();
     // The box in um (voxel edges), then in field voxels with two voxels of margin.
     let origin: [f64; 3] = [0, 1, 2].map(|a| lo[a] as f64 * hs[a] - 2.0 * hd[a]);
     let dims: [usize; 3] = [0, 1, 2].map(|a| {

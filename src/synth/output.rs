@@ -3,7 +3,7 @@
 
 use super::render::{Evaluation, RenderGrid, Renderer};
 use crate::error::{Error, Result};
-use crate::filopodia::{draw_tubes, with_tubes, TubeModel};
+use crate::filopodia::{with_tubes, DrawnTube, TubeModel};
 use crate::io::{write_hyperstack, Hyperstack};
 use crate::model::Model;
 use crate::progress::Progress;
@@ -193,9 +193,9 @@ pub struct SynthRecord {
 /// Renders `code` (with `rotation`, if any) at `times` on `grid` and writes the masks to
 /// `mask_path` (uint8 0/1; an OME-Zarr store of layout `zarr` when the path ends in
 /// `.zarr`) and, when given, the SDF in um to `sdf_path` (float32). With `tubes` (a tube
-/// model and the sequence's tube seed) each frame is the rendered body with the drawn
-/// filopodia ([`crate::filopodia::with_tubes`]) and the SDF is that mask's signed
-/// distance. Each file is pushed onto `written` once it is in place (so a caller can take
+/// model and the sequence's drawn tubes, [`crate::filopodia::draw_tubes`]) each frame is the
+/// rendered body with those filopodia ([`crate::filopodia::with_tubes`]) and the SDF is
+/// that mask's signed distance. Each file is pushed onto `written` once it is in place (so a caller can take
 /// back what a run that fails later wrote). Returns (points evaluated, seconds).
 #[allow(clippy::too_many_arguments)]
 pub fn write_sequence(
@@ -209,7 +209,7 @@ pub fn write_sequence(
     mask_path: &Path,
     zarr: crate::io::OmeZarrLayout,
     sdf_path: Option<&Path>,
-    tubes: Option<(&TubeModel, u64)>,
+    tubes: Option<(&TubeModel, &[DrawnTube])>,
     written: &mut Vec<std::path::PathBuf>,
     progress: &dyn Progress,
 ) -> Result<(u64, f64)> {
@@ -222,8 +222,10 @@ pub fn write_sequence(
     };
     let (mask, sdf) = match tubes {
         None => (sdf.mapv(|v| (v <= 0.0) as u8), sdf),
-        Some((tube_model, seed)) => {
-            body_with_tubes(&sdf, grid, times, tube_model, seed, sdf_path.is_some())
+        Some((tube_model, drawn)) => {
+            let (mask, cell_sdf) =
+                body_with_tubes(&sdf, grid, times, tube_model, drawn, sdf_path.is_some());
+            (mask, cell_sdf.unwrap_or(sdf))
         }
     };
     if mask_path.extension().is_some_and(|e| e == "zarr") {
@@ -239,17 +241,16 @@ pub fn write_sequence(
     Ok((r.points_evaluated, start.elapsed().as_secs_f64()))
 }
 
-/// Masks (and, with `want_sdf`, their signed distance in um; else `sdf` back) of the
-/// rendered frames `sdf` [t, z, y, x] made into body plus the tubes drawn with `seed`.
+/// Masks (and, with `want_sdf`, their signed distance in um) of the rendered frames `sdf`
+/// [t, z, y, x] made into body plus the tubes `drawn`.
 fn body_with_tubes(
     sdf: &Array4<f32>,
     grid: &RenderGrid,
     times: &[f64],
     tube_model: &TubeModel,
-    seed: u64,
+    drawn: &[DrawnTube],
     want_sdf: bool,
-) -> (Array4<u8>, Array4<f32>) {
-    let drawn = draw_tubes(tube_model, seed);
+) -> (Array4<u8>, Option<Array4<f32>>) {
     let h = grid.voxel_um.zyx();
     let mut mask = Array4::<u8>::zeros(sdf.dim());
     let mut out = want_sdf.then(|| Array4::<f32>::zeros(sdf.dim()));
@@ -258,7 +259,7 @@ fn body_with_tubes(
             frame.mapv(|v| v <= 0.0).view(),
             h,
             tube_model,
-            &drawn,
+            drawn,
             times[k],
         );
         if let Some(o) = out.as_mut() {
@@ -267,7 +268,7 @@ fn body_with_tubes(
         }
         mask.index_axis_mut(Axis(0), k).assign(&cell.mapv(u8::from));
     }
-    (mask, out.unwrap_or_else(|| sdf.clone()))
+    (mask, out)
 }
 
 /// Writes masks [t, z, y, x] as an OME-Zarr store at `path` (claimed by the caller): the

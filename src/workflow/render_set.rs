@@ -268,6 +268,7 @@ fn render_all(
                 .or(job.around.map(|i| i as u64))
                 .unwrap_or(k as u64),
         );
+        let tubes = tube_model.map(|t| (t, crate::filopodia::draw_tubes(t, tube_seed)));
         let (points, seconds) = write_sequence(
             model,
             &job.code,
@@ -279,7 +280,7 @@ fn render_all(
             &out.path(&mask_file),
             opts.zarr,
             sdf_file.as_ref().map(|f| out.path(f)).as_deref(),
-            tube_model.map(|t| (t, tube_seed)),
+            tubes.as_ref().map(|(t, drawn)| (*t, drawn.as_slice())),
             written,
             &part,
         )?;
@@ -297,7 +298,7 @@ fn render_all(
             points_evaluated: points,
             voxels: grid.size_xyz.iter().map(|&v| v as u64).product::<u64>() * opts.frames as u64,
             seconds,
-            filopodia_tubes: tube_model.map(|t| crate::filopodia::draw_tubes(t, tube_seed).len()),
+            filopodia_tubes: tubes.as_ref().map(|(_, drawn)| drawn.len()),
         });
     }
     Ok(records)
