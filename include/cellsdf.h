@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 8
+#define CSDF_ABI_MINOR 9
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -45,6 +45,12 @@
 
 // Point-scanning confocal with a small pinhole.
 #define CSDF_MICROSCOPE_CONFOCAL 1
+
+// New cells' mean volumes drawn from the training cells' (`csdf_synth_options.sizes`).
+#define CSDF_SIZES_TRAINING 0
+
+// New cells at the size their codes decode to.
+#define CSDF_SIZES_DECODED 1
 
 // Sequences as ImageJ hyperstack TIFFs (`csdf_synth_options.format`).
 #define CSDF_FORMAT_TIFF 0
@@ -379,6 +385,12 @@ typedef struct csdf_synth_options {
   // its body with filopodia drawn as tubes; 0: the network's shape as it is (`cellsdf
   // synth --no-tubes`). Models without a tube model ignore it. Since ABI 0.8.
   int32_t tubes;
+  // CSDF_RENDER_SYNTHESIZE with CSDF_CODES_NEIGHBOURS or CSDF_CODES_FITTED: how new cells
+  // get their size. CSDF_SIZES_TRAINING (the default): each sequence is rendered at the
+  // scale that gives its cell a mean volume drawn from the training cells' (`cellsdf synth
+  // --sizes training`); CSDF_SIZES_DECODED: the size its code decodes to. The paper's
+  // protocols (NORMAL, AROUND_LEARNED) ignore it. Since ABI 0.9.
+  int32_t sizes;
 } csdf_synth_options;
 
 // Borrowed view of a table's numbers: `rows` x `columns` doubles, row-major, valid until
@@ -632,10 +644,12 @@ csdf_status csdf_model_set_code(struct csdf_model *model, size_t index, const fl
 //   covariance);
 // - `CSDF_CODES_NEIGHBOURS` (3, the default of the other front ends): a learned code plus
 //   noise within the learned span,
-//   `param` times its nearest-neighbour distance (<= 0: 0.75).
+//   `param` times its nearest-neighbour distance (<= 0: 1).
 //
 // When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per
-// model unit) to render each code at, drawn with it. Code k depends only on (`seed`, k).
+// model unit) to render each code at, drawn with it; for FITTED and NEIGHBOURS the scale
+// that gives the cell a mean volume drawn from the training cells' (CSDF_SIZES_TRAINING).
+// Code k depends only on (`seed`, k).
 csdf_status csdf_codes_sample(const struct csdf_model *model, size_t count, double param, int32_t method, uint64_t seed, float *codes_out, size_t len, double *scales_out);
 
 // Writes `steps` codes on the line from training sequence `from`'s code to `to`'s

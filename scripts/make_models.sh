@@ -70,7 +70,8 @@ for kind in $classes; do
   "$bin" evaluate --model "$shipped" --data "$work/$kind/dataset" \
     --count 48 --seed 1 --device cpu --quiet --overwrite --out "$models/$kind-evaluation"
   evaluated=$(date +%s)
-  # Ship the weights and codes without the optimiser state (about 0.9 MB).
+  # Ship the weights and codes without the optimiser state (about 0.9 MB), with the training
+  # cells' sizes measured for `--sizes training`.
   "$bin" export --model "$shipped" --out "$models/$kind.safetensors" --overwrite
   ji=$(awk -F, 'NR > 1 { n++; s += $3; q += $3 * $3 } END { m = s / n; printf "%.3f +- %.3f over %d frames", m, sqrt((q - n * m * m) / (n - 1)), n }' \
     "$models/$kind-evaluation/reconstruction_ji.csv")

@@ -115,7 +115,7 @@ fn synthesis_with_tubes_keeps_every_filopodium_attached() {
             seed: 5,
             first: 0,
         };
-        let jobs = render_jobs(&model, request).unwrap();
+        let jobs = render_jobs(&model, request, &Silent).unwrap();
         let mut folder = OutputDir::create(&out, false).unwrap();
         render_to_folder(&model, "m", jobs, &opts, &mut folder, &Silent).unwrap();
         let mut counts = Vec::new();

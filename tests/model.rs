@@ -428,7 +428,7 @@ fn learned_rotations_reach_the_rendered_sequences() {
         write_sdf: true,
         ..SynthOptions::default()
     };
-    let jobs = render_jobs(&model, RenderRequest::Reconstruct { sequence: 0 }).unwrap();
+    let jobs = render_jobs(&model, RenderRequest::Reconstruct { sequence: 0 }, &Silent).unwrap();
     assert!(
         jobs[0].rotation.is_some(),
         "the job carries the learned rotation"

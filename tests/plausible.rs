@@ -1,16 +1,20 @@
 //! The pieces behind plausible new cells (issue 13), each against a property the old
 //! behaviour fails: a dataset-wide scale keeps size, alignment makes differently oriented
-//! cells coincide, the far field saturates at the clamp, and the scale drawn with a code
-//! reproduces a known size distribution.
+//! cells coincide, the far field saturates at the clamp, the scale drawn with a code
+//! reproduces a known size distribution, and training sizes keep new cells as varied in
+//! size as the training cells.
 
 use cellsdf::dataset::{prepare, Alignment, Dataset, PrepareOptions, ScaleMode};
 use cellsdf::io::{write_hyperstack, Hyperstack};
 use cellsdf::model::{ArchConfig, Model, TrainedSequence};
 use cellsdf::progress::Silent;
+use cellsdf::synth::size::{code_volume, CellSizes, SizeDistribution};
 use cellsdf::synth::{draw_codes, CodeSource};
 use cellsdf::{Calibration, VoxelSize};
 use ndarray::Array4;
 use std::path::Path;
+
+mod common;
 
 const VOXEL: f64 = 0.25;
 
@@ -190,6 +194,7 @@ fn scales_drawn_with_the_codes_reproduce_a_known_size_distribution() {
         &model,
         CodeSource::Fitted {
             shrinkage: Some(0.0),
+            sizes: CellSizes::Decoded,
         },
         4000,
         9,
@@ -215,4 +220,49 @@ fn scales_drawn_with_the_codes_reproduce_a_known_size_distribution() {
     // The paper's isotropic draw renders every code at the mean scale: no size spread.
     let iso = draw_codes(&model, CodeSource::Random { sigma: Some(0.1) }, 50, 9).unwrap();
     assert!(iso.iter().all(|d| d.scale_um == iso[0].scale_um));
+}
+
+/// Standard deviation (divisor n - 1) of `v`.
+fn sd(v: &[f64]) -> f64 {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+}
+
+/// The bundled filopodial model's codes drawn between learned codes decode to bodies of more
+/// varied size than the training cells' (the neighbour radius 1 here); with training sizes
+/// each is rendered at the scale that gives it a size drawn around the training sizes, so
+/// the spread of new sizes is the training spread, and the codes stay the same.
+#[test]
+fn training_sizes_keep_the_training_size_spread() {
+    let model = Model::load(&common::repo().join("models/filopodial.safetensors")).unwrap();
+    let learned = SizeDistribution::learned(&model).unwrap();
+    let spread = sd(&learned.logs);
+    let sizes_of = |sizes: CellSizes| -> (Vec<Vec<f32>>, Vec<f64>) {
+        let source = CodeSource::parse("neighbours", Some(1.0))
+            .unwrap()
+            .with_sizes(sizes);
+        let drawn = draw_codes(&model, source, 24, 11).unwrap();
+        let logs = drawn
+            .iter()
+            .map(|d| code_volume(&model, &d.values, d.scale_um).unwrap().ln())
+            .collect();
+        (drawn.into_iter().map(|d| d.values).collect(), logs)
+    };
+    let (codes_t, training) = sizes_of(CellSizes::Training);
+    let (codes_d, decoded) = sizes_of(CellSizes::Decoded);
+    assert_eq!(codes_t, codes_d);
+    let (rt, rd) = (sd(&training) / spread, sd(&decoded) / spread);
+    println!("sd of ln volume / training's: training sizes {rt:.2}, decoded {rd:.2}");
+    assert!((0.6..1.4).contains(&rt), "training sizes: {rt}");
+    assert!(rd > 1.5, "decoded sizes: {rd}");
+    let lo = learned.logs.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = learned
+        .logs
+        .iter()
+        .cloned()
+        .fold(f64::NEG_INFINITY, f64::max);
+    let margin = 0.5 * (hi - lo);
+    assert!(training
+        .iter()
+        .all(|v| (lo - margin..hi + margin).contains(v)));
 }

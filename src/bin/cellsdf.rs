@@ -8,7 +8,8 @@ use cellsdf::io::{claim_file, Axes, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
-    fit_code, times, write_sequence, CodeSource, Evaluation, FitOptions, SynthOptions,
+    fit_code, size::CellSizes, times, write_sequence, CodeSource, Evaluation, FitOptions,
+    SynthOptions,
 };
 use cellsdf::train::{train, TrainOptions};
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
@@ -235,7 +236,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         count: usize,
         /// How new codes are drawn: neighbours[:RADIUS] (the default: around a learned code
-        /// within the learned span, RADIUS x its nearest-neighbour distance, default 0.75),
+        /// within the learned span, RADIUS x its nearest-neighbour distance, default 1),
         /// fitted[:SHRINKAGE] (a Gaussian fitted to the learned codes and their sizes,
         /// covariance shrunk toward isotropy by SHRINKAGE in [0, 1], default 0), fitted-lw
         /// (Ledoit-Wolf shrinkage),
@@ -244,6 +245,11 @@ enum Command {
         /// protocol, default 0.01).
         #[arg(long, default_value = "neighbours", conflicts_with_all = ["sigma", "around_learned"])]
         codes: String,
+        /// How new cells get their size: training (the default for neighbours and fitted:
+        /// each sequence rendered at the scale that gives it a mean volume drawn from the
+        /// training sequences') or decoded (the size its code decodes to).
+        #[arg(long, default_value = "training")]
+        sizes: String,
         /// Same as --codes normal:S.
         #[arg(long, conflicts_with = "around_learned")]
         sigma: Option<f64>,
@@ -360,6 +366,9 @@ enum Command {
         /// How new codes are drawn (as `synth --codes`).
         #[arg(long, default_value = "neighbours")]
         codes: String,
+        /// How new cells get their size (as `synth --sizes`).
+        #[arg(long, default_value = "training")]
+        sizes: String,
         /// Only the reconstruction Jaccard index of the first N training sequences (a quick
         /// check; no report is written).
         #[arg(long, conflicts_with = "no_reconstruction")]
@@ -399,7 +408,8 @@ enum Command {
         #[arg(long, default_value_t = TubeParams::default().match_um)]
         match_um: f64,
     },
-    /// Write a model without its training state (optimiser moments): the file to ship.
+    /// Write a model without its training state (optimiser moments) and with its training
+    /// sequences' cell sizes measured (for `--sizes training`): the file to ship.
     Export {
         /// Trained model or checkpoint (.safetensors).
         #[arg(long)]
@@ -517,6 +527,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             count,
             codes,
+            sizes,
             reconstruction_only: Some(sequences),
             no_reconstruction: _,
             no_tubes: _,
@@ -529,7 +540,7 @@ fn run(cli: Cli) -> Result<()> {
                 reconstruction_ji_of(&m, &d, sequences, report)
             })?;
             let (mean, sd) = mean_sd(&ji);
-            let _ = (out, count, codes);
+            let _ = (out, count, codes, sizes);
             println!(
                 "reconstruction JI {mean:.3} ± {sd:.3} over {} frames of the first {sequences} sequences",
                 ji.len()
@@ -542,6 +553,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             count,
             codes,
+            sizes,
             reconstruction_only: None,
             no_reconstruction,
             no_tubes,
@@ -554,7 +566,7 @@ fn run(cli: Cli) -> Result<()> {
             EvaluateOptions {
                 count,
                 seed,
-                codes: parse_code_source(&codes)?,
+                codes: parse_code_source(&codes, &sizes)?,
                 reconstruction: !no_reconstruction,
                 tubes: !no_tubes,
             },
@@ -592,15 +604,18 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
             m.meta.tubes = Some(tubes);
+            // Sizes of a model with tubes are its bodies' (`cellsdf export` measures them).
+            m.meta.sizes = None;
             m.save(&out, &[])?;
             Ok(())
         }
         Command::Export { model, out } => {
-            let (m, extra) = Model::load_with_extra(&model)?;
+            let (mut m, extra) = Model::load_with_extra(&model)?;
             claim_file(&out, cli.overwrite)?;
+            m.meta.sizes = Some(cellsdf::synth::size::SizeRecord::measure(&m)?);
             m.save(&out, &[])?;
             println!(
-                "wrote {} ({} network parameters, {} codes; dropped {} training tensors)",
+                "wrote {} ({} network parameters, {} codes, their cell sizes; dropped {} training tensors)",
                 out.display(),
                 m.parameter_count(),
                 m.n_codes(),
@@ -717,6 +732,7 @@ fn run(cli: Cli) -> Result<()> {
             render,
             count,
             codes,
+            sizes,
             sigma,
             around_learned,
             seed,
@@ -725,7 +741,7 @@ fn run(cli: Cli) -> Result<()> {
             let codes = match (sigma, around_learned) {
                 (Some(s), _) => CodeSource::Random { sigma: Some(s) },
                 (_, Some(s)) => CodeSource::AroundLearned { sigma: s },
-                _ => parse_code_source(&codes)?,
+                _ => parse_code_source(&codes, &sizes)?,
             };
             let request = RenderRequest::Synthesize {
                 codes,
@@ -1051,9 +1067,9 @@ fn render_command(
 ) -> Result<()> {
     let model = load_model(&resolve_model(&args.model, None)?, &args.device)?;
     let opts = args.options()?;
-    let jobs = render_jobs(&model, request)?;
-    let mut out = OutputDir::create(&args.out, flags.overwrite)?;
     let summary = with_progress(flags.quiet, what, false, |report| {
+        let jobs = render_jobs(&model, request, report)?;
+        let mut out = OutputDir::create(&args.out, flags.overwrite)?;
         render_to_folder(&model, &args.model, jobs, &opts, &mut out, report)
     })?;
     let (points, voxels, secs) = summary.totals();
@@ -1084,8 +1100,8 @@ fn choose<T: Copy>(arg: &str, text: Option<&str>, choices: &[(&str, T)]) -> Resu
     }
 }
 
-/// `METHOD[:PARAM]` of `--codes`.
-fn parse_code_source(text: &str) -> Result<CodeSource> {
+/// `METHOD[:PARAM]` of `--codes`, with `--sizes`.
+fn parse_code_source(text: &str, sizes: &str) -> Result<CodeSource> {
     let (method, param) = match text.split_once(':') {
         Some((m, p)) => (
             m,
@@ -1095,7 +1111,7 @@ fn parse_code_source(text: &str) -> Result<CodeSource> {
         ),
         None => (text, None),
     };
-    CodeSource::parse(method, param)
+    Ok(CodeSource::parse(method, param)?.with_sizes(CellSizes::parse(sizes)?))
 }
 
 fn load_model(path: &Path, device: &str) -> Result<Model> {

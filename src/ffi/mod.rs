@@ -281,7 +281,7 @@ pub extern "C" fn csdf_stream_seed(seed: u64, index: u64) -> u64 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 8;
+pub const CSDF_ABI_MINOR: u32 = 9;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

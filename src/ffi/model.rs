@@ -314,10 +314,12 @@ pub(crate) fn code_source(method: i32, param: f64) -> crate::Result<CodeSource> 
 ///   covariance);
 /// - `CSDF_CODES_NEIGHBOURS` (3, the default of the other front ends): a learned code plus
 ///   noise within the learned span,
-///   `param` times its nearest-neighbour distance (<= 0: 0.75).
+///   `param` times its nearest-neighbour distance (<= 0: 1).
 ///
 /// When `scales_out` is not NULL it receives `count` doubles: the scale (micrometres per
-/// model unit) to render each code at, drawn with it. Code k depends only on (`seed`, k).
+/// model unit) to render each code at, drawn with it; for FITTED and NEIGHBOURS the scale
+/// that gives the cell a mean volume drawn from the training cells' (CSDF_SIZES_TRAINING).
+/// Code k depends only on (`seed`, k).
 #[no_mangle]
 pub unsafe extern "C" fn csdf_codes_sample(
     model: *const csdf_model,

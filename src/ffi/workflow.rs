@@ -14,7 +14,8 @@ use crate::describe::{describe_stack, write_table, Row, COLUMNS};
 use crate::error::Error;
 use crate::io::{claim_file, Hyperstack, OutputDir};
 use crate::synth::{
-    check_frames, times, training_scale_and_interval, Evaluation, SequenceFormat, SynthOptions,
+    check_frames, size::CellSizes, times, training_scale_and_interval, Evaluation, SequenceFormat,
+    SynthOptions,
 };
 use crate::units::{Calibration, VoxelSize};
 use crate::workflow::{mesh_labels, render_jobs, render_to_folder, resolve_model, RenderRequest};
@@ -133,6 +134,29 @@ pub struct csdf_synth_options {
     /// its body with filopodia drawn as tubes; 0: the network's shape as it is (`cellsdf
     /// synth --no-tubes`). Models without a tube model ignore it. Since ABI 0.8.
     pub tubes: i32,
+    /// CSDF_RENDER_SYNTHESIZE with CSDF_CODES_NEIGHBOURS or CSDF_CODES_FITTED: how new cells
+    /// get their size. CSDF_SIZES_TRAINING (the default): each sequence is rendered at the
+    /// scale that gives its cell a mean volume drawn from the training cells' (`cellsdf synth
+    /// --sizes training`); CSDF_SIZES_DECODED: the size its code decodes to. The paper's
+    /// protocols (NORMAL, AROUND_LEARNED) ignore it. Since ABI 0.9.
+    pub sizes: i32,
+}
+
+/// New cells' mean volumes drawn from the training cells' (`csdf_synth_options.sizes`).
+pub const CSDF_SIZES_TRAINING: i32 = 0;
+/// New cells at the size their codes decode to.
+pub const CSDF_SIZES_DECODED: i32 = 1;
+
+/// The cell sizes of a C `sizes` field (CSDF_SIZES_*).
+fn cell_sizes(sizes: i32) -> crate::Result<CellSizes> {
+    match sizes {
+        CSDF_SIZES_TRAINING => Ok(CellSizes::Training),
+        CSDF_SIZES_DECODED => Ok(CellSizes::Decoded),
+        other => Err(Error::invalid(
+            "sizes",
+            format!("must be 0 (training) or 1 (decoded), got {other}"),
+        )),
+    }
 }
 
 /// The output format of a C `format` field (CSDF_FORMAT_*).
@@ -185,13 +209,14 @@ pub extern "C" fn csdf_synth_options_default() -> csdf_synth_options {
         format: CSDF_FORMAT_TIFF,
         zarr_chunk_zyx: [0; 3],
         tubes: 1,
+        sizes: CSDF_SIZES_TRAINING,
     }
 }
 
 unsafe fn synth_request(o: &csdf_synth_options) -> crate::Result<(RenderRequest, SynthOptions)> {
     let request = match o.kind {
         CSDF_RENDER_SYNTHESIZE => RenderRequest::Synthesize {
-            codes: code_source(o.code_method, o.code_param)?,
+            codes: code_source(o.code_method, o.code_param)?.with_sizes(cell_sizes(o.sizes)?),
             count: o.count,
             seed: o.seed,
             first: o.first,
@@ -261,9 +286,9 @@ pub unsafe extern "C" fn csdf_model_synthesize(
         let dir = path(out_dir_utf8, "out_dir")?;
         let label = optional_text(o.model_label, "model_label")?.unwrap_or("");
         let (request, opts) = synth_request(o)?;
-        let jobs = render_jobs(m, request)?;
-        let mut out_dir = OutputDir::create(&dir, o.overwrite != 0)?;
         let report = CProgress::new(progress, user_data);
+        let jobs = render_jobs(m, request, &report)?;
+        let mut out_dir = OutputDir::create(&dir, o.overwrite != 0)?;
         render_to_folder(m, label, jobs, &opts, &mut out_dir, &report)?;
         Ok(())
     })

@@ -103,6 +103,11 @@ pub struct ModelMeta {
     /// that render the network's shape as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tubes: Option<crate::filopodia::TubeModel>,
+    /// Each training sequence's cell size as the synthesis samplers measure it
+    /// ([`crate::synth::size`]), recorded by `cellsdf export` so that drawing new sizes
+    /// need not render every learned code first; absent: measured when needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<crate::synth::size::SizeRecord>,
 }
 
 /// Tensors of a checkpoint that are not part of the model (the optimiser state), by name:
@@ -171,6 +176,7 @@ impl Model {
                 code_stats: CodeStats { mean: 0.0, sd: 0.0 },
                 training: None,
                 tubes: None,
+                sizes: None,
             },
             device: ComputeDevice::Cpu,
         };
@@ -369,6 +375,10 @@ impl Model {
         if let Some(t) = &meta.tubes {
             t.validate()
                 .map_err(|e| bad(format!("invalid tube model: {e}")))?;
+        }
+        if let Some(s) = &meta.sizes {
+            s.validate()
+                .map_err(|e| bad(format!("invalid cell sizes: {e}")))?;
         }
         // Check names, shapes and values against the architecture before keeping anything.
         let expected = expected_shapes(&meta.config, &st).map_err(bad)?;

@@ -154,6 +154,7 @@ pub fn import_reference(raw: &Path, activation: Activation, omega: f64) -> Resul
         code_stats: CodeStats { mean, sd },
         training: None,
         tubes: None,
+        sizes: None,
     };
     let description =
         serde_json::to_string(&meta).map_err(|e| Error::invalid("model", e.to_string()))?;

@@ -67,6 +67,7 @@ impl TorchModel {
                 },
                 training: None,
                 tubes: None,
+                sizes: None,
             },
         })
     }

@@ -3,8 +3,10 @@
 //! (N(0, sigma^2) and learned codes plus noise), and interpolations.
 
 use super::latent::{FittedGaussian, NeighbourMixture};
+use super::size::{code_volume, scale_for, CellSizes, SizeDistribution};
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::progress::{check, Progress, Silent};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -24,17 +26,25 @@ pub enum CodeSource {
     /// A Gaussian fitted to the learned codes (mean, covariance within their span, shrunk
     /// toward isotropy by `shrinkage`, 0 by default; `None`: the Ledoit-Wolf estimate, which
     /// with a few dozen codes shrinks almost fully and so narrows the size spread), the log
-    /// scale of each sequence drawn jointly with its code.
-    Fitted { shrinkage: Option<f64> },
+    /// scale of each sequence drawn jointly with its code; `sizes` as for `Neighbours`.
+    Fitted {
+        shrinkage: Option<f64>,
+        sizes: CellSizes,
+    },
     /// A learned code plus Gaussian noise within the codes' span whose expected length is
-    /// `radius` times the distance to that code's nearest learned neighbour.
-    Neighbours { radius: f64 },
+    /// `radius` times the distance to that code's nearest learned neighbour. With `sizes`
+    /// [`CellSizes::Training`] (the default) the sequence is rendered at the scale that
+    /// gives it a size drawn from the training sizes ([`super::size`]).
+    Neighbours { radius: f64, sizes: CellSizes },
 }
 
 impl Default for CodeSource {
     /// The method that measured best (docs/results.md, "Plausible new cells").
     fn default() -> Self {
-        CodeSource::Neighbours { radius: 0.75 }
+        CodeSource::Neighbours {
+            radius: 1.0,
+            sizes: CellSizes::Training,
+        }
     }
 }
 
@@ -53,10 +63,15 @@ impl CodeSource {
         match method {
             "fitted" => Ok(CodeSource::Fitted {
                 shrinkage: Some(check("shrinkage", param.unwrap_or(0.0), 0.0, 1.0)?),
+                sizes: CellSizes::default(),
             }),
-            "fitted-lw" => Ok(CodeSource::Fitted { shrinkage: None }),
+            "fitted-lw" => Ok(CodeSource::Fitted {
+                shrinkage: None,
+                sizes: CellSizes::default(),
+            }),
             "neighbours" | "neighbors" => Ok(CodeSource::Neighbours {
-                radius: check("radius", param.unwrap_or(0.75), 0.0, 100.0)?,
+                radius: check("radius", param.unwrap_or(1.0), 0.0, 100.0)?,
+                sizes: CellSizes::default(),
             }),
             "normal" => Ok(CodeSource::Random {
                 sigma: param.map(|v| check("sigma", v, 1e-9, 100.0)).transpose()?,
@@ -68,6 +83,24 @@ impl CodeSource {
                 "codes",
                 format!("{other:?} is not fitted, fitted-lw, neighbours, normal or around-learned"),
             )),
+        }
+    }
+
+    /// The same method with cell sizes `sizes` (the paper's two protocols, `normal` and
+    /// `around-learned`, keep the decoded size).
+    pub fn with_sizes(self, sizes: CellSizes) -> CodeSource {
+        match self {
+            CodeSource::Fitted { shrinkage, .. } => CodeSource::Fitted { shrinkage, sizes },
+            CodeSource::Neighbours { radius, .. } => CodeSource::Neighbours { radius, sizes },
+            s => s,
+        }
+    }
+
+    /// How this method sizes new cells.
+    pub fn sizes(self) -> CellSizes {
+        match self {
+            CodeSource::Fitted { sizes, .. } | CodeSource::Neighbours { sizes, .. } => sizes,
+            _ => CellSizes::Decoded,
         }
     }
 }
@@ -98,17 +131,7 @@ fn augmented_codes(model: &Model) -> Result<AugmentedCodes> {
         .chunks(c)
         .map(|r| r.iter().map(|&v| v as f64).collect())
         .collect();
-    let mean_scale = super::training_scale_and_interval(model, 2).0;
-    let scales: Vec<f64> = (0..n)
-        .map(|i| {
-            model
-                .meta
-                .sequences
-                .get(i)
-                .and_then(|s| s.normalisation)
-                .map_or(mean_scale, |s| s.scale_um)
-        })
-        .collect();
+    let scales: Vec<f64> = (0..n).map(|i| super::sequence_scale(model, i)).collect();
     let logs: Vec<f64> = scales.iter().map(|s| s.ln()).collect();
     let var = |v: &[f64]| {
         let m = v.iter().sum::<f64>() / v.len() as f64;
@@ -149,6 +172,19 @@ pub fn draw_codes_from(
     count: usize,
     seed: u64,
 ) -> Result<Vec<DrawnCode>> {
+    draw_codes_reporting(model, source, first, count, seed, &Silent)
+}
+
+/// As [`draw_codes_from`], reporting the sizing of new cells (training sizes: a few
+/// renders per code) to `progress`, which can cancel it.
+pub fn draw_codes_reporting(
+    model: &Model,
+    source: CodeSource,
+    first: usize,
+    count: usize,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Vec<DrawnCode>> {
     let c = model.meta.config.code_size;
     let n_learned = model.n_codes();
     let (rows, weight, scales) = augmented_codes(model)?;
@@ -170,14 +206,14 @@ pub fn draw_codes_from(
         s => s,
     };
     let fitted = match source {
-        CodeSource::Fitted { shrinkage } => Some(FittedGaussian::fit(&rows, shrinkage)?),
+        CodeSource::Fitted { shrinkage, .. } => Some(FittedGaussian::fit(&rows, shrinkage)?),
         _ => None,
     };
     let mixture = match source {
-        CodeSource::Neighbours { radius } => Some(NeighbourMixture::fit(&rows, radius)?),
+        CodeSource::Neighbours { radius, .. } => Some(NeighbourMixture::fit(&rows, radius)?),
         _ => None,
     };
-    (first..first.saturating_add(count))
+    let drawn = (first..first.saturating_add(count))
         .map(|k| {
             let s = crate::seed::stream_seed(seed, k);
             let mut rng = ChaCha8Rng::seed_from_u64(s);
@@ -229,7 +265,41 @@ pub fn draw_codes_from(
                 }
             }
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    match source.sizes() {
+        CellSizes::Training => with_training_sizes(model, drawn, progress),
+        CellSizes::Decoded => Ok(drawn),
+    }
+}
+
+/// `drawn` codes, each rescaled to a size drawn from the training sizes: around a training
+/// sequence chosen at random, independently of the one the code was drawn around (stream
+/// 3 of the code's seed chooses it and draws the size). Size is drawn apart from shape:
+/// tying it to the code's own training sequence matched the training volumes less well
+/// (docs/results.md).
+fn with_training_sizes(
+    model: &Model,
+    mut drawn: Vec<DrawnCode>,
+    progress: &dyn Progress,
+) -> Result<Vec<DrawnCode>> {
+    if drawn.is_empty() {
+        return Ok(drawn);
+    }
+    check(progress, 0.0, "sizing new cells")?;
+    let sizes = SizeDistribution::learned(model)?;
+    let n = drawn.len();
+    for (k, d) in drawn.iter_mut().enumerate() {
+        check(progress, k as f32 / n as f32, "sizing new cells")?;
+        let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(d.seed, 3));
+        let i = rand::Rng::random_range(&mut rng, 0..sizes.logs.len());
+        let target = sizes.draw(i, &mut rng);
+        d.scale_um = scale_for(
+            code_volume(model, &d.values, d.scale_um)?,
+            target,
+            d.scale_um,
+        );
+    }
+    Ok(drawn)
 }
 
 /// Codes of the straight line from sequence `from`'s code to `to`'s, `steps` >= 2 of them,
@@ -272,21 +342,37 @@ mod tests {
         assert_eq!(
             CodeSource::parse("fitted", None).unwrap(),
             CodeSource::Fitted {
-                shrinkage: Some(0.0)
+                shrinkage: Some(0.0),
+                sizes: CellSizes::Training,
             }
         );
-        // The default sampler is the one that measured best (neighbours, radius 0.75).
+        // The default sampler is the one that measured best (neighbours, radius 1).
         assert_eq!(
             CodeSource::default(),
             CodeSource::parse("neighbours", None).unwrap()
         );
         assert_eq!(
             CodeSource::parse("fitted-lw", None).unwrap(),
-            CodeSource::Fitted { shrinkage: None }
+            CodeSource::Fitted {
+                shrinkage: None,
+                sizes: CellSizes::Training,
+            }
         );
         assert_eq!(
             CodeSource::parse("neighbours", None).unwrap(),
-            CodeSource::Neighbours { radius: 0.75 }
+            CodeSource::Neighbours {
+                radius: 1.0,
+                sizes: CellSizes::Training,
+            }
+        );
+        // Training sizes are the default of the two methods that have them; the paper's
+        // protocols keep the decoded size.
+        let decoded = CodeSource::default().with_sizes(CellSizes::Decoded);
+        assert_eq!(decoded.sizes(), CellSizes::Decoded);
+        let paper = CodeSource::parse("normal", None).unwrap();
+        assert_eq!(
+            paper.with_sizes(CellSizes::Training).sizes(),
+            CellSizes::Decoded
         );
         assert!(CodeSource::parse("fitted", Some(1.5)).is_err());
         assert!(CodeSource::parse("normal", Some(f64::NAN)).is_err());

@@ -7,11 +7,14 @@ mod fit;
 pub mod latent;
 mod output;
 mod render;
+pub mod size;
 
-pub use codes::{draw_codes, draw_codes_from, interpolate_codes, CodeSource, DrawnCode};
+pub use codes::{
+    draw_codes, draw_codes_from, draw_codes_reporting, interpolate_codes, CodeSource, DrawnCode,
+};
 pub use fit::{fit_code, FitOptions, FittedCode};
 pub use output::{
-    check_frames, times, training_scale_and_interval, write_sequence, SequenceFormat, SynthOptions,
-    SynthRecord,
+    check_frames, sequence_scale, times, training_scale_and_interval, write_sequence,
+    SequenceFormat, SynthOptions, SynthRecord,
 };
 pub use render::{Evaluation, RenderGrid, Renderer};

@@ -143,6 +143,17 @@ impl SynthOptions {
     }
 }
 
+/// Scale (um per model unit) of training sequence `i`: its own, or the mean of
+/// [`training_scale_and_interval`] when the model does not record it.
+pub fn sequence_scale(model: &Model, i: usize) -> f64 {
+    model
+        .meta
+        .sequences
+        .get(i)
+        .and_then(|s| s.normalisation)
+        .map_or_else(|| training_scale_and_interval(model, 2).0, |n| n.scale_um)
+}
+
 /// Scale (um per model unit) and frame interval (s) typical of the model's training data:
 /// the mean scale, and the mean sequence duration spread over `frames` frames.
 pub fn training_scale_and_interval(model: &Model, frames: usize) -> (f64, Option<f64>) {

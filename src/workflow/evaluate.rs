@@ -15,7 +15,8 @@ use crate::filopodia::{
 use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
-use crate::synth::{draw_codes, CodeSource, DrawnCode, Evaluation, RenderGrid, Renderer};
+use crate::synth::size::CellSizes;
+use crate::synth::{draw_codes_reporting, CodeSource, DrawnCode, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -244,7 +245,14 @@ pub fn evaluate_model(
         });
         check(progress, 0.3, "describing training sequences")?;
     }
-    let codes = draw_codes(model, options.codes, options.count, options.seed)?;
+    let codes = draw_codes_reporting(
+        model,
+        options.codes,
+        0,
+        options.count,
+        options.seed,
+        &part(0.3, 0.4),
+    )?;
     let tube_model = model.meta.tubes.as_ref().filter(|_| options.tubes);
     let new_times = new_sequence_times(&training, model.n_codes(), &codes);
     let mut generated = Vec::new();
@@ -296,7 +304,7 @@ pub fn evaluate_model(
         });
         check(
             progress,
-            0.3 + 0.6 * (k + 1) as f32 / codes.len() as f32,
+            0.4 + 0.5 * (k + 1) as f32 / codes.len() as f32,
             "describing new sequences",
         )?;
     }
@@ -343,7 +351,7 @@ pub fn evaluate_model(
         "Model: {} training sequences, {} parameters.\n\n## Reconstruction\n\n\
          {reconstruction}\n\n\
          ## New sequences\n\n{} sequences of {frames} drawn with `{:?}` (seed {}), \
-         rendered on the same grid at the scale drawn with each code{}; {empty} empty frames \
+         rendered on the same grid at the scale drawn with each code{}{}; {empty} empty frames \
          not described. Originals: the training masks.\n\n\
          - Novelty (`novelty.csv`): median Jaccard index of a new sequence to its nearest \
          training sequence (per frame, best of {} time shifts) **{med_g:.3}**; of a training \
@@ -356,6 +364,12 @@ pub fn evaluate_model(
         options.count,
         options.codes,
         options.seed,
+        match options.codes.sizes() {
+            CellSizes::Training => {
+                " (the scale that gives the cell a mean volume drawn from the training cells')"
+            }
+            CellSizes::Decoded => "",
+        },
         if tube_model.is_some() {
             ", each cell's body with filopodia drawn as tubes (the model's tube model)"
         } else {

@@ -10,8 +10,8 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::synth::Evaluation;
 use crate::synth::{
-    draw_codes_from, interpolate_codes, times, training_scale_and_interval, write_sequence,
-    CodeSource, SequenceFormat, SynthOptions, SynthRecord,
+    draw_codes_reporting, interpolate_codes, sequence_scale, times, training_scale_and_interval,
+    write_sequence, CodeSource, SequenceFormat, SynthOptions, SynthRecord,
 };
 
 /// Which sequences to render.
@@ -82,8 +82,13 @@ pub struct RenderJob {
     pub scale_um: f64,
 }
 
-/// The jobs of `request` for `model`.
-pub fn render_jobs(model: &Model, request: RenderRequest) -> Result<Vec<RenderJob>> {
+/// The jobs of `request` for `model`; drawing new cells' sizes (a few renders per new
+/// code) reports to `progress`, which can cancel it.
+pub fn render_jobs(
+    model: &Model,
+    request: RenderRequest,
+    progress: &dyn Progress,
+) -> Result<Vec<RenderJob>> {
     let (mean_scale, _) = training_scale_and_interval(model, 2);
     Ok(match request {
         RenderRequest::Synthesize {
@@ -98,7 +103,7 @@ pub fn render_jobs(model: &Model, request: RenderRequest) -> Result<Vec<RenderJo
             if first > 1_000_000_000 {
                 return Err(Error::invalid("first", "must be at most 1000000000"));
             }
-            draw_codes_from(model, codes, first, count, seed)?
+            draw_codes_reporting(model, codes, first, count, seed, progress)?
                 .into_iter()
                 .enumerate()
                 .map(|(k, d)| RenderJob {
@@ -113,12 +118,7 @@ pub fn render_jobs(model: &Model, request: RenderRequest) -> Result<Vec<RenderJo
         }
         RenderRequest::Reconstruct { sequence } => {
             let code = model.code(sequence)?;
-            let scale_um = model
-                .meta
-                .sequences
-                .get(sequence)
-                .and_then(|s| s.normalisation)
-                .map_or(mean_scale, |n| n.scale_um);
+            let scale_um = sequence_scale(model, sequence);
             vec![RenderJob {
                 name: request.stem(0).unwrap_or_default(),
                 code,

@@ -508,6 +508,7 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     OK(csdf_model_load(model_path, CSDF_DEVICE_CPU, &model));
     csdf_synth_options so = csdf_synth_options_default();
     CHECK(so.tubes == 1, "filopodia tubes on by default (ABI 0.8)");
+    CHECK(so.sizes == CSDF_SIZES_TRAINING, "training sizes by default (ABI 0.9)");
     CHECK(so.count == 1 && so.frames == 30 && so.code_method == CSDF_CODES_NEIGHBOURS, "defaults");
     so.count = 2;
     so.frames = 2;
@@ -540,6 +541,9 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     int after = 0;
     EXPECT_STATUS(csdf_model_synthesize(model, &so, in_dir(dir, "cancelled_synth"), cancel_after, &after), CSDF_STATUS_CANCELLED, "cancel");
     CHECK(!exists(in_dir(dir, "cancelled_synth")), "cancelled synthesis left a folder");
+    so.sizes = 5;
+    EXPECT_STATUS(csdf_model_synthesize(model, &so, synth_dir, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "sizes");
+    so.sizes = CSDF_SIZES_TRAINING;
     so.kind = 7;
     EXPECT_STATUS(csdf_model_synthesize(model, &so, synth_dir, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "kind");
     so.kind = CSDF_RENDER_SYNTHESIZE;

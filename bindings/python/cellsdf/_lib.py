@@ -88,7 +88,7 @@ class SynthOptions(Structure):
                 ("frames", c_size_t), ("size_xyz", c_size_t * 3), ("voxel_um", c_double * 3),
                 ("dense", c_int32), ("write_sdf", c_int32), ("overwrite", c_int32),
                 ("model_label", c_char_p), ("first", c_size_t), ("format", c_int32),
-                ("zarr_chunk_zyx", c_size_t * 3), ("tubes", c_int32)]
+                ("zarr_chunk_zyx", c_size_t * 3), ("tubes", c_int32), ("sizes", c_int32)]
 
 
 class SimulateOptions(Structure):

@@ -278,18 +278,25 @@ class Model(_Handle):
 
     #: What `synthesize` renders (CSDF_RENDER_*).
     RENDER_KINDS = {"synthesize": 0, "reconstruct": 1, "interpolate": 2}
+    #: How new cells get their size (CSDF_SIZES_*).
+    SIZES = {"training": 0, "decoded": 1}
 
     def synthesize(self, out_dir, kind="synthesize", count=1, frames=30, codes="neighbours",
                    param=None, seed=0, sequence=0, from_=0, to=1, steps=5, size_xyz=None,
                    voxel_um=None, dense=False, sdf=False, overwrite=False, model_label="",
-                   first=0, format="tiff", zarr_chunk=None, tubes=True, progress=None):
+                   first=0, format="tiff", zarr_chunk=None, tubes=True, sizes="training",
+                   progress=None):
         """Renders into `out_dir` exactly as `cellsdf synth` / `reconstruct` / `interpolate`
         do (mask hyperstacks or OME-Zarr stores, optional SDFs, manifest.json) and returns
         the manifest (dict). `size_xyz` voxels and `voxel_um` (x, y, z) um default to the
         CLI's (None). `first`: number of the first new sequence (part of a series, as
         `synth --first`); `format`: "tiff" or "ome-zarr"; `zarr_chunk`: OME-Zarr chunk
         (z, y, x) voxels (None: 64^3); `tubes`: draw the model's filopodia as tubes when it
-        carries a tube model (False: the network's shape, `synth --no-tubes`)."""
+        carries a tube model (False: the network's shape, `synth --no-tubes`); `sizes`:
+        "training" (mean volumes drawn from the training cells') or "decoded" (the size the
+        code decodes to), as `synth --sizes`."""
+        if sizes not in self.SIZES:
+            raise ValueError(f"sizes must be one of {sorted(self.SIZES)}, got {sizes!r}")
         if format not in FORMATS:
             raise ValueError(f"format must be one of {sorted(FORMATS)}, got {format!r}")
         if kind not in self.RENDER_KINDS:
@@ -308,6 +315,7 @@ class Model(_Handle):
             o.voxel_um = (c_double * 3)(*v)
         o.dense, o.write_sdf, o.overwrite = int(bool(dense)), int(bool(sdf)), int(bool(overwrite))
         o.first, o.format, o.tubes = int(first), FORMATS[format], int(bool(tubes))
+        o.sizes = self.SIZES[sizes]
         if zarr_chunk is not None:
             o.zarr_chunk_zyx = (c_size_t * 3)(*[int(v) for v in zarr_chunk])
         label = str(model_label).encode()

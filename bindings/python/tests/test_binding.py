@@ -151,6 +151,31 @@ def test_describe_labels_matches_the_cli_and_numpy(tmp_path):
         cellsdf.describe_labels(-labels.astype(np.int64), voxel)
 
 
+def test_cell_sizes_training_and_decoded_as_the_cli(tmp_path):
+    # sizes="training" renders each new cell at the scale that gives it a size drawn from
+    # the training cells' (`synth --sizes training`, the default); "decoded" at the scale
+    # drawn with its code. Same codes, other scales; each byte for byte the CLI's files.
+    args = ["--model", "dividing", "--count", 2, "--frames", 2, "--size", "24,24,24", "--seed", 3]
+    scales = {}
+    with cellsdf.Model.load("dividing") as m:
+        for sizes in ("training", "decoded"):
+            _cli("synth", "--out", tmp_path / f"cli-{sizes}", *args, "--sizes", sizes)
+            manifest = m.synthesize(tmp_path / sizes, count=2, frames=2, size_xyz=(24, 24, 24),
+                                    seed=3, model_label="dividing", sizes=sizes)
+            for k in range(2):
+                name = f"synth_{k:03d}.tif"
+                assert ((tmp_path / sizes / name).read_bytes()
+                        == (tmp_path / f"cli-{sizes}" / name).read_bytes())
+            scales[sizes] = [s["scale_um"] for s in manifest["sequences"]]
+            codes = [s["code"] for s in manifest["sequences"]]
+            scales[sizes + "-codes"] = codes
+        with pytest.raises(ValueError, match="sizes"):
+            m.synthesize(tmp_path / "bad", sizes="large")
+    assert scales["training-codes"] == scales["decoded-codes"]
+    assert all(a != b and 0.5 <= a / b <= 2.0
+               for a, b in zip(scales["training"], scales["decoded"])), scales
+
+
 def test_filopodia_tubes_on_and_off_as_the_cli(tmp_path):
     # The bundled filopodial model carries a tube model: by default its filopodia are drawn
     # as tubes (one piece per frame), with tubes=False the network's shape is written; each

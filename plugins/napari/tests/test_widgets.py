@@ -103,6 +103,36 @@ def test_filopodia_as_tubes_checkbox(make_napari_viewer, qtbot, tmp_path):
             assert max(pieces) > 1, pieces
 
 
+def test_cell_sizes_combo(make_napari_viewer, qtbot, tmp_path):
+    # "cell sizes": training (the default) gives each new cell a size drawn from the
+    # training cells', decoded its code's own. With the cell filling the grid (voxel 0) the
+    # size shows as the layer's voxel size in um: each the voxel size `cellsdf synth
+    # --sizes` records, and the two differ.
+    import json
+
+    viewer = make_napari_viewer()
+    w = _synth_widget(viewer)
+    assert w.sizes.label == "cell sizes" and w.sizes.value == "training"
+    assert list(w.sizes.choices) == ["training", "decoded"]
+    w.model.value = "bundled: dividing"
+    w.frames.value = 2
+    w.size_x.value = w.size_y.value = w.size_z.value = 24
+    w.voxel.value = 0.0
+    w.seed.value = 6
+    scales = {}
+    for sizes in ("training", "decoded"):
+        w.sizes.value = sizes
+        n = len(viewer.layers)
+        w.run()
+        qtbot.waitUntil(lambda: len(viewer.layers) > n and w._run_btn.enabled, timeout=120_000)
+        scales[sizes] = tuple(viewer.layers[-1].scale[1:])
+        _cli("synth", "--out", tmp_path / sizes, "--model", "dividing", "--count", 1, "--frames", 2,
+             "--size", "24,24,24", "--seed", 6, "--sizes", sizes)
+        v = json.loads((tmp_path / sizes / "manifest.json").read_text())["sequences"][0]["voxel_um"]
+        assert scales[sizes] == pytest.approx((v["z"], v["y"], v["x"]))
+    assert scales["training"] != pytest.approx(scales["decoded"])
+
+
 def test_a_3d_frame_of_the_bundled_model(make_napari_viewer):
     # What a user looks at first: one frame of a new dividing cell from the bundled model,
     # as a shaded surface in 3D, micrometres on the scale bar.

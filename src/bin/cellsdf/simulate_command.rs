@@ -86,6 +86,9 @@ pub struct SimulateArgs {
     /// How new codes are drawn (as `synth --codes`).
     #[arg(long, default_value = "neighbours")]
     codes: String,
+    /// How new cells get their size (as `synth --sizes`).
+    #[arg(long, default_value = "training")]
+    sizes: String,
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
@@ -128,7 +131,7 @@ pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
         zarr: cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(
             &a.zarr_chunk,
         )?)?,
-        codes: parse_code_source(&a.codes)?,
+        codes: parse_code_source(&a.codes, &a.sizes)?,
         seed: a.seed,
         ..SimulateOptions::default()
     };

@@ -58,21 +58,24 @@ def sequence_surface(masks, voxel_um, frame_interval_s=None):
 #: Code methods offered by the synthesis widget (the library's, default first).
 CODE_METHODS = ("neighbours", "fitted", "normal", "around-learned")
 
+#: How new cells get their size (the library's, default first).
+CELL_SIZES = ("training", "decoded")
+
 
 def synthesize(model_path, count=1, frames=10, size_xyz=(64, 64, 64), voxel_um=0.0,
                codes="neighbours", param=None, seed=0, out_dir=None, model_label=None,
-               tubes=True, progress=None):
+               tubes=True, sizes="training", progress=None):
     """New sequences rendered by the library exactly as `cellsdf synth` renders them, into
     `out_dir` (None: a temporary folder, removed after reading). Returns
     [(masks uint8 (t, z, y, x), voxel_um (x, y, z), frame_interval_s or None, code)];
     `tubes`: filopodia as tubes when the model carries a tube model (`synth --no-tubes`
-    when False); `progress` (fraction, stage) -> bool (False cancels, raising
-    cellsdf.Cancelled)."""
+    when False); `sizes`: "training" or "decoded" (`synth --sizes`); `progress` (fraction,
+    stage) -> bool (False cancels, raising cellsdf.Cancelled)."""
     with tempfile.TemporaryDirectory(prefix="cellsdf-synth-") as tmp:
         folder = Path(out_dir) if out_dir else Path(tmp)
         with cellsdf.Model.load(model_path) as m:
             manifest = m.synthesize(folder, count=count, frames=frames, codes=codes, param=param,
-                                    seed=seed, size_xyz=size_xyz, tubes=tubes,
+                                    seed=seed, size_xyz=size_xyz, tubes=tubes, sizes=sizes,
                                     voxel_um=voxel_um if voxel_um else None,
                                     model_label=model_label or str(model_path), progress=progress)
         out = []

@@ -152,6 +152,8 @@ class SynthesizeWidget(_Job):
         self.codes = ComboBox(label="codes", choices=list(_compute.CODE_METHODS), value="neighbours")
         self.param = FloatSpinBox(label="parameter (0 = default)", value=0.0, min=0.0, max=100.0,
                                   step=0.01)
+        self.sizes = ComboBox(label="cell sizes", choices=list(_compute.CELL_SIZES),
+                              value="training")
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.tubes = CheckBox(label="filopodia as tubes (models with a tube model)", value=True)
         self.out_dir = FileEdit(label="also save to folder", mode="d", value="")
@@ -161,7 +163,8 @@ class SynthesizeWidget(_Job):
         self._last_layer = None
         super().__init__([self.model, self.model_file, self.count, self.frames, self.size_x,
                           self.size_y, self.size_z, self.voxel, self.codes, self.param,
-                          self.seed, self.tubes, self.out_dir, self.surface], "Synthesize")
+                          self.sizes, self.seed, self.tubes, self.out_dir, self.surface],
+                         "Synthesize")
         # Below the progress and status: the movie of what was synthesized.
         self.extend([self.movie_file, self.movie_btn])
         self.movie_btn.changed.connect(self.save_movie)
@@ -178,6 +181,8 @@ class SynthesizeWidget(_Job):
                         "the paper's normal or around-learned",
             self.param: "the method's parameter (0 = its default): neighbour radius, "
                         "shrinkage, sigma or noise sd (model code units)",
+            self.sizes: "training: each new cell's mean volume (um^3) drawn from the training "
+                        "cells'; decoded: the size its code decodes to (neighbours and fitted)",
             self.seed: "random seed: the same seed gives the same cells",
             self.tubes: "draw filopodia as tubes attached to the cell body when the model "
                         "carries a tube model (the bundled filopodial model does); off: the "
@@ -205,7 +210,7 @@ class SynthesizeWidget(_Job):
                    size_xyz=(self.size_x.value, self.size_y.value, self.size_z.value),
                    voxel_um=self.voxel.value, codes=self.codes.value,
                    param=self.param.value or None, seed=self.seed.value,
-                   tubes=self.tubes.value,
+                   tubes=self.tubes.value, sizes=self.sizes.value,
                    out_dir=folder if folder not in ("", ".") else None, model_label=label,
                    progress=self.progress)
 

@@ -147,7 +147,7 @@ public interface CellSdfLibrary extends Library {
 
     @Structure.FieldOrder({"kind", "code_method", "code_param", "count", "seed", "sequence",
         "from", "to", "steps", "frames", "size_xyz", "voxel_um", "dense", "write_sdf",
-        "overwrite", "model_label", "first", "format", "zarr_chunk_zyx", "tubes"})
+        "overwrite", "model_label", "first", "format", "zarr_chunk_zyx", "tubes", "sizes"})
     class SynthOptions extends Structure {
         public int kind, code_method;
         public double code_param;
@@ -161,9 +161,13 @@ public interface CellSdfLibrary extends Library {
         public long[] zarr_chunk_zyx = new long[3];
         /** 1: filopodia as tubes when the model carries a tube model (ABI 0.8). */
         public int tubes;
+        /** CSDF_SIZES_TRAINING (0): sizes drawn from the training cells'; 1: decoded (ABI 0.9). */
+        public int sizes;
         public static class ByValue extends SynthOptions implements Structure.ByValue {}
     }
 
+    int CSDF_SIZES_TRAINING = 0;
+    int CSDF_SIZES_DECODED = 1;
     int CSDF_FORMAT_TIFF = 0;
     int CSDF_FORMAT_OME_ZARR = 1;
     int CSDF_MICROSCOPE_WIDEFIELD = 0;

@@ -18,6 +18,7 @@ import org.cellsdf.Progress;
 public class Synthesize_Cells implements PlugIn {
     /** Ways to draw new codes, as the CLI's --codes names them (default first). */
     static final String[] CODES = {"neighbours", "fitted", "normal", "around-learned"};
+    static final String[] SIZES = {"training", "decoded"};
 
     /** What to synthesize. Sizes (x, y, z) in voxels; voxel size in um (0: the cell fills
      * the grid); param 0: the code method's default; folder "": a new temporary folder. */
@@ -27,6 +28,9 @@ public class Synthesize_Cells implements PlugIn {
         public int sequences = 1, frames = 10, sizeX = 64, sizeY = 64, sizeZ = 64;
         public double voxelUm = 0, param = 0;
         public String codes = "neighbours";
+        /** training: each cell's mean volume drawn from the training cells'; decoded: the
+         * size its code decodes to (neighbours and fitted; the paper's methods decode). */
+        public String sizes = "training";
         public boolean sdf = false;
         /** Filopodia as tubes when the model carries a tube model (cellsdf tubes). */
         public boolean tubes = true;
@@ -46,6 +50,9 @@ public class Synthesize_Cells implements PlugIn {
         + "<tr><td>codes</td><td>how new latent codes are drawn (neighbours: around learned"
         + " codes)</td></tr>"
         + "<tr><td>parameter</td><td>of the code method, no unit (0: its default)</td></tr>"
+        + "<tr><td>cell_sizes</td><td>training: each new cell's mean volume (um^3) drawn from"
+        + " the training cells'; decoded: the size its code decodes to (neighbours and"
+        + " fitted)</td></tr>"
         + "<tr><td>seed</td><td>integer; the same seed gives the same cells</td></tr>"
         + "<tr><td>also_SDF</td><td>also write the signed distance in um (float32)</td></tr>"
         + "<tr><td>filopodia_as_tubes</td><td>draw filopodia as tubes attached to the body"
@@ -68,6 +75,7 @@ public class Synthesize_Cells implements PlugIn {
         gd.addNumericField("voxel_size", o.voxelUm, 3, 8, "um (0: cell fills the grid)");
         gd.addChoice("codes", CODES, o.codes);
         gd.addNumericField("parameter", o.param, 3, 8, "(0: the method's default)");
+        gd.addChoice("cell_sizes", SIZES, o.sizes);
         gd.addNumericField("seed", o.seed, 0);
         gd.addCheckbox("also_SDF", o.sdf);
         gd.addCheckbox("filopodia_as_tubes", o.tubes);
@@ -87,6 +95,7 @@ public class Synthesize_Cells implements PlugIn {
         o.voxelUm = gd.getNextNumber();
         o.codes = gd.getNextChoice();
         o.param = gd.getNextNumber();
+        o.sizes = gd.getNextChoice();
         o.seed = (long) gd.getNextNumber();
         o.sdf = gd.getNextBoolean();
         o.tubes = gd.getNextBoolean();
@@ -122,6 +131,13 @@ public class Synthesize_Cells implements PlugIn {
             CellSdfLibrary.CSDF_CODES_FITTED, CellSdfLibrary.CSDF_CODES_NORMAL,
             CellSdfLibrary.CSDF_CODES_AROUND_LEARNED}[method];
         so.code_param = o.param > 0 ? o.param : -1.0;
+        int sizes = java.util.Arrays.asList(SIZES).indexOf(o.sizes);
+        if (sizes < 0) {
+            throw new IllegalArgumentException("cell_sizes must be one of "
+                + String.join(", ", SIZES) + ", not " + o.sizes);
+        }
+        so.sizes = new int[] {CellSdfLibrary.CSDF_SIZES_TRAINING,
+            CellSdfLibrary.CSDF_SIZES_DECODED}[sizes];
         so.count = o.sequences;
         so.frames = o.frames;
         so.seed = o.seed;

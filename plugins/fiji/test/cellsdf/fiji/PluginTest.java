@@ -210,6 +210,47 @@ public class PluginTest {
         }
     }
 
+    /** The dialog's cell_sizes: "training" (the default) renders each new cell at the scale
+     * that gives it a size drawn from the training cells', "decoded" at its code's own;
+     * each way the file is the CLI's byte for byte (--sizes), and the scales differ. */
+    @Test
+    public void cellSizesAsTheCli() throws Exception {
+        assertEquals("training", new Synthesize_Cells.Options().sizes);
+        List<String> scales = new ArrayList<>();
+        for (String sizes : Synthesize_Cells.SIZES) {
+            Synthesize_Cells.Options o = new Synthesize_Cells.Options();
+            o.frames = 2;
+            o.sizeX = 24;
+            o.sizeY = 24;
+            o.sizeZ = 24;
+            o.seed = 5;
+            o.sizes = sizes;
+            o.folder = tempDir("cellsdf-fiji-sizes").getPath();
+            Synthesize_Cells.synthesize(o, null);
+            File cliDir = tempDir("cellsdf-cli-sizes");
+            cli("synth", "--model", "dividing", "--out", cliDir.getPath(), "--count", "1",
+                "--frames", "2", "--size", "24,24,24", "--seed", "5", "--sizes", sizes);
+            assertArrayEquals("sizes " + sizes,
+                Files.readAllBytes(new File(cliDir, "synth_000.tif").toPath()),
+                Files.readAllBytes(new File(o.folder, "synth_000.tif").toPath()));
+            String manifest = new String(Files.readAllBytes(new File(o.folder, "manifest.json")
+                .toPath()), StandardCharsets.UTF_8);
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("\"scale_um\": ([0-9.]+)").matcher(manifest);
+            assertTrue(manifest, m.find());
+            scales.add(m.group(1));
+        }
+        assertTrue(scales.toString(), !scales.get(0).equals(scales.get(1)));
+        Synthesize_Cells.Options bad = new Synthesize_Cells.Options();
+        bad.sizes = "large";
+        try {
+            Synthesize_Cells.options(bad);
+            fail("unknown cell_sizes accepted");
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("cell_sizes"));
+        }
+    }
+
     @Test
     public void synthesisWritesWhatTheCliWrites() throws Exception {
         Synthesize_Cells.Options o = new Synthesize_Cells.Options();
@@ -348,7 +389,7 @@ public class PluginTest {
         String[][] fields = {
             {Synthesize_Cells.HELP, "model", "bundled_class", "sequences", "frames",
                 "size_x, size_y, size_z", "voxels", "voxel_size", "um", "codes", "parameter",
-                "seed", "also_SDF", "filopodia_as_tubes", "folder"},
+                "cell_sizes", "um^3", "seed", "also_SDF", "filopodia_as_tubes", "folder"},
             {Train_Model.HELP, "source", "model", "architecture", "epochs", "learning_rate",
                 "seed", "folder_axes", " s)"},
             {Export_Meshes.HELP, "folder", "format", "um"},
