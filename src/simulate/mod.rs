@@ -30,7 +30,8 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::progress::{check, Progress};
 use crate::synth::{
-    draw_codes, times, training_scale_and_interval, CodeSource, Evaluation, RenderGrid, Renderer,
+    draw_codes_from, times, training_scale_and_interval, CodeSource, Evaluation, RenderGrid,
+    Renderer,
 };
 use crate::units::{Calibration, VoxelSize};
 use ndarray::Array3;
@@ -362,7 +363,9 @@ fn make_scene(
     let mut masks_of: Box<CellMasks>;
     let (interval_s, described) = match source {
         Cells::Model(model) => {
-            let drawn = draw_codes(model, opts.codes, n, opts.seed)?;
+            // Sizing new cells is its own stage at fraction 0 (rendering below reports 0 to 0.5).
+            let sizing = |_: f32, stage: &str| progress.report(0.0, stage);
+            let drawn = draw_codes_from(model, opts.codes, 0, n, opts.seed, &sizing)?;
             // Memory of the cells' box masks, checked before any is rendered.
             let box_of = |scale_um: f64| {
                 let side = |h: f64| (2.2 * scale_um / h).ceil() as usize;

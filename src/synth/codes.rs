@@ -160,24 +160,14 @@ pub fn draw_codes(
     count: usize,
     seed: u64,
 ) -> Result<Vec<DrawnCode>> {
-    draw_codes_from(model, source, 0, count, seed)
+    draw_codes_from(model, source, 0, count, seed, &Silent)
 }
 
 /// Codes `first` to `first + count - 1` of [`draw_codes`]'s series for `seed`: the same
-/// codes, whichever part of the series a caller (one task of a cluster) draws.
+/// codes, whichever part of the series a caller (one task of a cluster) draws. Sizing the
+/// new cells (training sizes: a few renders per code) reports to `progress` (stage
+/// "sizing new cells k/n", fraction 0 to 1 of that stage), which can cancel it.
 pub fn draw_codes_from(
-    model: &Model,
-    source: CodeSource,
-    first: usize,
-    count: usize,
-    seed: u64,
-) -> Result<Vec<DrawnCode>> {
-    draw_codes_reporting(model, source, first, count, seed, &Silent)
-}
-
-/// As [`draw_codes_from`], reporting the sizing of new cells (training sizes: a few
-/// renders per code) to `progress`, which can cancel it.
-pub fn draw_codes_reporting(
     model: &Model,
     source: CodeSource,
     first: usize,
@@ -285,11 +275,15 @@ fn with_training_sizes(
     if drawn.is_empty() {
         return Ok(drawn);
     }
-    check(progress, 0.0, "sizing new cells")?;
-    let sizes = SizeDistribution::learned(model)?;
     let n = drawn.len();
+    check(progress, 0.0, &format!("sizing new cells 0/{n}"))?;
+    let sizes = SizeDistribution::learned(model)?;
     for (k, d) in drawn.iter_mut().enumerate() {
-        check(progress, k as f32 / n as f32, "sizing new cells")?;
+        check(
+            progress,
+            k as f32 / n as f32,
+            &format!("sizing new cells {k}/{n}"),
+        )?;
         let mut rng = ChaCha8Rng::seed_from_u64(crate::seed::stream_seed(d.seed, 3));
         let i = rand::Rng::random_range(&mut rng, 0..sizes.logs.len());
         let target = sizes.draw(i, &mut rng);

@@ -9,9 +9,7 @@ mod output;
 mod render;
 pub mod size;
 
-pub use codes::{
-    draw_codes, draw_codes_from, draw_codes_reporting, interpolate_codes, CodeSource, DrawnCode,
-};
+pub use codes::{draw_codes, draw_codes_from, interpolate_codes, CodeSource, DrawnCode};
 pub use fit::{fit_code, FitOptions, FittedCode};
 pub use output::{
     check_frames, sequence_scale, times, training_scale_and_interval, write_sequence,

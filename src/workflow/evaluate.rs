@@ -16,7 +16,7 @@ use crate::io::OutputDir;
 use crate::model::{jaccard, Model};
 use crate::progress::{check, Progress};
 use crate::synth::size::CellSizes;
-use crate::synth::{draw_codes_reporting, CodeSource, DrawnCode, Evaluation, RenderGrid, Renderer};
+use crate::synth::{draw_codes_from, CodeSource, DrawnCode, Evaluation, RenderGrid, Renderer};
 use crate::units::VoxelSize;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -245,7 +245,7 @@ pub fn evaluate_model(
         });
         check(progress, 0.3, "describing training sequences")?;
     }
-    let codes = draw_codes_reporting(
+    let codes = draw_codes_from(
         model,
         options.codes,
         0,

@@ -10,7 +10,7 @@ use crate::model::Model;
 use crate::progress::Progress;
 use crate::synth::Evaluation;
 use crate::synth::{
-    draw_codes_reporting, interpolate_codes, sequence_scale, times, training_scale_and_interval,
+    draw_codes_from, interpolate_codes, sequence_scale, times, training_scale_and_interval,
     write_sequence, CodeSource, SequenceFormat, SynthOptions, SynthRecord,
 };
 
@@ -83,7 +83,7 @@ pub struct RenderJob {
 }
 
 /// The jobs of `request` for `model`; drawing new cells' sizes (a few renders per new
-/// code) reports to `progress`, which can cancel it.
+/// code) reports its stage to `progress` at fraction 0, and can be cancelled there.
 pub fn render_jobs(
     model: &Model,
     request: RenderRequest,
@@ -103,7 +103,10 @@ pub fn render_jobs(
             if first > 1_000_000_000 {
                 return Err(Error::invalid("first", "must be at most 1000000000"));
             }
-            draw_codes_reporting(model, codes, first, count, seed, progress)?
+            // Sizing is reported as its own stage at fraction 0, so that the bar does not
+            // run twice when rendering follows.
+            let sizing = |_: f32, stage: &str| progress.report(0.0, stage);
+            draw_codes_from(model, codes, first, count, seed, &sizing)?
                 .into_iter()
                 .enumerate()
                 .map(|(k, d)| RenderJob {
