@@ -262,6 +262,7 @@ pub fn c_api(data: &[u8]) {
                     c,
                     voxel.as_ptr(),
                     60.0,
+                    1,
                 ));
             }
         }

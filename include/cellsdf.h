@@ -25,7 +25,7 @@
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 9
+#define CSDF_ABI_MINOR 10
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -561,8 +561,10 @@ csdf_status csdf_grid_view_get(const struct csdf_grid *grid, struct csdf_grid_vi
 csdf_status csdf_grid_mask(const struct csdf_grid *grid, uint8_t *mask_out, size_t len);
 
 // Writes the grid as an ImageJ hyperstack TIFF (calibrated in um; `frame_interval_s` <= 0
-// or NaN: none). The file appears only when complete.
-csdf_status csdf_grid_write_tiff(const struct csdf_grid *grid, const char *path_utf8, csdf_grid_content content, double frame_interval_s);
+// or NaN: none). The file appears only when complete. An existing file that cellsdf did not
+// write (or that another operation wrote) is replaced only when `overwrite` is 1 (since ABI
+// 0.10).
+csdf_status csdf_grid_write_tiff(const struct csdf_grid *grid, const char *path_utf8, csdf_grid_content content, double frame_interval_s, int32_t overwrite);
 
 // Releases a grid; NULL is ignored.
 void csdf_grid_free(struct csdf_grid *grid);
@@ -596,8 +598,10 @@ csdf_status csdf_mesh_from_mask(const uint8_t *data, size_t nz, size_t ny, size_
 // Fills `*view_out` with a borrowed view of the mesh.
 csdf_status csdf_mesh_view_get(const struct csdf_mesh *mesh, struct csdf_mesh_view *view_out);
 
-// Writes the mesh to `path` (um) in `format`; the file appears only when complete.
-csdf_status csdf_mesh_write(const struct csdf_mesh *mesh, const char *path_utf8, csdf_mesh_format format);
+// Writes the mesh to `path` (um) in `format`; the file appears only when complete. An
+// existing file that cellsdf did not write (or that another operation wrote) is replaced
+// only when `overwrite` is 1 (since ABI 0.10).
+csdf_status csdf_mesh_write(const struct csdf_mesh *mesh, const char *path_utf8, csdf_mesh_format format, int32_t overwrite);
 
 // Reads a mesh file (PLY binary or ASCII, OBJ, binary STL; um) into a new mesh handle.
 csdf_status csdf_mesh_read(const char *path_utf8, struct csdf_mesh **mesh_out);
@@ -701,8 +705,9 @@ void csdf_stack_free(struct csdf_stack *stack);
 // Writes `data` (frames * nz * ny * nx pixels of `dtype`: U8, U16, U32 or F32; C order
 // [t][z][y][x]) as an ImageJ hyperstack that Fiji and napari open with its calibration:
 // `voxel_um` (x, y, z) um (NULL: uncalibrated), `frame_interval_s` (<= 0 or NaN: none).
-// The file appears only when complete.
-csdf_status csdf_stack_write(const char *path_utf8, csdf_dtype dtype, const void *data, size_t frames, size_t nz, size_t ny, size_t nx, const double *voxel_um, double frame_interval_s);
+// The file appears only when complete. An existing file that cellsdf did not write (or that
+// another operation wrote) is replaced only when `overwrite` is 1 (since ABI 0.10).
+csdf_status csdf_stack_write(const char *path_utf8, csdf_dtype dtype, const void *data, size_t frames, size_t nz, size_t ny, size_t nx, const double *voxel_um, double frame_interval_s, int32_t overwrite);
 
 // Copies the file that `name_or_path` names into `buf` (UTF-8, NUL-terminated): an
 // existing path as given, or for `dividing` / `filopodial` the bundled default model found

@@ -5,6 +5,7 @@
 //! Conventions everywhere: arrays are (t, z, y, x) in C order; user-facing sizes and voxel
 //! sizes are (x, y, z); lengths are micrometres, times seconds.
 
+pub mod calibrate;
 pub mod dataset;
 pub mod describe;
 pub mod device;

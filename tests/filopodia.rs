@@ -116,7 +116,7 @@ fn synthesis_with_tubes_keeps_every_filopodium_attached() {
             first: 0,
         };
         let jobs = render_jobs(&model, request, &Silent).unwrap();
-        let mut folder = OutputDir::create(&out, false).unwrap();
+        let mut folder = OutputDir::create(&out, "synth", false).unwrap();
         render_to_folder(&model, "m", jobs, &opts, &mut folder, &Silent).unwrap();
         let mut counts = Vec::new();
         for k in 0..3 {

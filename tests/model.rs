@@ -433,7 +433,7 @@ fn learned_rotations_reach_the_rendered_sequences() {
         jobs[0].rotation.is_some(),
         "the job carries the learned rotation"
     );
-    let mut out = OutputDir::create(dir.path(), false).unwrap();
+    let mut out = OutputDir::create(dir.path(), "synth", false).unwrap();
     render_to_folder(&model, "test", jobs, &opts, &mut out, &Silent).unwrap();
     let AnyStack::F32(rotated) =
         read_hyperstack(&dir.path().join("reconstruct_000_sdf.tif")).unwrap()

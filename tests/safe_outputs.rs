@@ -301,3 +301,105 @@ fn resume_with_nothing_left_to_train_writes_the_model() {
         "a third epoch changed nothing"
     );
 }
+
+/// Issue 35 (round 2): an output is never one of the command's inputs, nor a file another
+/// command wrote; a rerun into an OME-Zarr store keeps what a user added inside it.
+#[test]
+fn reruns_and_outputs_keep_what_others_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    phantoms(d);
+    let tif = d.join("ph/dividing_000.tif");
+    let before = std::fs::read(&tif).unwrap();
+    // describe reading a TIFF does not write its table over it, not even with --overwrite.
+    for extra in [&[][..], &["--overwrite"][..]] {
+        let mut args = vec![
+            "describe",
+            "ph/dividing_000.tif",
+            "--out",
+            "ph/dividing_000.tif",
+        ];
+        args.extend(extra);
+        failed_with(&cellsdf(&args, d), &["one of this command's inputs"]);
+        assert_eq!(std::fs::read(&tif).unwrap(), before);
+    }
+    // ... nor over the manifest the phantom command wrote.
+    let manifest = std::fs::read(d.join("ph/manifest.json")).unwrap();
+    failed_with(
+        &cellsdf(&["describe", "ph", "--out", "ph/manifest.json"], d),
+        &["manifest.json by cellsdf phantom", "--overwrite"],
+    );
+    assert_eq!(std::fs::read(d.join("ph/manifest.json")).unwrap(), manifest);
+    // A table of its own it replaces on a rerun.
+    ok(&cellsdf(&["describe", "ph", "--out", "ph/table.csv"], d));
+    ok(&cellsdf(&["describe", "ph", "--out", "ph/table.csv"], d));
+
+    // OME-Zarr: a rerun of the same command replaces cellsdf's arrays and keeps the rest.
+    let synth = [
+        "synth", "--count", "1", "--frames", "2", "--size", "24,24,24", "--format", "ome-zarr",
+        "--out", "z",
+    ];
+    ok(&cellsdf(&synth, d));
+    let store = d.join("z/synth_000.ome.zarr");
+    assert!(store.join("zarr.json").is_file());
+    std::fs::create_dir_all(store.join("labels/manual")).unwrap();
+    std::fs::write(store.join("labels/manual/notes.txt"), b"my notes").unwrap();
+    std::fs::write(store.join("NOTES.md"), b"# mine").unwrap();
+    ok(&cellsdf(&synth, d));
+    assert_eq!(
+        std::fs::read(store.join("labels/manual/notes.txt")).unwrap(),
+        b"my notes"
+    );
+    assert_eq!(std::fs::read(store.join("NOTES.md")).unwrap(), b"# mine");
+    assert!(
+        store.join("0/zarr.json").is_file(),
+        "the new store is in place"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(d.join("z"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Two simulate runs into one folder at once: the second is refused while the first holds
+/// the folder, and the first completes with its own files only.
+#[test]
+fn a_second_simulate_into_a_busy_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let args = |seed: &'static str| {
+        vec![
+            "simulate", "--cells", "2", "--frames", "24", "--size", "96,96,32", "--seed", seed,
+            "--out", "sim", "--quiet",
+        ]
+    };
+    let mut first = Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .args(args("1"))
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = d.join("sim/.cellsdf-lock");
+    let t0 = std::time::Instant::now();
+    while !lock.exists() && t0.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(lock.exists(), "the first run never locked its folder");
+    let second = Command::new(env!("CARGO_BIN_EXE_cellsdf"))
+        .args(args("2"))
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let still_running = first.try_wait().unwrap().is_none();
+    let status = first.wait().unwrap();
+    assert!(status.success(), "the first run failed");
+    if still_running {
+        failed_with(&second, &["another cellsdf run", "sim"]);
+    }
+    let m = std::fs::read_to_string(d.join("sim/manifest.json")).unwrap();
+    assert!(m.contains("\"seed\": 1"), "{m}");
+    assert!(!lock.exists(), "the lock outlived the run");
+}

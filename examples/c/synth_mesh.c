@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
 
     mkdir(out_dir, 0755);
     snprintf(path, sizeof path, "%s/synth_masks.tif", out_dir);
-    if ((s = csdf_grid_write_tiff(grid, path, CSDF_GRID_MASK, 60.0)) != CSDF_STATUS_OK) {
+    if ((s = csdf_grid_write_tiff(grid, path, CSDF_GRID_MASK, 60.0, 0)) != CSDF_STATUS_OK) {
         rc = fail("writing the masks", s);
         goto done;
     }
@@ -100,7 +100,7 @@ int main(int argc, char **argv) {
            d.volume_um3, d.surface_um2, d.sphericity, d.inverse_sphericity, d.components,
            (long long)d.genus);
     snprintf(path, sizeof path, "%s/synth_t000.ply", out_dir);
-    if ((s = csdf_mesh_write(mesh, path, CSDF_MESH_PLY_BINARY)) != CSDF_STATUS_OK) {
+    if ((s = csdf_mesh_write(mesh, path, CSDF_MESH_PLY_BINARY, 0)) != CSDF_STATUS_OK) {
         rc = fail("writing the mesh", s);
         goto done;
     }

@@ -4,7 +4,7 @@ use cellsdf::dataset::{prepare, BorderPolicy, Dataset, PrepareOptions};
 use cellsdf::describe::mean_sd;
 use cellsdf::device::DeviceChoice;
 use cellsdf::filopodia::TubeParams;
-use cellsdf::io::{claim_file, Axes, OutputDir};
+use cellsdf::io::{claim_file, refuse_inputs_as_output, Axes, OutputDir};
 use cellsdf::model::{Activation, ArchConfig, CoordinateInit, Model};
 use cellsdf::phantom::{self, PhantomKind, PhantomOptions};
 use cellsdf::synth::{
@@ -21,6 +21,8 @@ use cellsdf::VoxelSize;
 use cellsdf::{Error, Result};
 use clap::{Parser, Subcommand};
 
+#[path = "cellsdf/calibrate_command.rs"]
+mod calibrate_command;
 #[path = "cellsdf/shape_commands.rs"]
 mod shape_commands;
 #[path = "cellsdf/simulate_command.rs"]
@@ -228,6 +230,9 @@ enum Command {
     /// Simulate a benchmark dataset: microscope images of several synthesized cells with
     /// exact ground truth, in the Cell Tracking Challenge layout.
     Simulate(simulate_command::SimulateArgs),
+    /// Measure an acquisition profile (camera, noise, blur, background, brightness,
+    /// texture, bleaching, cells) on a real image with its labels, for `simulate --profile`.
+    Calibrate(calibrate_command::CalibrateArgs),
     /// Synthesize new cell sequences from a trained model (masks, optionally SDF).
     Synth {
         #[command(flatten)]
@@ -497,7 +502,7 @@ fn run(cli: Cli) -> Result<()> {
             &format,
             voxel_um.as_deref(),
             axes,
-            &mut OutputDir::create(&out, cli.overwrite)?,
+            &mut OutputDir::create(&out, "mesh", cli.overwrite)?,
             cli.quiet,
         ),
         Command::Describe {
@@ -505,7 +510,8 @@ fn run(cli: Cli) -> Result<()> {
             out,
             voxel_um,
         } => {
-            claim_file(&out, cli.overwrite)?;
+            refuse_inputs_as_output(&out, &inputs, "out")?;
+            claim_file(&out, "describe", cli.overwrite)?;
             shape_commands::describe(&inputs, &out, voxel_um.as_deref(), axes, cli.quiet)
         }
         Command::Compare {
@@ -516,7 +522,7 @@ fn run(cli: Cli) -> Result<()> {
         } => shape_commands::compare(
             &original,
             &generated,
-            &mut OutputDir::create(&out, cli.overwrite)?,
+            &mut OutputDir::create(&out, "compare", cli.overwrite)?,
             voxel_um.as_deref(),
             axes,
             cli.quiet,
@@ -562,7 +568,7 @@ fn run(cli: Cli) -> Result<()> {
         } => shape_commands::evaluate(
             &model,
             &data,
-            &mut OutputDir::create(&out, cli.overwrite)?,
+            &mut OutputDir::create(&out, "evaluate", cli.overwrite)?,
             EvaluateOptions {
                 count,
                 seed,
@@ -589,7 +595,8 @@ fn run(cli: Cli) -> Result<()> {
                 match_um,
             };
             params.validate()?;
-            claim_file(&out, cli.overwrite)?;
+            refuse_inputs_as_output(&out, &[model.clone(), data.clone()], "out")?;
+            claim_file(&out, "tubes", cli.overwrite)?;
             let tubes = with_progress(cli.quiet, "tubes", false, |report| {
                 cellsdf::workflow::fit_tubes(&d, params, report)
             })?;
@@ -611,7 +618,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Export { model, out } => {
             let (mut m, extra) = Model::load_with_extra(&model)?;
-            claim_file(&out, cli.overwrite)?;
+            refuse_inputs_as_output(&out, std::slice::from_ref(&model), "out")?;
+            claim_file(&out, "export", cli.overwrite)?;
             m.meta.sizes = Some(cellsdf::synth::size::SizeRecord::measure(&m)?);
             m.save(&out, &[])?;
             println!(
@@ -690,7 +698,7 @@ fn run(cli: Cli) -> Result<()> {
             let dataset = Dataset::open(&data)?;
             // Continuing a checkpoint into itself updates the file the user named to resume.
             if !resume.as_deref().is_some_and(|r| same_file(r, &out)) {
-                claim_file(&out, cli.overwrite)?;
+                claim_file(&out, "train", cli.overwrite)?;
             }
             let done_before = match &resume {
                 Some(p) => Model::read_meta(p)?.training.map_or(0, |t| t.epochs_done),
@@ -752,6 +760,7 @@ fn run(cli: Cli) -> Result<()> {
             render_command(&render, request, flags, "synth")
         }
         Command::Simulate(args) => simulate_command::run(&args, cli.quiet, cli.overwrite),
+        Command::Calibrate(args) => calibrate_command::run(&args, axes, cli.quiet, cli.overwrite),
         Command::Reconstruct { render, sequence } => {
             let request = RenderRequest::Reconstruct { sequence };
             render_command(&render, request, flags, "reconstruct")
@@ -777,9 +786,11 @@ fn run(cli: Cli) -> Result<()> {
             device,
         } => {
             let m = load_model(&model, &device)?;
-            claim_file(&out, cli.overwrite)?;
+            refuse_inputs_as_output(&out, std::slice::from_ref(&masks), "out")?;
+            claim_file(&out, "fit", cli.overwrite)?;
             if let Some(r) = &render {
-                claim_file(r, cli.overwrite)?;
+                refuse_inputs_as_output(r, std::slice::from_ref(&masks), "render")?;
+                claim_file(r, "fit", cli.overwrite)?;
             }
             let opts = FitOptions {
                 iterations,
@@ -962,7 +973,7 @@ fn run(cli: Cli) -> Result<()> {
             };
             opts.frame_interval_s = frame_interval.unwrap_or(kind.default_frame_interval_s());
             opts.seed = seed;
-            let mut dir = OutputDir::create(&out, cli.overwrite)?;
+            let mut dir = OutputDir::create(&out, "phantom", cli.overwrite)?;
             let manifest = with_progress(cli.quiet, "phantoms", false, |report| {
                 phantom::generate_into(&opts, &mut dir, report)
             })?;
@@ -1069,7 +1080,7 @@ fn render_command(
     let opts = args.options()?;
     let summary = with_progress(flags.quiet, what, false, |report| {
         let jobs = render_jobs(&model, request, report)?;
-        let mut out = OutputDir::create(&args.out, flags.overwrite)?;
+        let mut out = OutputDir::create(&args.out, "synth", flags.overwrite)?;
         render_to_folder(&model, &args.model, jobs, &opts, &mut out, report)
     })?;
     let (points, voxels, secs) = summary.totals();

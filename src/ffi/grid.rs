@@ -1,7 +1,9 @@
 //! Inference: SDF grids of one code at chosen times, their masks and files.
 
 use super::model::csdf_model;
-use super::{csdf_progress_fn, csdf_status, guard, handle, out, path, slice, slice_mut, CProgress};
+use super::{
+    csdf_progress_fn, csdf_status, guard, handle, out, output_path, slice, slice_mut, CProgress,
+};
 use crate::error::Error;
 use crate::io::{write_hyperstack, Hyperstack};
 use crate::synth::{Evaluation, Renderer, SynthOptions};
@@ -184,17 +186,26 @@ pub const CSDF_GRID_MASK: csdf_grid_content = 0;
 pub const CSDF_GRID_SDF: csdf_grid_content = 1;
 
 /// Writes the grid as an ImageJ hyperstack TIFF (calibrated in um; `frame_interval_s` <= 0
-/// or NaN: none). The file appears only when complete.
+/// or NaN: none). The file appears only when complete. An existing file that cellsdf did not
+/// write (or that another operation wrote) is replaced only when `overwrite` is 1 (since ABI
+/// 0.10).
 #[no_mangle]
 pub unsafe extern "C" fn csdf_grid_write_tiff(
     grid: *const csdf_grid,
     path_utf8: *const c_char,
     content: csdf_grid_content,
     frame_interval_s: f64,
+    overwrite: i32,
 ) -> csdf_status {
     guard(|| {
         let g = handle(grid, "grid")?;
-        let p = path(path_utf8, "path")?;
+        if !(content == CSDF_GRID_MASK || content == CSDF_GRID_SDF) {
+            return Err(Error::invalid(
+                "content",
+                format!("must be 0 (mask) or 1 (sdf), got {content}"),
+            ));
+        }
+        let p = output_path(path_utf8, "path", "csdf_grid_write_tiff", overwrite)?;
         let calibration = Calibration {
             voxel_um: Some(g.voxel),
             frame_interval_s: (frame_interval_s > 0.0 && frame_interval_s.is_finite())

@@ -1,7 +1,7 @@
 //! Meshes: from a grid frame, from a caller's SDF or mask buffer; views and files.
 
 use super::grid::csdf_grid;
-use super::{csdf_status, guard, handle, out, path, slice, voxel_arg};
+use super::{csdf_status, guard, handle, out, output_path, path, slice, voxel_arg};
 use crate::error::Error;
 use crate::mesh::{mesh_mask, mesh_sdf, read_mesh, write_mesh, Mesh, MeshFormat};
 use ndarray::{ArrayView3, Axis};
@@ -172,17 +172,21 @@ pub(crate) fn mesh_format(format: csdf_mesh_format) -> crate::Result<MeshFormat>
     }
 }
 
-/// Writes the mesh to `path` (um) in `format`; the file appears only when complete.
+/// Writes the mesh to `path` (um) in `format`; the file appears only when complete. An
+/// existing file that cellsdf did not write (or that another operation wrote) is replaced
+/// only when `overwrite` is 1 (since ABI 0.10).
 #[no_mangle]
 pub unsafe extern "C" fn csdf_mesh_write(
     mesh: *const csdf_mesh,
     path_utf8: *const c_char,
     format: csdf_mesh_format,
+    overwrite: i32,
 ) -> csdf_status {
     guard(|| {
         let m = &handle(mesh, "mesh")?.mesh;
-        let p = path(path_utf8, "path")?;
-        write_mesh(m, &p, mesh_format(format)?)
+        let format = mesh_format(format)?;
+        let p = output_path(path_utf8, "path", "csdf_mesh_write", overwrite)?;
+        write_mesh(m, &p, format)
     })
 }
 

@@ -154,6 +154,31 @@ pub(crate) unsafe fn path(ptr: *const c_char, name: &str) -> crate::Result<PathB
     Ok(PathBuf::from(text(ptr, name)?))
 }
 
+/// The output file at `ptr` (argument `name`), claimed for `operation` as the CLI claims its
+/// outputs: a file cellsdf did not write, or another operation wrote, is replaced only when
+/// `overwrite` is 1. Its folder must exist (a C caller's missing folder is an I/O error
+/// naming the file, not a folder made for it).
+pub(crate) unsafe fn output_path(
+    ptr: *const c_char,
+    name: &str,
+    operation: &'static str,
+    overwrite: i32,
+) -> crate::Result<PathBuf> {
+    let p = path(ptr, name)?;
+    let parent = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::io(
+            &p,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "its folder does not exist"),
+        ));
+    }
+    crate::io::claim_file(&p, operation, overwrite != 0)?;
+    Ok(p)
+}
+
 /// `len` elements at `ptr` (argument `name`); NULL is allowed only when `len` is 0.
 pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize, name: &str) -> crate::Result<&'a [T]> {
     if ptr.is_null() {
@@ -281,7 +306,7 @@ pub extern "C" fn csdf_stream_seed(seed: u64, index: u64) -> u64 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 9;
+pub const CSDF_ABI_MINOR: u32 = 10;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

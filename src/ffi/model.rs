@@ -128,7 +128,7 @@ pub unsafe extern "C" fn csdf_model_import_reference(
             return Err(Error::invalid("omega", "must be a positive number"));
         }
         let model = crate::model::import_reference(&raw, act, omega)?;
-        crate::io::claim_file(&out_path, overwrite != 0)?;
+        crate::io::claim_file(&out_path, "import", overwrite != 0)?;
         model.save(&out_path, &[])
     })
 }

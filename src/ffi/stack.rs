@@ -1,6 +1,6 @@
 //! Hyperstack TIFF files, so that a C tool needs no other image library.
 
-use super::{csdf_status, guard, handle, out, path, slice};
+use super::{csdf_status, guard, handle, out, output_path, path, slice};
 use crate::error::Error;
 use crate::io::{
     read_hyperstack, read_hyperstack_with, write_hyperstack, AnyStack, Axes, Hyperstack,
@@ -133,8 +133,10 @@ pub unsafe extern "C" fn csdf_stack_free(stack: *mut csdf_stack) {
     }
 }
 
+/// Writes `data` to the path `claim` returns once the size and data are checked (so a
+/// refused call claims no name).
 unsafe fn write_typed<T: Sample>(
-    p: &std::path::Path,
+    claim: impl FnOnce() -> crate::Result<std::path::PathBuf>,
     data: *const c_void,
     dims: (usize, usize, usize, usize),
     calibration: Calibration,
@@ -159,7 +161,7 @@ unsafe fn write_typed<T: Sample>(
     v.extend_from_slice(s);
     let a = Array4::from_shape_vec(dims, v)
         .map_err(|e| Error::invalid("frames, nz, ny, nx", e.to_string()))?;
-    write_hyperstack(p, &Hyperstack::new(a, calibration))
+    write_hyperstack(&claim()?, &Hyperstack::new(a, calibration))
 }
 
 /// Pixels of a (frames, nz, ny, nx) stack, computed without wrapping; an empty stack is an
@@ -176,7 +178,8 @@ pub(crate) fn stack_len(dims: (usize, usize, usize, usize)) -> crate::Result<usi
 /// Writes `data` (frames * nz * ny * nx pixels of `dtype`: U8, U16, U32 or F32; C order
 /// [t][z][y][x]) as an ImageJ hyperstack that Fiji and napari open with its calibration:
 /// `voxel_um` (x, y, z) um (NULL: uncalibrated), `frame_interval_s` (<= 0 or NaN: none).
-/// The file appears only when complete.
+/// The file appears only when complete. An existing file that cellsdf did not write (or that
+/// another operation wrote) is replaced only when `overwrite` is 1 (since ABI 0.10).
 #[no_mangle]
 pub unsafe extern "C" fn csdf_stack_write(
     path_utf8: *const c_char,
@@ -188,11 +191,13 @@ pub unsafe extern "C" fn csdf_stack_write(
     nx: usize,
     voxel_um: *const f64,
     frame_interval_s: f64,
+    overwrite: i32,
 ) -> csdf_status {
     guard(|| {
-        let p = path(path_utf8, "path")?;
+        path(path_utf8, "path")?;
         stack_len((frames, nz, ny, nx))?;
         let voxel = super::optional_voxel_arg(voxel_um)?;
+        let p = || output_path(path_utf8, "path", "csdf_stack_write", overwrite);
         let calibration = Calibration {
             voxel_um: voxel,
             frame_interval_s: (frame_interval_s > 0.0 && frame_interval_s.is_finite())
@@ -200,10 +205,10 @@ pub unsafe extern "C" fn csdf_stack_write(
         };
         let dims = (frames, nz, ny, nx);
         match dtype {
-            CSDF_DTYPE_U8 => write_typed::<u8>(&p, data, dims, calibration),
-            CSDF_DTYPE_U16 => write_typed::<u16>(&p, data, dims, calibration),
-            CSDF_DTYPE_U32 => write_typed::<u32>(&p, data, dims, calibration),
-            CSDF_DTYPE_F32 => write_typed::<f32>(&p, data, dims, calibration),
+            CSDF_DTYPE_U8 => write_typed::<u8>(p, data, dims, calibration),
+            CSDF_DTYPE_U16 => write_typed::<u16>(p, data, dims, calibration),
+            CSDF_DTYPE_U32 => write_typed::<u32>(p, data, dims, calibration),
+            CSDF_DTYPE_F32 => write_typed::<f32>(p, data, dims, calibration),
             other => Err(Error::invalid(
                 "dtype",
                 format!("cannot write pixel type {other}; use 0 (u8), 1 (u16), 2 (u32) or 3 (f32)"),

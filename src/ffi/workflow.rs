@@ -288,7 +288,7 @@ pub unsafe extern "C" fn csdf_model_synthesize(
         let (request, opts) = synth_request(o)?;
         let report = CProgress::new(progress, user_data);
         let jobs = render_jobs(m, request, &report)?;
-        let mut out_dir = OutputDir::create(&dir, o.overwrite != 0)?;
+        let mut out_dir = OutputDir::create(&dir, "synth", o.overwrite != 0)?;
         render_to_folder(m, label, jobs, &opts, &mut out_dir, &report)?;
         Ok(())
     })
@@ -514,7 +514,7 @@ pub unsafe extern "C" fn csdf_labels_mesh(
         let format = mesh_format(format)?;
         let dir = path(out_dir_utf8, "out_dir")?;
         let stack = labels_stack(data, dtype, (frames, nz, ny, nx), voxel, None)?;
-        let mut out_dir = OutputDir::create(&dir, overwrite != 0)?;
+        let mut out_dir = OutputDir::create(&dir, "mesh", overwrite != 0)?;
         let report = CProgress::new(progress, user_data);
         let written = mesh_labels(&stack, stem, voxel, format, &mut out_dir, &report)?;
         if !written_out.is_null() {
@@ -562,7 +562,7 @@ pub unsafe extern "C" fn csdf_table_write_csv(
     guard(|| {
         let t = handle(table, "table")?;
         let p = path(path_utf8, "path")?;
-        claim_file(&p, overwrite != 0)?;
+        claim_file(&p, "describe", overwrite != 0)?;
         write_table(&t.rows, t.frame_interval_s, &p)
     })
 }

@@ -9,6 +9,7 @@ mod atomic;
 mod axes;
 mod imagej;
 mod inputs;
+mod lock;
 mod npy;
 mod ome_zarr;
 mod output_dir;
@@ -20,9 +21,10 @@ pub(crate) use atomic::write_bytes_atomic;
 pub use atomic::{sync_dir, write_atomic};
 pub use axes::{Axes, PlaneLayout};
 pub use inputs::{expand_inputs, is_mesh, is_tiff, tiff_files_in};
+pub use lock::{FolderLock, LOCK_NAME};
 pub use npy::{NpyArray, NpyWriter};
 pub use ome_zarr::{is_cellsdf_store, OmeZarrLayout, OmeZarrWriter, StoreSpec, ZarrElement};
-pub use output_dir::{claim_file, OutputDir, INDEX_NAME};
+pub use output_dir::{claim_file, refuse_inputs_as_output, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{
     read_hyperstack, read_hyperstack_bytes, read_hyperstack_with, read_hyperstack_with_limits,

@@ -7,7 +7,11 @@
 //! and renamed into place by [`OmeZarrWriter::finish`], so a store at the final path is
 //! always complete (a reader, or a resumed run, can trust it); a writer dropped before
 //! `finish` removes its temporary folder. An existing store is replaced only with
-//! `overwrite` and only when cellsdf wrote it (its attributes say so).
+//! `overwrite` and only when cellsdf wrote it (its attributes say so). Only cellsdf's own
+//! files in it are replaced: the root attributes list the nodes (groups and arrays) cellsdf
+//! wrote, and every other file a user put inside the store (notes, a `labels/manual` array
+//! made in napari) is carried into the new store at the same place, or the replacement is
+//! refused when the new store would write that very file.
 //!
 //! Arrays are [z, y, x] per frame; levels are "0", "1", ... under the store's root.
 
@@ -118,6 +122,8 @@ pub struct OmeZarrWriter {
     written: Vec<bool>,
     overwrite: bool,
     finished: bool,
+    /// The nodes (groups and arrays, "" for the root) this writer creates.
+    nodes: Vec<String>,
 }
 
 fn zerr(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -181,6 +187,133 @@ fn attributes(ome: serde_json::Value) -> serde_json::Map<String, serde_json::Val
         serde_json::json!({"writer": "cellsdf", "version": env!("CARGO_PKG_VERSION")}),
     );
     m
+}
+
+/// The nodes of a store with `levels` levels and the labels image `labels`: the root, its
+/// levels, and the labels groups with their levels.
+fn store_nodes(levels: usize, labels: Option<&str>) -> Vec<String> {
+    let mut nodes = vec![String::new()];
+    nodes.extend((0..levels).map(|l| l.to_string()));
+    if let Some(l) = labels {
+        nodes.push("labels".into());
+        nodes.push(format!("labels/{l}"));
+        nodes.extend((0..levels).map(|k| format!("labels/{l}/{k}")));
+    }
+    nodes
+}
+
+/// The nodes cellsdf wrote in the existing store at `path`: as its root attributes list
+/// them, or for a store of an earlier version (no list) the nodes the new store writes plus
+/// any all-digit level beside one of them (an earlier, larger pyramid).
+fn existing_nodes(path: &Path, new_nodes: &[String]) -> std::collections::BTreeSet<String> {
+    let listed = std::fs::read(path.join("zarr.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["attributes"]["cellsdf"]["nodes"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|n| n.as_str().map(String::from))
+                    .collect::<std::collections::BTreeSet<_>>()
+            })
+        });
+    if let Some(nodes) = listed {
+        return nodes;
+    }
+    let mut nodes: std::collections::BTreeSet<String> = new_nodes.iter().cloned().collect();
+    for parent in new_nodes {
+        let dir = path.join(parent);
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_digits(&name) && entry.path().join("zarr.json").is_file() {
+                nodes.insert(join_node(parent, &name));
+            }
+        }
+    }
+    nodes
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn join_node(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// Whether the store file `rel` ('/'-separated, relative to the root) is one cellsdf wrote:
+/// the metadata of one of `nodes`, or a chunk (`NODE/c/<digits>/...`) of one of them.
+fn is_cellsdf_file(rel: &str, nodes: &std::collections::BTreeSet<String>) -> bool {
+    if rel == "zarr.json" {
+        return nodes.contains("");
+    }
+    if let Some(node) = rel.strip_suffix("/zarr.json") {
+        return nodes.contains(node);
+    }
+    let (node, key) = match rel.split_once("/c/") {
+        Some(p) => p,
+        None => return false,
+    };
+    // Chunk keys hold digits only; the node part may itself contain "/c/" only if a node
+    // is named "c", which cellsdf never writes.
+    nodes.contains(node) && key.split('/').all(is_digits)
+}
+
+/// Every file (not folder) under `root`, as '/'-separated paths relative to it. Links are
+/// listed as files and not followed.
+fn files_under(root: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let entry = entry.map_err(|e| Error::io(&dir, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let r = join_node(&rel, &name);
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            if kind.is_dir() {
+                stack.push((entry.path(), r));
+            } else {
+                out.push(r);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Carries every file of the existing store `old` that cellsdf did not write into the new
+/// store `new` at the same place (hard-linked, or copied where links are not possible).
+/// Refuses, with nothing changed in `old`, when the new store writes the same file.
+fn carry_foreign_files(old: &Path, new: &Path, new_nodes: &[String]) -> Result<usize> {
+    let nodes = existing_nodes(old, new_nodes);
+    let mut carried = 0;
+    for rel in files_under(old)? {
+        if is_cellsdf_file(&rel, &nodes) {
+            continue;
+        }
+        let (from, to) = (old.join(&rel), new.join(&rel));
+        if std::fs::symlink_metadata(&to).is_ok() {
+            return Err(Error::invalid(
+                "out",
+                format!(
+                    "{} holds {rel}, which cellsdf did not write and the new store would \
+                     replace: move it out of the store, then run again",
+                    old.display()
+                ),
+            ));
+        }
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        if std::fs::hard_link(&from, &to).is_err() {
+            std::fs::copy(&from, &to).map_err(|e| Error::io(&from, e))?;
+        }
+        carried += 1;
+    }
+    Ok(carried)
 }
 
 fn group(
@@ -303,20 +436,19 @@ impl OmeZarrWriter {
             written: vec![false; frames],
             overwrite,
             finished: false,
+            nodes: Vec::new(),
         };
         let store = Arc::new(FilesystemStore::new(&tmp).map_err(|e| zerr(&tmp, e))?);
         let all = level_dims(dims, layout.max_levels);
+        w.nodes = store_nodes(all.len(), labels);
         let stem = name.trim_end_matches(".zarr").trim_end_matches(".ome");
         let image_reduce = if mask { Reduce::Pick } else { Reduce::Mean };
-        group(
-            &store,
-            "/",
-            attributes(serde_json::json!({
-                "version": "0.5",
-                "multiscales": multiscales(stem, all.len(), calibration),
-            })),
-            &tmp,
-        )?;
+        let mut root = attributes(serde_json::json!({
+            "version": "0.5",
+            "multiscales": multiscales(stem, all.len(), calibration),
+        }));
+        root["cellsdf"]["nodes"] = serde_json::json!(w.nodes);
+        group(&store, "/", root, &tmp)?;
         w.image = pyramid::<T>(&store, "", frames, &all, layout, image_reduce, &tmp)?;
         if let Some(l) = labels {
             group(
@@ -387,13 +519,15 @@ impl OmeZarrWriter {
             ));
         }
         if self.path.exists() {
-            // Checked at create: overwrite, and cellsdf wrote it. Swap, then remove the old.
+            // Checked at create: overwrite, and cellsdf wrote it. What a user added inside
+            // the old store goes into the new one; then swap, and remove the old.
             if !(self.overwrite && is_cellsdf_store(&self.path)) {
                 return Err(Error::invalid(
                     "out",
                     format!("{} appeared while writing", self.path.display()),
                 ));
             }
+            carry_foreign_files(&self.path, &self.tmp, &self.nodes)?;
             let old = self.tmp.with_extension("old");
             std::fs::rename(&self.path, &old).map_err(|e| Error::io(&self.path, e))?;
             std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
@@ -472,6 +606,102 @@ fn halve<T: ZarrElement>(v: ArrayView3<T>, reduce: Reduce) -> Array3<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_store(path: &Path, value: u16) -> Result<PathBuf> {
+        let spec = StoreSpec {
+            frames: 2,
+            dims: [3, 40, 40],
+            calibration: Calibration::default(),
+            labels: Some("cells"),
+            mask: false,
+            layout: OmeZarrLayout::default(),
+        };
+        let mut w = OmeZarrWriter::create::<u16>(path, &spec, true)?;
+        let img = Array3::<u16>::from_elem((3, 40, 40), value);
+        for t in 0..2 {
+            w.frame(t, img.view(), Some(img.view()))?;
+        }
+        w.finish()
+    }
+
+    #[test]
+    fn files_a_user_added_inside_a_store_survive_its_replacement() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = tmp.path().join("a.ome.zarr");
+        write_store(&store, 1).unwrap();
+        let own = files_under(&store).unwrap();
+        assert!(own.iter().any(|f| f.starts_with("0/c/")), "{own:?}");
+        // A napari-made labels array, notes beside the image and inside a level folder.
+        let added = [
+            "NOTES.md",
+            "labels/manual/zarr.json",
+            "labels/manual/notes.txt",
+            "0/README",
+        ];
+        for f in added {
+            let p = store.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, f.as_bytes()).unwrap();
+        }
+        write_store(&store, 7).unwrap();
+        for f in added {
+            assert_eq!(std::fs::read(store.join(f)).unwrap(), f.as_bytes(), "{f}");
+        }
+        // cellsdf's files are the new ones, and no leftover sits beside the store.
+        let after = files_under(&store).unwrap();
+        assert_eq!(after.len(), own.len() + added.len());
+        let siblings: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(siblings.len(), 1);
+    }
+
+    #[test]
+    fn a_user_file_the_new_store_would_write_stops_the_replacement() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = tmp.path().join("a.ome.zarr");
+        write_store(&store, 1).unwrap();
+        // A store of an earlier version that lists no nodes, with a user's file where a
+        // chunk-like name is not under any node of it ("labels/other" is not cellsdf's).
+        let root = store.join("zarr.json");
+        let mut meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&root).unwrap()).unwrap();
+        meta["attributes"]["cellsdf"]["nodes"] = serde_json::json!(["", "0"]);
+        std::fs::write(&root, serde_json::to_vec(&meta).unwrap()).unwrap();
+        let before = files_under(&store).unwrap();
+        let e = write_store(&store, 9).unwrap_err().to_string();
+        assert!(
+            e.contains("cellsdf did not write") && e.contains("labels/"),
+            "{e}"
+        );
+        assert_eq!(
+            files_under(&store).unwrap(),
+            before,
+            "the old store was changed"
+        );
+        let siblings: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(siblings.len(), 1, "a temporary store was left");
+    }
+
+    #[test]
+    fn chunk_and_metadata_files_are_told_from_others() {
+        let nodes: std::collections::BTreeSet<String> =
+            store_nodes(2, Some("cells")).into_iter().collect();
+        for ours in [
+            "zarr.json",
+            "1/zarr.json",
+            "0/c/0/1/2/3",
+            "labels/cells/1/c/4/0/0/0",
+        ] {
+            assert!(is_cellsdf_file(ours, &nodes), "{ours}");
+        }
+        for theirs in [
+            "NOTES.md",
+            "0/c/notes.txt",
+            "2/zarr.json",
+            "labels/x/zarr.json",
+        ] {
+            assert!(!is_cellsdf_file(theirs, &nodes), "{theirs}");
+        }
+    }
 
     #[test]
     fn levels_halve_y_and_x_until_32() {

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::units::Calibration;
-use ndarray::Array4;
+use ndarray::{Array4, Axis};
 
 /// A 3D+time image: `data` is indexed `[t, z, y, x]` (C order); the stack owns its pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +74,22 @@ pub enum AnyStack {
     F64(Hyperstack<f64>),
 }
 
+/// A pixel value as f32 (f64 and the widest integers round to the nearest f32).
+trait AsF32: Copy {
+    fn as_f32(self) -> f32;
+}
+
+macro_rules! impl_as_f32 {
+    ($($t:ty),*) => {$(
+        impl AsF32 for $t {
+            fn as_f32(self) -> f32 {
+                self as f32
+            }
+        }
+    )*};
+}
+impl_as_f32!(u8, u16, u32, i8, i16, i32, f32, f64);
+
 macro_rules! each {
     ($s:expr, $h:ident => $body:expr) => {
         match $s {
@@ -97,6 +113,57 @@ impl AnyStack {
 
     pub fn calibration(&self) -> Calibration {
         each!(self, h => h.calibration)
+    }
+
+    /// The pixels as float32 (t, z, y, x), exact for every integer type up to 2^24.
+    pub fn to_f32(&self) -> ndarray::Array4<f32> {
+        each!(self, h => h.data.mapv(AsF32::as_f32))
+    }
+
+    /// Stacks `parts` (each one or more frames of the same pixel type, slice count and
+    /// plane size) into one time-lapse with the first part's calibration; `what` names the
+    /// input in errors.
+    pub fn concat_frames(parts: Vec<AnyStack>, what: &str) -> Result<AnyStack> {
+        fn cat<T: Clone>(hs: Vec<Hyperstack<T>>, what: &str) -> Result<Hyperstack<T>> {
+            let calibration = hs[0].calibration;
+            let views: Vec<_> = hs.iter().map(|h| h.data.view()).collect();
+            let data = ndarray::concatenate(Axis(0), &views)
+                .map_err(|_| Error::invalid(what, "its frames differ in slices or plane size"))?;
+            Ok(Hyperstack::new(data, calibration))
+        }
+        macro_rules! all_of {
+            ($($v:ident),*) => {
+                match &parts.first() {
+                    None => Err(Error::invalid(what, "holds no frame")),
+                    $(Some(AnyStack::$v(_)) => {
+                        let mut hs = Vec::with_capacity(parts.len());
+                        for p in parts {
+                            match p {
+                                AnyStack::$v(h) => hs.push(h),
+                                other => return Err(Error::invalid(what, format!(
+                                    "mixes pixel types ({} and {})",
+                                    stringify!($v).to_lowercase(), other.dtype_name())))
+                            }
+                        }
+                        cat(hs, what).map(AnyStack::$v)
+                    })*
+                }
+            };
+        }
+        all_of!(U8, U16, U32, I8, I16, I32, F32, F64)
+    }
+
+    /// The largest value the pixel type holds (integer types), or None (floating point).
+    pub fn type_max(&self) -> Option<f64> {
+        match self {
+            AnyStack::U8(_) => Some(u8::MAX as f64),
+            AnyStack::U16(_) => Some(u16::MAX as f64),
+            AnyStack::U32(_) => Some(u32::MAX as f64),
+            AnyStack::I8(_) => Some(i8::MAX as f64),
+            AnyStack::I16(_) => Some(i16::MAX as f64),
+            AnyStack::I32(_) => Some(i32::MAX as f64),
+            AnyStack::F32(_) | AnyStack::F64(_) => None,
+        }
     }
 
     /// Name of the pixel type, as numpy spells it.

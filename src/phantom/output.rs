@@ -67,7 +67,11 @@ pub fn generate(
     progress: &dyn Progress,
 ) -> Result<Manifest> {
     opts.validate()?;
-    generate_into(opts, &mut OutputDir::create(out_dir, false)?, progress)
+    generate_into(
+        opts,
+        &mut OutputDir::create(out_dir, "phantom", false)?,
+        progress,
+    )
 }
 
 /// Generates `opts.count` sequences into `out`: files `<kind>_NNN.tif`, `manifest.json`,

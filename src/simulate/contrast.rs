@@ -116,3 +116,51 @@ pub(crate) fn brightness_for_ratio(
         ),
     ))
 }
+
+/// The brightness c and photon scale s (photons per noise-free unit) that give the first
+/// frame, on `camera`, the mean `background_adu` over its unlabelled voxels and the contrast
+/// ratio `target` (None: brightness `contrast` as given). With `L = (background_adu -
+/// offset) / gain` and `F = (target background_adu - offset) / gain` the background and
+/// foreground light (photons), `s (B_b + c K_b) = L` and `s (B_f + c K_f) = F`, so with
+/// `q = F / L`, `c = (q B_b - B_f) / (K_f - q K_b)` and `s = L / (B_b + c K_b)`.
+pub(crate) fn scale_for_background(
+    background_adu: f64,
+    target: Option<f64>,
+    contrast: f64,
+    camera: &Camera,
+    (background, cells, labels): (&Array3<f32>, &Array3<f32>, &Array3<u16>),
+) -> Result<(f64, f64)> {
+    let m = moments(background, cells, labels);
+    let light = (background_adu - camera.offset) / camera.gain;
+    if !(light > 0.0) {
+        return Err(Error::invalid(
+            "background",
+            format!(
+                "a background of {background_adu} ADU is not above the camera's offset \
+                 ({} ADU): no light to simulate",
+                camera.offset
+            ),
+        ));
+    }
+    let c = match target {
+        None => contrast,
+        Some(k) => {
+            let q = (k * background_adu - camera.offset) / camera.gain / light;
+            let den = m.fk - q * m.bk;
+            let c = (q * m.bb - m.fb) / den;
+            if !(den > 0.0 && c.is_finite() && c > 0.0) {
+                return Err(Error::invalid(
+                    "contrast-ratio",
+                    format!(
+                        "{k} cannot be reached with a background of {background_adu} ADU: the \
+                         cells' blur onto the background caps the ratio near {:.3}",
+                        (camera.gain * light * m.fk / m.bk.max(1e-12) + camera.offset)
+                            / background_adu
+                    ),
+                ));
+            }
+            c
+        }
+    };
+    Ok((c, light / (m.bb + c * m.bk)))
+}

@@ -31,9 +31,9 @@ impl CtcWriter {
         overwrite: bool,
     ) -> Result<CtcWriter> {
         let digits = if frames > 1000 { 4 } else { 3 };
-        let mut raw = OutputDir::create(&dataset.join("01"), overwrite)?;
-        let mut seg = OutputDir::create(&dataset.join("01_GT").join("SEG"), overwrite)?;
-        let mut tra = OutputDir::create(&dataset.join("01_GT").join("TRA"), overwrite)?;
+        let mut raw = OutputDir::create(&dataset.join("01"), "simulate", overwrite)?;
+        let mut seg = OutputDir::create(&dataset.join("01_GT").join("SEG"), "simulate", overwrite)?;
+        let mut tra = OutputDir::create(&dataset.join("01_GT").join("TRA"), "simulate", overwrite)?;
         let names = |prefix: &str| -> Vec<String> {
             (0..frames)
                 .map(|t| format!("{prefix}{t:0digits$}.tif"))

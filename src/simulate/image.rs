@@ -76,6 +76,29 @@ pub(crate) struct Look<'a> {
     pub brightness: &'a [f32],
     pub stain: Stain,
     pub voxel: VoxelSize,
+    /// The signal's factor per slice of the field (depth attenuation).
+    pub depth: &'a [f32],
+}
+
+/// Each cell's brightness factor: lognormal of mean 1 and log standard deviation `log_sd`,
+/// or (None) uniform in 0.8 to 1.2.
+pub(crate) fn brightness_units(n: usize, log_sd: Option<f64>, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    match log_sd {
+        None => (0..n).map(|_| rng.random_range(0.8..1.2)).collect(),
+        Some(s) => {
+            let normal = Normal::new(0.0, 1.0).expect("unit normal");
+            (0..n)
+                .map(|_| (s * normal.sample(rng) - 0.5 * s * s).exp())
+                .collect()
+        }
+    }
+}
+
+/// The signal's factor exp(-attenuation z) for each of `slices` slices `dz_um` apart.
+pub(crate) fn depth_gain(slices: usize, dz_um: f64, attenuation_per_um: f64) -> Vec<f32> {
+    (0..slices)
+        .map(|z| (-attenuation_per_um * z as f64 * dz_um).exp() as f32)
+        .collect()
 }
 
 /// The noise-free labels and intensities of frame `t`: labels (uint16 track labels) and
@@ -98,8 +121,11 @@ pub(crate) fn object(
                 let at = [p[0] + z, p[1] + y, p[2] + x];
                 let stain = rim.as_ref().map_or(1.0, |r| r[[z, y, x]]);
                 labels[at] = c.labels[s as usize - 1] as u16;
-                object[at] +=
-                    look.brightness[k] * (1.0 + look.textures[k][[z, y, x]]) * stain * bleach;
+                object[at] += look.brightness[k]
+                    * (1.0 + look.textures[k][[z, y, x]])
+                    * stain
+                    * bleach
+                    * look.depth[at[0]];
             }
         }
     }

@@ -11,6 +11,7 @@
 //! field are made and written one at a time; the cells' box masks (one byte per voxel and
 //! frame) are what stays in memory. Units: um, s, nm; arrays [z, y, x].
 
+mod calibrated;
 mod contrast;
 mod ctc;
 pub mod image;
@@ -21,6 +22,7 @@ mod projection;
 mod scene;
 mod sink;
 
+pub use calibrated::texture_before_blur;
 pub use image::{photons_for_snr, region_stats, Camera, Stain};
 pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
 pub use phantoms::phantom_files;
@@ -35,7 +37,7 @@ use crate::synth::{
 };
 use crate::units::{Calibration, VoxelSize};
 use ndarray::Array3;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -79,6 +81,18 @@ pub struct SimulateOptions {
     pub zarr: crate::io::OmeZarrLayout,
     /// Relative amplitude of the background's slow variation.
     pub background_variation: f64,
+    /// Mean of the first frame's unlabelled voxels (ADU) on `camera`; when set, the photon
+    /// scale comes from it (and `snr` is what the camera then gives) instead of `snr`.
+    pub background_adu: Option<f64>,
+    /// Gaussian PSF standard deviations (lateral, axial) in um, measured (`calibrate`);
+    /// None: from `optics`.
+    pub psf_sigma_um: Option<(f64, f64)>,
+    /// Spread of the cells' brightness: standard deviation of its logarithm (a lognormal
+    /// of mean 1); None: uniform in 0.8 to 1.2.
+    pub brightness_log_sd: Option<f64>,
+    /// The cells' signal falls as exp(-attenuation z) with depth z (um from the first
+    /// slice), per um.
+    pub attenuation_per_um: f64,
     pub camera: Camera,
     pub codes: CodeSource,
     pub seed: u64,
@@ -114,6 +128,10 @@ impl Default for SimulateOptions {
             format: crate::synth::SequenceFormat::Tiff,
             zarr: crate::io::OmeZarrLayout::default(),
             background_variation: 0.03,
+            background_adu: None,
+            psf_sigma_um: None,
+            brightness_log_sd: None,
+            attenuation_per_um: 0.0,
             camera: Camera::default(),
             codes: CodeSource::default(),
             seed: 0,
@@ -142,10 +160,43 @@ impl SimulateOptions {
             ("texture-um", self.texture_um, -1e-12),
             ("rim-um", self.stain.rim_um, -1e-12),
             ("rim-gain", self.stain.rim_gain, -1e-12),
+            ("texture-amplitude", self.texture_amplitude, -1e-12),
+            ("background-variation", self.background_variation, -1e-12),
+            (
+                "brightness-log-sd",
+                self.brightness_log_sd.unwrap_or(0.0),
+                -1e-12,
+            ),
+            ("attenuation-per-um", self.attenuation_per_um, -10.0),
+            (
+                "psf-sigma-um",
+                self.psf_sigma_um.map_or(0.0, |p| p.0.min(p.1)),
+                -1e-12,
+            ),
         ] {
             if !(v.is_finite() && v > lo) {
                 return Err(Error::invalid(name, "must be a positive number (or 0)"));
             }
+        }
+        let c = &self.camera;
+        for (name, v) in [
+            ("gain", c.gain),
+            ("offset", c.offset),
+            ("read-noise", c.read_noise),
+            ("background-adu", self.background_adu.unwrap_or(1.0)),
+        ] {
+            if !(v.is_finite() && v >= 0.0 && v < 1e12) || (name == "gain" && v == 0.0) {
+                return Err(Error::invalid(
+                    name,
+                    format!("is {v}: must be a finite number >= 0 (the gain above 0)"),
+                ));
+            }
+        }
+        if self.background_variation > 1.0 || self.attenuation_per_um.abs() > 10.0 {
+            return Err(Error::invalid(
+                "background-variation",
+                "must be at most 1, and the attenuation within +-10 per um",
+            ));
         }
         if let Some(k) = self.contrast_ratio {
             if !(k.is_finite() && k > 1.0) {
@@ -229,6 +280,9 @@ pub fn simulate_cells(
     progress: &dyn Progress,
 ) -> Result<Simulation> {
     opts.validate()?;
+    // One run at a time into this folder, from before the scene is made (minutes) to the
+    // last file; a failed run's folder goes when it created it and left it empty.
+    let _lock = crate::io::FolderLock::acquire(dataset, "simulate")?;
     let [fx, fy, fz] = opts.size_xyz;
     let field = [fz, fy, fx];
     let v = opts.voxel_um;
@@ -271,7 +325,7 @@ pub fn simulate_cells(
         } else {
             None
         };
-        let mut manifest_dir = crate::io::OutputDir::create(dataset, overwrite)?;
+        let mut manifest_dir = crate::io::OutputDir::create(dataset, "simulate", overwrite)?;
         manifest_dir.claim(&["manifest.json", "preview.png"])?;
         Ok((writer, projected, manifest_dir))
     });
@@ -513,34 +567,46 @@ fn run(
             )
         })
         .collect();
-    let units: Vec<f64> = cells.iter().map(|_| rng.random_range(0.8..1.2)).collect();
+    let units = image::brightness_units(cells.len(), opts.brightness_log_sd, &mut rng);
     let background = image::background(field, opts.background_variation as f32, &mut rng);
-    let psf = opts.optics.sigma_um();
-    let contrast = match opts.contrast_ratio {
-        None => opts.contrast,
-        Some(target) => {
-            // The first frame split into its blurred background and cells at unit
-            // brightness; the brightness is then solved for the ratio.
-            let unit: Vec<f32> = units.iter().map(|&u| u as f32).collect();
-            let look = image::Look {
-                textures: &textures,
-                brightness: &unit,
-                stain: opts.stain,
-                voxel: v,
-            };
-            let zero = Array3::<f32>::zeros(background.dim());
-            let (labels, mut cells_only) = image::object(&cells, &look, &zero, 1.0, 0);
-            optics::blur(&mut cells_only, v, psf);
-            let mut blurred = background.clone();
-            optics::blur(&mut blurred, v, psf);
-            contrast::brightness_for_ratio(
+    let psf = opts.psf_sigma_um.unwrap_or_else(|| opts.optics.sigma_um());
+    let depth = image::depth_gain(field[0], v.z, opts.attenuation_per_um);
+    // The brightness (and, from a background level, the photon scale) solved on the first
+    // frame split into its blurred background and cells at unit brightness.
+    let split = || {
+        let unit: Vec<f32> = units.iter().map(|&u| u as f32).collect();
+        let look = image::Look {
+            textures: &textures,
+            brightness: &unit,
+            stain: opts.stain,
+            voxel: v,
+            depth: &depth,
+        };
+        let zero = Array3::<f32>::zeros(background.dim());
+        let (labels, mut cells_only) = image::object(&cells, &look, &zero, 1.0, 0);
+        optics::blur(&mut cells_only, v, psf);
+        let mut blurred = background.clone();
+        optics::blur(&mut blurred, v, psf);
+        (blurred, cells_only, labels)
+    };
+    let mut photons = None;
+    let contrast = match (opts.background_adu, opts.contrast_ratio) {
+        (Some(level), target) => {
+            let (b, k, l) = split();
+            let (c, s) = contrast::scale_for_background(
+                level,
                 target,
-                opts.snr,
+                opts.contrast,
                 &opts.camera,
-                &blurred,
-                &cells_only,
-                &labels,
-            )?
+                (&b, &k, &l),
+            )?;
+            photons = Some(s);
+            c
+        }
+        (None, None) => opts.contrast,
+        (None, Some(target)) => {
+            let (b, k, l) = split();
+            contrast::brightness_for_ratio(target, opts.snr, &opts.camera, &b, &k, &l)?
         }
     };
     let brightness: Vec<f32> = units.iter().map(|&u| (contrast * u) as f32).collect();
@@ -549,9 +615,9 @@ fn run(
         brightness: &brightness,
         stain: opts.stain,
         voxel: v,
+        depth: &depth,
     };
     let mut presence = projection::Presence::default();
-    let mut photons = None;
     let mut png = Vec::new();
     let mut stats = Vec::with_capacity(opts.frames);
     for t in 0..opts.frames {

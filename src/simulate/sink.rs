@@ -49,7 +49,7 @@ impl Sink {
                 Sink::Ctc(CtcWriter::create(root, frames, calibration, overwrite)?)
             }
             SequenceFormat::OmeZarr => {
-                let mut dir = OutputDir::create(root, overwrite)?;
+                let mut dir = OutputDir::create(root, "simulate", overwrite)?;
                 dir.claim(&[STORE, TRACKS])?;
                 let spec = StoreSpec {
                     frames,

@@ -31,38 +31,62 @@ pub fn bundled_model_dirs(extra: Option<&Path>) -> Vec<PathBuf> {
 /// (`dividing`, `filopodial`) as the first `<class>.safetensors` in [`bundled_model_dirs`];
 /// anything else is an error naming the argument.
 pub fn resolve_model(arg: &str, extra_dir: Option<&Path>) -> Result<PathBuf> {
+    resolve_bundled(arg, extra_dir, "model", &BUNDLED_CLASSES, ".safetensors")
+}
+
+/// Acquisition profiles (`cellsdf calibrate` output) that ship beside the bundled models,
+/// each calibrated on a real image (`models/<name>.profile.json`).
+pub const BUNDLED_PROFILES: [&str; 1] = ["cells3d-nuclei"];
+
+/// The file a profile argument names: an existing path as given, or a bundled profile's
+/// name as the first `<name>.profile.json` in [`bundled_model_dirs`].
+pub fn resolve_profile(arg: &str, extra_dir: Option<&Path>) -> Result<PathBuf> {
+    resolve_bundled(
+        arg,
+        extra_dir,
+        "profile",
+        &BUNDLED_PROFILES,
+        ".profile.json",
+    )
+}
+
+/// An existing file `arg`, or the bundled `<arg><suffix>` when `arg` is one of `names`.
+fn resolve_bundled(
+    arg: &str,
+    extra_dir: Option<&Path>,
+    what: &str,
+    names: &[&str],
+    suffix: &str,
+) -> Result<PathBuf> {
     if arg.is_empty() {
         return Err(Error::invalid(
-            "model",
-            "empty: give a model file or one of dividing, filopodial",
+            what,
+            format!("empty: give a {what} file or one of {}", names.join(", ")),
         ));
     }
     let path = PathBuf::from(arg);
     if path.exists() {
         return Ok(path);
     }
-    if !BUNDLED_CLASSES.contains(&arg) {
+    if !names.contains(&arg) {
         return Err(Error::io(
             &path,
             std::io::Error::new(
                 std::io::ErrorKind::NotFound,
-                format!(
-                    "no such model file (bundled defaults: {})",
-                    BUNDLED_CLASSES.join(", ")
-                ),
+                format!("no such {what} file (bundled: {})", names.join(", ")),
             ),
         ));
     }
-    let file = format!("{arg}.safetensors");
+    let file = format!("{arg}{suffix}");
     let dirs = bundled_model_dirs(extra_dir);
     dirs.iter()
         .map(|d| d.join(&file))
         .find(|p| p.is_file())
         .ok_or_else(|| {
             Error::invalid(
-                "model",
+                what,
                 format!(
-                    "no bundled {file} found in {dirs:?}: run `make models`, set CELLSDF_MODELS, or give a model file"
+                    "no bundled {file} found in {dirs:?}: run `make models`, set CELLSDF_MODELS, or give a {what} file"
                 ),
             )
         })

@@ -127,13 +127,13 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_infer(NULL, code, 4, &t, 1, size, v, 0, CSDF_EVAL_DENSE, NULL, NULL, &grid), CSDF_STATUS_INVALID_ARGUMENT, "model");
     EXPECT_STATUS(csdf_grid_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
     EXPECT_STATUS(csdf_grid_mask(NULL, mask, 8), CSDF_STATUS_INVALID_ARGUMENT, "grid");
-    EXPECT_STATUS(csdf_grid_write_tiff(NULL, "x.tif", CSDF_GRID_MASK, 0), CSDF_STATUS_INVALID_ARGUMENT, "grid");
+    EXPECT_STATUS(csdf_grid_write_tiff(NULL, "x.tif", CSDF_GRID_MASK, 0, 0), CSDF_STATUS_INVALID_ARGUMENT, "grid");
     EXPECT_STATUS(csdf_mesh_from_grid(NULL, 0, 0, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "grid");
     EXPECT_STATUS(csdf_mesh_from_sdf(NULL, 2, 2, 2, v, 0, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "data");
     EXPECT_STATUS(csdf_mesh_from_mask(mask, 2, 2, 2, bad_v, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "voxel_um");
     EXPECT_STATUS(csdf_mesh_from_mask(mask, 2, 0, 2, v, &mesh), CSDF_STATUS_INVALID_ARGUMENT, "nz, ny, nx");
     EXPECT_STATUS(csdf_mesh_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
-    EXPECT_STATUS(csdf_mesh_write(NULL, "x.ply", CSDF_MESH_PLY_BINARY), CSDF_STATUS_INVALID_ARGUMENT, "mesh");
+    EXPECT_STATUS(csdf_mesh_write(NULL, "x.ply", CSDF_MESH_PLY_BINARY, 0), CSDF_STATUS_INVALID_ARGUMENT, "mesh");
     EXPECT_STATUS(csdf_describe_mask(mask, 2, 2, 2, v, NULL), CSDF_STATUS_INVALID_ARGUMENT, "out_descriptors");
     EXPECT_STATUS(csdf_describe_mask(mask, 2, 2, 2, v, &d), CSDF_STATUS_INVALID_ARGUMENT, "empty");
     EXPECT_STATUS(csdf_describe_mesh(NULL, &d), CSDF_STATUS_INVALID_ARGUMENT, "mesh");
@@ -143,14 +143,14 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_stack_read(NULL, &stack), CSDF_STATUS_INVALID_ARGUMENT, "path");
     EXPECT_STATUS(csdf_stack_read(in_dir(dir, "junk.safetensors"), &stack), CSDF_STATUS_FORMAT, "junk.safetensors");
     EXPECT_STATUS(csdf_stack_view_get(NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "view_out");
-    EXPECT_STATUS(csdf_stack_write("x.tif", 9, mask, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "dtype");
-    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, NULL, 1, 2, 2, 2, v, 0), CSDF_STATUS_INVALID_ARGUMENT, "data");
+    EXPECT_STATUS(csdf_stack_write("x.tif", 9, mask, 1, 2, 2, 2, v, 0, 0), CSDF_STATUS_INVALID_ARGUMENT, "dtype");
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, NULL, 1, 2, 2, 2, v, 0, 0), CSDF_STATUS_INVALID_ARGUMENT, "data");
     /* Sizes that would read far beyond the buffer (or wrap) are refused before it is touched. */
-    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, (size_t)1 << 62, 1, 1, 1, v, 0),
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, (size_t)1 << 62, 1, 1, 1, v, 0, 0),
                   CSDF_STATUS_INVALID_ARGUMENT, "4 GiB");
-    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U32, mask, (size_t)1 << 31, 2, 2, 2, v, 0),
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U32, mask, (size_t)1 << 31, 2, 2, 2, v, 0, 0),
                   CSDF_STATUS_INVALID_ARGUMENT, "4 GiB");
-    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, SIZE_MAX, 2, 2, 2, v, 0),
+    EXPECT_STATUS(csdf_stack_write("x.tif", CSDF_DTYPE_U8, mask, SIZE_MAX, 2, 2, 2, v, 0, 0),
                   CSDF_STATUS_INVALID_ARGUMENT, "stack size");
     EXPECT_STATUS(csdf_dataset_open(in_dir(dir, "nothing"), &data), CSDF_STATUS_IO, "nothing");
     EXPECT_STATUS(csdf_dataset_prepare(NULL, 0, "out", NULL, NULL, NULL, &data), CSDF_STATUS_INVALID_ARGUMENT, "n_inputs");
@@ -193,7 +193,7 @@ static void write_masks(const char *dir) {
                     }
         char name[64];
         snprintf(name, sizeof name, "masks/cell_%d.tif", s);
-        OK(csdf_stack_write(in_dir(dir, name), CSDF_DTYPE_U8, m, T, N, N, N, v, 60.0));
+        OK(csdf_stack_write(in_dir(dir, name), CSDF_DTYPE_U8, m, T, N, N, N, v, 60.0, 0));
     }
     free(m);
 }
@@ -237,6 +237,8 @@ static void copy_file(const char *from, const char *to) {
     fclose(in);
     fclose(out);
 }
+
+static int file_starts_with(const char *path, const char *prefix);
 
 static void test_workflow(const char *dir) {
     char masks[4096], dsdir[4096], ckpt[4096];
@@ -378,7 +380,7 @@ static void test_workflow(const char *dir) {
     CHECK(none == NULL, "grid written on cancel");
 
     /* Files: the grid as a TIFF reads back equal. */
-    OK(csdf_grid_write_tiff(dense, in_dir(dir, "sdf.tif"), CSDF_GRID_SDF, 30.0));
+    OK(csdf_grid_write_tiff(dense, in_dir(dir, "sdf.tif"), CSDF_GRID_SDF, 30.0, 0));
     OK(csdf_stack_read(in_dir(dir, "sdf.tif"), &stack));
     OK(csdf_stack_view_get(stack, &sv));
     CHECK(sv.dtype == CSDF_DTYPE_F32 && memcmp(sv.data, gv.data, nvox * 4) == 0, "SDF TIFF round trip");
@@ -424,9 +426,30 @@ static void test_workflow(const char *dir) {
        mask's a little (the mask smoothing rounds off the tiny model's bumps). */
     CHECK(fabs(dm.volume_um3 / dk.voxel_volume_um3 - 1.0) < 0.05, "mesh volume %f vs voxels %f", dm.volume_um3, dk.voxel_volume_um3);
     CHECK(dm.surface_um2 > 0.95 * dk.surface_um2 && dm.surface_um2 < 1.2 * dk.surface_um2, "areas %f vs %f", dm.surface_um2, dk.surface_um2);
-    OK(csdf_mesh_write(mesh, in_dir(dir, "frame1.ply"), CSDF_MESH_PLY_BINARY));
-    OK(csdf_mesh_write(mmesh, in_dir(dir, "frame1_mask.stl"), CSDF_MESH_STL));
-    EXPECT_STATUS(csdf_mesh_write(mesh, in_dir(dir, "no/such/dir/x.ply"), CSDF_MESH_OBJ), CSDF_STATUS_IO, "x.ply");
+    OK(csdf_mesh_write(mesh, in_dir(dir, "frame1.ply"), CSDF_MESH_PLY_BINARY, 0));
+    OK(csdf_mesh_write(mmesh, in_dir(dir, "frame1_mask.stl"), CSDF_MESH_STL, 0));
+    EXPECT_STATUS(csdf_mesh_write(mesh, in_dir(dir, "no/such/dir/x.ply"), CSDF_MESH_OBJ, 0), CSDF_STATUS_IO, "x.ply");
+    /* A file cellsdf did not write is replaced only with overwrite = 1, by each writer. */
+    const char *foreign[3] = {"mine.ply", "mine_grid.tif", "mine_stack.tif"};
+    const uint8_t mask1[8] = {0, 1, 1, 0, 0, 1, 1, 0};
+    const double v1[3] = {0.5, 0.5, 0.5};
+    for (int k = 0; k < 3; k++) {
+        FILE *mine = fopen(in_dir(dir, foreign[k]), "wb");
+        fputs("mine", mine);
+        fclose(mine);
+    }
+    EXPECT_STATUS(csdf_mesh_write(mesh, in_dir(dir, "mine.ply"), CSDF_MESH_PLY_BINARY, 0), CSDF_STATUS_INVALID_ARGUMENT, "--overwrite");
+    EXPECT_STATUS(csdf_grid_write_tiff(dense, in_dir(dir, "mine_grid.tif"), CSDF_GRID_MASK, 0, 0), CSDF_STATUS_INVALID_ARGUMENT, "mine_grid.tif");
+    EXPECT_STATUS(csdf_stack_write(in_dir(dir, "mine_stack.tif"), CSDF_DTYPE_U8, mask1, 1, 2, 2, 2, v1, 0, 0), CSDF_STATUS_INVALID_ARGUMENT, "mine_stack.tif");
+    for (int k = 0; k < 3; k++)
+        CHECK(file_starts_with(in_dir(dir, foreign[k]), "mine"), "%s was replaced without overwrite", foreign[k]);
+    OK(csdf_mesh_write(mesh, in_dir(dir, "mine.ply"), CSDF_MESH_PLY_BINARY, 1));
+    OK(csdf_grid_write_tiff(dense, in_dir(dir, "mine_grid.tif"), CSDF_GRID_MASK, 0, 1));
+    OK(csdf_stack_write(in_dir(dir, "mine_stack.tif"), CSDF_DTYPE_U8, mask1, 1, 2, 2, 2, v1, 0, 1));
+    CHECK(file_starts_with(in_dir(dir, "mine.ply"), "ply"), "mesh not written with overwrite");
+    CHECK(file_starts_with(in_dir(dir, "mine_stack.tif"), "II*"), "stack not written with overwrite");
+    /* Another operation's file: the mesh writer does not replace the stack writer's TIFF. */
+    EXPECT_STATUS(csdf_mesh_write(mesh, in_dir(dir, "mine_stack.tif"), CSDF_MESH_PLY_BINARY, 0), CSDF_STATUS_INVALID_ARGUMENT, "csdf_stack_write");
     CHECK(partial_files(dir) == 0, "partial files left");
 
     /* KS test: identical samples. */

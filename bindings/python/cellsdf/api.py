@@ -446,8 +446,11 @@ class Mesh(_Handle):
         _check(LIB.csdf_describe_mesh(self.ptr, byref(d)))
         return _descriptors(d)
 
-    def write(self, path, fmt="ply"):
-        _check(LIB.csdf_mesh_write(self.ptr, str(path).encode(), _lib.MESH_FORMATS[fmt]))
+    def write(self, path, fmt="ply", overwrite=False):
+        """Writes the mesh (um). An existing file that cellsdf did not write is replaced
+        only with `overwrite`."""
+        _check(LIB.csdf_mesh_write(self.ptr, str(path).encode(), _lib.MESH_FORMATS[fmt],
+                                   int(bool(overwrite))))
 
 
 def _descriptors(d):
@@ -610,9 +613,10 @@ def read_stack(path, axes=None):
         LIB.csdf_stack_free(h)
 
 
-def write_stack(path, data, voxel_um=None, frame_interval_s=None):
+def write_stack(path, data, voxel_um=None, frame_interval_s=None, overwrite=False):
     """Writes a (t, z, y, x) or (z, y, x) uint8/uint16/uint32/float32 array as a calibrated
-    ImageJ hyperstack (atomically)."""
+    ImageJ hyperstack (atomically). An existing file that cellsdf did not write is replaced
+    only with `overwrite`."""
     a = np.asarray(data)
     if a.ndim == 3:
         a = a[None]
@@ -625,7 +629,7 @@ def write_stack(path, data, voxel_um=None, frame_interval_s=None):
     if voxel_um is not None:
         _, vp = _f64(voxel_um, 3)
     _check(LIB.csdf_stack_write(str(path).encode(), codes[a.dtype], a.ctypes.data_as(c_void_p),
-                                *a.shape, vp, frame_interval_s or 0.0))
+                                *a.shape, vp, frame_interval_s or 0.0, int(bool(overwrite))))
 
 
 __all__ = ["CellSdfError", "Cancelled", "Model", "Grid", "Mesh", "Table", "describe_mask",

@@ -1,11 +1,12 @@
 //! `cellsdf simulate`: a benchmark dataset in the Cell Tracking Challenge layout.
 
 use super::{load_model, parse_code_source, with_progress};
+use cellsdf::calibrate::Profile;
 use cellsdf::simulate::{
-    phantom_files, simulate, simulate_cells, Cells, Microscope, Optics, SimulateOptions, Stain,
+    phantom_files, simulate, simulate_cells, Cells, Microscope, SimulateOptions, Stain,
 };
 use cellsdf::units::{parse_grid_size, parse_voxel_size};
-use cellsdf::workflow::resolve_model;
+use cellsdf::workflow::{resolve_model, resolve_profile};
 use cellsdf::{Error, Result};
 use std::path::PathBuf;
 
@@ -24,48 +25,61 @@ pub struct SimulateArgs {
     /// projection/ are written into it).
     #[arg(long)]
     out: PathBuf,
-    /// Cells in the field.
-    #[arg(long, default_value_t = 3)]
-    cells: usize,
-    #[arg(long, default_value_t = 20)]
-    frames: usize,
-    /// Field X,Y,Z in voxels.
-    #[arg(long, default_value = "128,128,48")]
-    size: String,
-    /// Voxel size X,Y,Z (or one value) in um.
-    #[arg(long, default_value = "0.2,0.2,0.4")]
-    voxel_um: String,
+    /// An acquisition profile (`cellsdf calibrate` output), or the name of a bundled one
+    /// (cells3d-nuclei): the field, voxel size, frames, interval, cell count, camera, PSF,
+    /// SNR, contrast ratio, bleaching, depth attenuation, background, brightness spread and
+    /// texture of that acquisition; the flags below override single values.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Cells in the field [default: the profile's, else 3].
+    #[arg(long)]
+    cells: Option<usize>,
+    /// Frames [default: the profile's, else 20].
+    #[arg(long)]
+    frames: Option<usize>,
+    /// Field X,Y,Z in voxels [default: the profile's, else 128,128,48].
+    #[arg(long)]
+    size: Option<String>,
+    /// Voxel size X,Y,Z (or one value) in um [default: the profile's, else 0.2,0.2,0.4].
+    #[arg(long)]
+    voxel_um: Option<String>,
     /// Seconds between frames [default: the model's, its duration spread over the frames].
     #[arg(long)]
     interval_s: Option<f64>,
-    /// widefield or confocal (Gaussian PSF from NA, wavelength, refractive index).
-    #[arg(long, default_value = "widefield")]
-    microscope: String,
-    #[arg(long, default_value_t = 1.2)]
-    na: f64,
-    /// Emission wavelength, nm.
-    #[arg(long, default_value_t = 520.0)]
-    wavelength_nm: f64,
-    /// Refractive index of the immersion medium.
-    #[arg(long, default_value_t = 1.33)]
-    refractive_index: f64,
-    /// Signal-to-noise ratio of the first frame, as the Cell Tracking Challenge defines it.
-    #[arg(long, default_value_t = 10.0)]
-    snr: f64,
-    /// Noise-free cell / background intensity ratio.
-    #[arg(long, default_value_t = 3.0, conflicts_with = "contrast_ratio")]
-    contrast: f64,
+    /// widefield or confocal (Gaussian PSF from NA, wavelength, refractive index; any of
+    /// these four replaces a profile's measured PSF) [default: widefield].
+    #[arg(long)]
+    microscope: Option<String>,
+    /// Numerical aperture [default: 1.2].
+    #[arg(long)]
+    na: Option<f64>,
+    /// Emission wavelength, nm [default: 520].
+    #[arg(long)]
+    wavelength_nm: Option<f64>,
+    /// Refractive index of the immersion medium [default: 1.33].
+    #[arg(long)]
+    refractive_index: Option<f64>,
+    /// Signal-to-noise ratio of the first frame, as the Cell Tracking Challenge defines it
+    /// [default: 10; with a profile, the SNR its camera and background level give].
+    #[arg(long)]
+    snr: Option<f64>,
+    /// Noise-free cell / background intensity ratio (instead of a profile's contrast
+    /// ratio) [default: 3].
+    #[arg(long, conflicts_with = "contrast_ratio")]
+    contrast: Option<f64>,
     /// Contrast ratio of the first frame as the Cell Tracking Challenge defines it (mean
     /// foreground / mean background of the written image); the cells' brightness is
-    /// solved for it (instead of --contrast).
+    /// solved for it (instead of --contrast) [default: the profile's].
     #[arg(long)]
     contrast_ratio: Option<f64>,
-    /// Photobleaching: fraction of the signal lost per frame (exp(-rate t)).
-    #[arg(long, default_value_t = 0.01)]
-    bleach: f64,
-    /// Largest drift of a cell per frame, um on each axis.
-    #[arg(long, default_value_t = 0.05)]
-    drift_um: f64,
+    /// Photobleaching: fraction of the signal lost per frame (exp(-rate t)) [default: the
+    /// profile's, else 0.01].
+    #[arg(long)]
+    bleach: Option<f64>,
+    /// Largest drift of a cell per frame, um on each axis [default: from the profile's
+    /// tracked motion, else 0.05].
+    #[arg(long)]
+    drift_um: Option<f64>,
     /// Rim of the stain, um: the cells' voxels this close to their surface get --rim-gain.
     #[arg(long, default_value_t = 0.4)]
     rim_um: f64,
@@ -93,48 +107,83 @@ pub struct SimulateArgs {
     seed: u64,
 }
 
+/// The options of `a`: a flag given wins, then the profile's value, then the library's
+/// default.
+fn options(a: &SimulateArgs) -> Result<SimulateOptions> {
+    let mut opts = SimulateOptions::default();
+    if let Some(name) = &a.profile {
+        let path = resolve_profile(name, None)?;
+        opts = SimulateOptions::from_profile(&Profile::load(&path)?, opts);
+    }
+    let optics = &mut opts.optics;
+    if let Some(m) = &a.microscope {
+        optics.microscope = match m.as_str() {
+            "widefield" => Microscope::Widefield,
+            "confocal" => Microscope::Confocal,
+            other => {
+                return Err(Error::invalid(
+                    "microscope",
+                    format!("{other:?} is not widefield or confocal"),
+                ))
+            }
+        };
+    }
+    set(&mut optics.na, a.na);
+    set(&mut optics.wavelength_nm, a.wavelength_nm);
+    set(&mut optics.refractive_index, a.refractive_index);
+    if a.microscope.is_some()
+        || a.na.is_some()
+        || a.wavelength_nm.is_some()
+        || a.refractive_index.is_some()
+    {
+        opts.psf_sigma_um = None;
+    }
+    set(&mut opts.cells, a.cells);
+    set(&mut opts.frames, a.frames);
+    if let Some(s) = &a.size {
+        opts.size_xyz = parse_grid_size(s)?;
+    }
+    if let Some(v) = &a.voxel_um {
+        opts.voxel_um = parse_voxel_size(v)?;
+    }
+    if a.interval_s.is_some() {
+        opts.interval_s = a.interval_s;
+    }
+    if a.snr.is_some() {
+        opts.snr = a.snr.unwrap_or(opts.snr);
+        opts.background_adu = None;
+    }
+    if let Some(c) = a.contrast {
+        opts.contrast = c;
+        opts.contrast_ratio = None;
+    }
+    if a.contrast_ratio.is_some() {
+        opts.contrast_ratio = a.contrast_ratio;
+    }
+    set(&mut opts.bleach_per_frame, a.bleach);
+    set(&mut opts.drift_um, a.drift_um);
+    opts.stain = Stain {
+        rim_um: a.rim_um,
+        rim_gain: a.rim_gain,
+    };
+    opts.projection = a.projection;
+    opts.format = a.format.parse()?;
+    opts.zarr =
+        cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(&a.zarr_chunk)?)?;
+    opts.codes = parse_code_source(&a.codes, &a.sizes)?;
+    opts.seed = a.seed;
+    Ok(opts)
+}
+
+fn set<T: Copy>(slot: &mut T, flag: Option<T>) {
+    if let Some(v) = flag {
+        *slot = v;
+    }
+}
+
 /// Runs the command.
 pub fn run(a: &SimulateArgs, quiet: bool, overwrite: bool) -> Result<()> {
-    let microscope = match a.microscope.as_str() {
-        "widefield" => Microscope::Widefield,
-        "confocal" => Microscope::Confocal,
-        other => {
-            return Err(Error::invalid(
-                "microscope",
-                format!("{other:?} is not widefield or confocal"),
-            ))
-        }
-    };
-    let opts = SimulateOptions {
-        cells: a.cells,
-        frames: a.frames,
-        size_xyz: parse_grid_size(&a.size)?,
-        voxel_um: parse_voxel_size(&a.voxel_um)?,
-        interval_s: a.interval_s,
-        optics: Optics {
-            microscope,
-            na: a.na,
-            wavelength_nm: a.wavelength_nm,
-            refractive_index: a.refractive_index,
-        },
-        snr: a.snr,
-        contrast: a.contrast,
-        contrast_ratio: a.contrast_ratio,
-        bleach_per_frame: a.bleach,
-        drift_um: a.drift_um,
-        stain: Stain {
-            rim_um: a.rim_um,
-            rim_gain: a.rim_gain,
-        },
-        projection: a.projection,
-        format: a.format.parse()?,
-        zarr: cellsdf::io::OmeZarrLayout::with_chunk(cellsdf::units::parse_zyx_chunk(
-            &a.zarr_chunk,
-        )?)?,
-        codes: parse_code_source(&a.codes, &a.sizes)?,
-        seed: a.seed,
-        ..SimulateOptions::default()
-    };
+    let opts = options(a)?;
     opts.validate()?;
     let sim = match &a.phantoms {
         Some(dir) => {

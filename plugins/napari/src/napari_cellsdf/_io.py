@@ -152,5 +152,6 @@ def write_labels(path, data, meta):
         if len(scale) == 4 and time_unit in ("second", "s"):
             interval = scale[0]
     dtype = np.uint8 if a.max() < 256 else np.uint16 if a.max() < 65536 else np.uint32
-    cellsdf.write_stack(path, a.astype(dtype), voxel, interval)
+    # napari's save dialog has already asked before replacing an existing file.
+    cellsdf.write_stack(path, a.astype(dtype), voxel, interval, overwrite=True)
     return [path]

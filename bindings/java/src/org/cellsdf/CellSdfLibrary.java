@@ -243,7 +243,8 @@ public interface CellSdfLibrary extends Library {
         Pointer user, PointerByReference gridOut);
     int csdf_grid_view_get(Pointer grid, GridView view);
     int csdf_grid_mask(Pointer grid, byte[] mask, long len);
-    int csdf_grid_write_tiff(Pointer grid, String path, int content, double frameIntervalS);
+    int csdf_grid_write_tiff(Pointer grid, String path, int content, double frameIntervalS,
+        int overwrite);
     void csdf_grid_free(Pointer grid);
 
     PrepareOptions.ByValue csdf_prepare_options_default();
@@ -263,7 +264,7 @@ public interface CellSdfLibrary extends Library {
         PointerByReference meshOut);
     int csdf_mesh_read(String path, PointerByReference meshOut);
     int csdf_mesh_view_get(Pointer mesh, MeshView view);
-    int csdf_mesh_write(Pointer mesh, String path, int format);
+    int csdf_mesh_write(Pointer mesh, String path, int format, int overwrite);
     void csdf_mesh_free(Pointer mesh);
 
     int csdf_describe_mask(byte[] data, long nz, long ny, long nx, double[] voxelUm,
@@ -289,5 +290,5 @@ public interface CellSdfLibrary extends Library {
     int csdf_stack_view_get(Pointer stack, StackView view);
     void csdf_stack_free(Pointer stack);
     int csdf_stack_write(String path, int dtype, Pointer data, long frames, long nz, long ny,
-        long nx, double[] voxelUm, double frameIntervalS);
+        long nx, double[] voxelUm, double frameIntervalS, int overwrite);
 }

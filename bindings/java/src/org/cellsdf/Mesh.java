@@ -55,9 +55,12 @@ public final class Mesh implements AutoCloseable {
         return d;
     }
 
-    /** Writes the mesh; format CSDF_MESH_PLY_BINARY, _PLY_ASCII, _OBJ or _STL. */
-    public void write(String path, int format) {
-        CellSdf.check(CellSdf.lib().csdf_mesh_write(handle(), path, format));
+    /**
+     * Writes the mesh; format CSDF_MESH_PLY_BINARY, _PLY_ASCII, _OBJ or _STL. An existing file
+     * that cellsdf did not write is replaced only when {@code overwrite}.
+     */
+    public void write(String path, int format, boolean overwrite) {
+        CellSdf.check(CellSdf.lib().csdf_mesh_write(handle(), path, format, overwrite ? 1 : 0));
     }
 
     @Override

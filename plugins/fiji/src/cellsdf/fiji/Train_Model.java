@@ -134,7 +134,7 @@ public class Train_Model implements PlugIn {
         }
         double fi = imp.getCalibration().frameInterval;
         CellSdf.check(CellSdf.lib().csdf_stack_write(path, wide ? CellSdfLibrary.CSDF_DTYPE_U16
-            : CellSdfLibrary.CSDF_DTYPE_U8, mem, nt, nz, ny, nx, Images.voxelUm(imp), fi));
+            : CellSdfLibrary.CSDF_DTYPE_U8, mem, nt, nz, ny, nx, Images.voxelUm(imp), fi, 0));
     }
 
     static void deleteTree(File f) {

@@ -1,0 +1,106 @@
+//! `calibrate` on files: the raw image and its labels as ImageJ hyperstacks, or as folders of
+//! one TIFF per frame (the Cell Tracking Challenge's `01/t000.tif` beside
+//! `01_GT/SEG/man_seg000.tif`; frames are matched by the number in their names, so sparse
+//! ground truth keeps only its frames).
+
+use crate::calibrate::{calibrate, CalibrateOptions, Profile};
+use crate::error::{Error, Result};
+use crate::io::{read_hyperstack_with, tiff_files_in, AnyStack, Axes, ReadOptions};
+use crate::progress::Progress;
+use std::path::{Path, PathBuf};
+
+/// Measures the acquisition profile of the raw image at `raw` with the labels at `labels`
+/// (both files, or both folders), `axes` overriding what the planes are.
+pub fn calibrate_files(
+    raw: &Path,
+    labels: &Path,
+    axes: Option<Axes>,
+    opts: &CalibrateOptions,
+    progress: &dyn Progress,
+) -> Result<Profile> {
+    let read = |p: &Path| read_hyperstack_with(p, &ReadOptions::with_axes(axes));
+    let (raw_stack, label_stack) = match (raw.is_dir(), labels.is_dir()) {
+        (false, false) => (read(raw)?, read(labels)?),
+        (true, true) => {
+            let pairs = matched_frames(raw, labels)?;
+            let mut rs = Vec::with_capacity(pairs.len());
+            let mut ls = Vec::with_capacity(pairs.len());
+            for (r, l) in &pairs {
+                rs.push(read(r)?);
+                ls.push(read(l)?);
+            }
+            (
+                AnyStack::concat_frames(rs, &raw.display().to_string())?,
+                AnyStack::concat_frames(ls, &labels.display().to_string())?,
+            )
+        }
+        _ => {
+            return Err(Error::invalid(
+                "labels",
+                format!(
+                    "{} and {} must both be files or both be folders",
+                    raw.display(),
+                    labels.display()
+                ),
+            ))
+        }
+    };
+    let labels_name = labels.display().to_string();
+    let label_stack = label_stack.into_labels(&labels_name)?;
+    calibrate(
+        &raw_stack,
+        &label_stack,
+        (&raw.display().to_string(), &labels_name),
+        opts,
+        progress,
+    )
+}
+
+/// The last run of digits in a file's stem (t012 -> 12, man_seg012 -> 12).
+fn frame_number(p: &Path) -> Option<u64> {
+    let stem = p.file_stem()?.to_string_lossy().into_owned();
+    let end = stem.rfind(|c: char| c.is_ascii_digit())? + 1;
+    let start = stem[..end]
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    stem[start..end].parse().ok()
+}
+
+/// (raw, labels) file pairs of the frames both folders hold, in frame order.
+fn matched_frames(raw: &Path, labels: &Path) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let numbered = |dir: &Path| -> Result<std::collections::BTreeMap<u64, PathBuf>> {
+        Ok(tiff_files_in(dir, "")?
+            .into_iter()
+            .filter_map(|f| frame_number(&f).map(|n| (n, f)))
+            .collect())
+    };
+    let r = numbered(raw)?;
+    let l = numbered(labels)?;
+    let pairs: Vec<_> = l
+        .into_iter()
+        .filter_map(|(n, lf)| r.get(&n).map(|rf| (rf.clone(), lf)))
+        .collect();
+    if pairs.is_empty() {
+        return Err(Error::invalid(
+            "labels",
+            format!(
+                "no frame number of {} matches a TIFF of {}",
+                labels.display(),
+                raw.display()
+            ),
+        ));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_numbers_are_the_last_digits() {
+        assert_eq!(frame_number(Path::new("01/t012.tif")), Some(12));
+        assert_eq!(frame_number(Path::new("man_seg0007.tif")), Some(7));
+        assert_eq!(frame_number(Path::new("cells.tif")), None);
+    }
+}
