@@ -577,3 +577,46 @@ fn a_requested_contrast_ratio_is_the_one_measured_on_the_written_image() {
     assert!(e.contains("contrast-ratio") && e.contains("highest"), "{e}");
     assert!(!dir.path().join("none").exists());
 }
+
+/// A field of 5 slices, thinner than the cells (as the real stack of issue 34): the field's
+/// border cuts them, the ground truth stays exact and valid for py-ctcmetrics, and every
+/// label in the images is a track of man_track.txt over the frames it is seen in.
+#[test]
+fn cells_thicker_than_the_field_are_cut_by_its_border() {
+    let model = bundled();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("thin");
+    let opts = SimulateOptions {
+        cells: 3,
+        frames: 4,
+        size_xyz: [96, 96, 5],
+        border_cells: true,
+        seed: 2,
+        ..SimulateOptions::default()
+    };
+    let sim = simulate(&model, &opts, &out, false, &cellsdf::progress::Silent).unwrap();
+    let mut seen: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
+    let mut cut = 0;
+    for t in 0..4 {
+        let (gt, _) = u16_stack(&out.join(format!("01_GT/SEG/man_seg{t:03}.tif")));
+        assert_eq!(gt.dim(), (5, 96, 96));
+        for (z, plane) in gt.outer_iter().enumerate() {
+            if z == 0 || z == 4 {
+                cut += plane.iter().filter(|&&l| l != 0).count();
+            }
+            for &l in plane.iter().filter(|&&l| l != 0) {
+                let f = seen.entry(l).or_default();
+                if f.last() != Some(&t) {
+                    f.push(t);
+                }
+            }
+        }
+    }
+    assert!(cut > 0, "no cell reaches the first or last slice");
+    for k in &sim.tracks {
+        let frames: Vec<usize> = (k.begin..=k.end).collect();
+        assert_eq!(seen.get(&(k.label as u16)), Some(&frames), "track {k:?}");
+    }
+    assert_eq!(seen.len(), sim.tracks.len());
+    assert_valid_ctc(&out, &tmp.path().join("work"));
+}

@@ -58,11 +58,13 @@ struct Block {
 
 #[derive(Default)]
 pub(super) struct Accumulator {
-    cells: Vec<(usize, CellFrame)>,
+    /// (frame, label, the cell in that frame).
+    cells: Vec<(usize, u32, CellFrame)>,
     counts: Vec<usize>,
     volumes_um3: Vec<f64>,
-    /// Per slice: sum of interior signal relative to its frame's mean, voxels.
-    depth: Vec<(f64, usize)>,
+    /// Sums over interior voxels of dz (relative signal - 1) and dz^2, dz the depth about
+    /// the voxel's cell's mean depth (um).
+    depth: (f64, f64),
     blocks: Vec<Block>,
     bg_means: Vec<f64>,
     centroids: Vec<BTreeMap<u32, [f64; 3]>>,
@@ -162,21 +164,28 @@ impl Accumulator {
             .into_iter()
             .filter(|(_, c)| c.n >= MIN_INTERIOR && c.signal > 0.0)
             .collect();
-        let weight: usize = kept.iter().map(|(_, c)| c.n).sum();
-        if weight > 0 {
-            let frame_signal =
-                kept.iter().map(|(_, c)| c.signal * c.n as f64).sum::<f64>() / weight as f64;
-            self.depth.resize(self.depth.len().max(nz), (0.0, 0));
-            let ids: std::collections::BTreeSet<u32> = kept.iter().map(|(k, _)| *k).collect();
-            for ((z, y, x), &l) in labels.indexed_iter() {
-                if l != 0 && interior[[z, y, x]] && ids.contains(&l) {
-                    let e = &mut self.depth[z];
-                    e.0 += (image[[z, y, x]] as f64 - bg_mean) / frame_signal;
-                    e.1 += 1;
-                }
+        // Depth: within each cell, its interior voxels' signal relative to the cell's own
+        // against their depth about the cell's mean depth (um), so that cells of other
+        // brightness at other depths do not pass for attenuation.
+        let signal: BTreeMap<u32, f64> = kept.iter().map(|(k, c)| (*k, c.signal)).collect();
+        let mut zsum: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+        for ((z, y, x), &l) in labels.indexed_iter() {
+            if l != 0 && interior[[z, y, x]] && signal.contains_key(&l) {
+                let e = zsum.entry(l).or_default();
+                e.0 += z as f64 * voxel.z;
+                e.1 += 1.0;
             }
         }
-        self.cells.extend(kept.into_iter().map(|(_, c)| (t, c)));
+        for ((z, y, x), &l) in labels.indexed_iter() {
+            if let (true, Some(s), Some((zs, n))) =
+                (interior[[z, y, x]], signal.get(&l), zsum.get(&l))
+            {
+                let dz = z as f64 * voxel.z - zs / n;
+                self.depth.0 += dz * ((image[[z, y, x]] as f64 - bg_mean) / s - 1.0);
+                self.depth.1 += dz * dz;
+            }
+        }
+        self.cells.extend(kept.into_iter().map(|(l, c)| (t, l, c)));
 
         // Slow background: block means about each slice's background mean.
         for z in 0..nz {
@@ -234,8 +243,8 @@ impl Accumulator {
             let s: Vec<f64> = self
                 .cells
                 .iter()
-                .filter(|(f, _)| *f == t)
-                .map(|(_, c)| c.signal)
+                .filter(|(f, _, _)| *f == t)
+                .map(|(_, _, c)| c.signal)
                 .collect();
             let m = mean(s.iter().copied());
             rel.extend(s.iter().map(|v| v / m));
@@ -251,7 +260,7 @@ impl Accumulator {
         let (mut var_sum, mut n_sum) = (0f64, 0f64);
         let mut lag = [0f64; LAGS];
         let mut lag_n = [0f64; LAGS];
-        for (_, c) in &self.cells {
+        for (_, _, c) in &self.cells {
             let s2 = c.signal * c.signal;
             var_sum += (c.ss - c.n as f64 * noise_var(c.mean)) / s2;
             n_sum += c.n as f64;
@@ -288,31 +297,55 @@ impl Accumulator {
             notes.push("no texture above the noise in the cells' interiors".into());
         }
 
-        // Depth: log-linear fit of the relative interior signal over the slices.
-        let pts: Vec<(f64, f64, f64)> = self
-            .depth
-            .iter()
-            .enumerate()
-            .filter(|(_, (s, n))| *n >= MIN_INTERIOR && *s > 0.0)
-            .map(|(z, (s, n))| (z as f64 * voxel.z, (s / *n as f64).ln(), *n as f64))
-            .collect();
-        let attenuation_per_um = -weighted_slope(&pts).unwrap_or(0.0);
+        // Depth: the within-cell slope of the relative signal, -d signal / dz, which is the
+        // attenuation for exp(-k z) with k dz small.
+        let attenuation_per_um = if self.depth.1 > 0.0 {
+            0.0 - self.depth.0 / self.depth.1
+        } else {
+            0.0
+        };
 
-        // Time: log-linear fit of each frame's mean signal.
+        // Time: the slope of ln signal against the frame within each label seen in two
+        // frames or more (so that cells of other brightness coming and going do not pass
+        // for bleaching), weighted by interior voxels; labels never kept over frames fall
+        // back to each frame's mean signal.
+        let mut by_label: BTreeMap<u32, Vec<(f64, f64, f64)>> = BTreeMap::new();
+        for (t, l, c) in &self.cells {
+            by_label
+                .entry(*l)
+                .or_default()
+                .push((*t as f64, c.signal.ln(), c.n as f64));
+        }
+        let (mut sxy, mut sxx) = (0f64, 0f64);
+        for pts in by_label.values().filter(|p| p.len() >= 2) {
+            let w: f64 = pts.iter().map(|p| p.2).sum();
+            let mt = pts.iter().map(|p| p.2 * p.0).sum::<f64>() / w;
+            let my = pts.iter().map(|p| p.2 * p.1).sum::<f64>() / w;
+            sxy += pts
+                .iter()
+                .map(|p| p.2 * (p.0 - mt) * (p.1 - my))
+                .sum::<f64>();
+            sxx += pts.iter().map(|p| p.2 * (p.0 - mt).powi(2)).sum::<f64>();
+        }
         let mut tpts = Vec::new();
         for t in 0..frames {
             let (s, n) = self
                 .cells
                 .iter()
-                .filter(|(f, _)| *f == t)
-                .fold((0f64, 0usize), |(s, n), (_, c)| {
+                .filter(|(f, _, _)| *f == t)
+                .fold((0f64, 0usize), |(s, n), (_, _, c)| {
                     (s + c.signal * c.n as f64, n + c.n)
                 });
             if n > 0 && s > 0.0 {
                 tpts.push((t as f64, (s / n as f64).ln(), n as f64));
             }
         }
-        let bleach_per_frame = 0.0 - weighted_slope(&tpts).unwrap_or(0.0);
+        let slope = if sxx > 0.0 {
+            Some(sxy / sxx)
+        } else {
+            weighted_slope(&tpts)
+        };
+        let bleach_per_frame = 0.0 - slope.unwrap_or(0.0);
         if frames == 1 {
             notes.push("one frame: no bleaching or motion measured".into());
         }

@@ -147,9 +147,7 @@ pub fn calibrate(
     if nz == 1 {
         notes.push("one slice: the axial blur is not measured (sigma_z_um 0)".into());
     }
-    // Cell interiors beyond the blur's reach (two PSF widths: 98 % of the signal of a flat
-    // edge; at least 1.5 voxels deep).
-    let deep = (2.0 * sigma_xy.max(sigma_z)).max(1.5 * voxel.x.max(voxel.y));
+    let deep = interior_depth_um((sigma_xy, sigma_z), voxel);
 
     let mut noise_bins = noise::NoiseBins::new(lo as f64, hi as f64);
     let mut acc = cells::Accumulator::default();
@@ -300,6 +298,40 @@ pub fn calibrate(
     profile.validate()?;
     check(progress, 1.0, "calibrating")?;
     Ok(profile)
+}
+
+/// How deep (um) a cell's interior lies: beyond the blur's reach, two PSF widths (`psf`:
+/// sigma lateral, axial, um; 98 % of the signal of a flat edge), and at least 1.5 voxels.
+fn interior_depth_um(psf: (f64, f64), voxel: VoxelSize) -> f64 {
+    (2.0 * psf.0.max(psf.1)).max(1.5 * voxel.x.max(voxel.y))
+}
+
+/// Where the texture of a frame's cells is measured (`labels` [z, y, x], voxel size
+/// `voxel`, PSF sigmas `psf` um): the voxels deeper than [`interior_depth_um`] in a cell.
+pub fn texture_interior(
+    labels: ArrayView3<u32>,
+    voxel: VoxelSize,
+    psf: (f64, f64),
+) -> Array3<bool> {
+    let deep = interior_depth_um(psf, voxel);
+    crate::sdf::distance(labels, voxel.zyx(), |&l| l == 0).mapv(|d| d > deep)
+}
+
+/// The texture of one noise-free frame as [`calibrate`] measures it: (amplitude relative to
+/// the cells' signal over `background`, correlation length um) over `interior`
+/// ([`texture_interior`]). `image` and `labels` are [z, y, x].
+pub fn noise_free_texture(
+    image: ArrayView3<f32>,
+    labels: ArrayView3<u32>,
+    interior: ArrayView3<bool>,
+    background: f64,
+    voxel: VoxelSize,
+) -> (f64, f64) {
+    let mut acc = cells::Accumulator::default();
+    let none = Array3::from_elem(image.dim(), false);
+    acc.frame(0, image, labels, interior, &none, background, voxel);
+    let stats = acc.finish(|_| 0.0, voxel, 1, &mut Vec::new());
+    (stats.texture_amplitude, stats.texture_correlation_um)
 }
 
 /// Background voxels of a frame: farther than [`BACKGROUND_MARGIN_UM`] from every cell, or

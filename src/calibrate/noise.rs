@@ -156,7 +156,8 @@ fn splitmix(mut z: u64) -> u64 {
 }
 
 /// The line `v = a m + b` through points (m, v, n) with weights n / v^2; with one level
-/// only, all the variance is read noise (a = 0) as far as the image tells.
+/// only, or a slope whose Poisson part is under 1 % of the variance at the brightest
+/// level, all the variance is read noise (a = 0) as far as the image tells.
 fn weighted_line(pts: &[(f64, f64, f64)]) -> (f64, f64) {
     let n: f64 = pts.iter().map(|p| p.2).sum();
     let (lo, hi) = (pts[0].0, pts[pts.len() - 1].0);
@@ -178,7 +179,14 @@ fn weighted_line(pts: &[(f64, f64, f64)]) -> (f64, f64) {
         .map(|(p, w)| w * (p.0 - mx) * (p.1 - my))
         .sum();
     let a = sxy / sxx;
-    (a, my - a * mx)
+    let b = my - a * mx;
+    // A Poisson part under 1 % of the variance at the brightest level is no measured
+    // photon statistics (a pattern, or a camera whose read noise swamps the shot noise);
+    // so is a gain under 1e-9 ADU per photon.
+    if !(a >= 1e-9 && a * hi >= 0.01 * (a * hi + b)) {
+        return (0.0, pts.iter().map(|p| p.1 * p.2).sum::<f64>() / n);
+    }
+    (a, b)
 }
 
 /// The camera (gain ADU/photon, offset ADU, read noise photons) with the noise curve

@@ -2,11 +2,16 @@
 //! field, voxel size, frames, interval and cell count, its camera, PSF, SNR and contrast
 //! ratio, bleaching, depth attenuation, background variation, brightness spread and texture.
 //! The profile measures the camera image; where the simulator's parameter acts before the
-//! blur or the camera (texture, background variation), it is inverted here
-//! (docs/simulation.md, "Simulating like a profile").
+//! blur or the camera it is inverted: the background's variation here, the texture on the
+//! first frame by [`solve_texture`] (docs/simulation.md, "Simulating like a profile").
 
-use super::{Camera, SimulateOptions};
-use crate::calibrate::Profile;
+use super::image::{self, Look};
+use super::scene::Cell;
+use super::{optics, Camera, SimulateOptions};
+use crate::calibrate::{noise_free_texture, texture_interior, Profile};
+use crate::units::VoxelSize;
+use ndarray::Array3;
+use rand_chacha::ChaCha8Rng;
 
 impl SimulateOptions {
     /// The options that reproduce `profile`, the rest from `base` (its model, seed,
@@ -15,12 +20,6 @@ impl SimulateOptions {
         let f = &profile.field;
         let cam = &profile.camera;
         let (sxy, sz) = (profile.blur.sigma_xy_um, profile.blur.sigma_z_um);
-        let (grain, amplitude) = texture_before_blur(
-            profile.texture.amplitude_relative,
-            profile.texture.correlation_um,
-            (sxy, sz),
-            f.voxel_um.x.min(f.voxel_um.y),
-        );
         // The background's slow part relative to its ADU mean, offset included; the
         // simulator's sin x cos field of amplitude v has standard deviation v / 2 of the
         // light above the offset.
@@ -43,8 +42,10 @@ impl SimulateOptions {
             background_adu: Some(profile.ctc.background_mean_adu),
             bleach_per_frame: profile.time.bleach_per_frame.max(0.0),
             drift_um: drift,
-            texture_um: grain,
-            texture_amplitude: amplitude,
+            texture_measured: Some((
+                profile.texture.amplitude_relative,
+                profile.texture.correlation_um,
+            )),
             background_variation: variation,
             camera: Camera {
                 read_noise: cam.read_noise_photons,
@@ -52,6 +53,7 @@ impl SimulateOptions {
                 offset: cam.offset_adu,
             },
             psf_sigma_um: Some((sxy, sz)),
+            border_cells: true,
             brightness_log_sd: Some(profile.cells.brightness_log_sd),
             attenuation_per_um: profile.depth.attenuation_per_um,
             ..base
@@ -59,41 +61,64 @@ impl SimulateOptions {
     }
 }
 
-/// The texture before the blur (grain sigma um, relative amplitude) that the PSF (sigma
-/// lateral, axial, um) turns into the measured one. White noise smoothed by a Gaussian of
-/// sigma s has the autocorrelation exp(-d^2 / (4 s^2)); blurred by the PSF, s^2 becomes
-/// s^2 + sigma^2 per axis, so s = sqrt(c^2 - sigma_xy^2) for the measured correlation
-/// length c (at least half the pixel `pixel_um`, the finest grain a grid holds), and the
-/// variance, inversely proportional to the product of the three widths, falls by
-/// prod_axes s / sqrt(s^2 + sigma_a^2).
-pub fn texture_before_blur(
-    amplitude: f64,
-    correlation_um: f64,
-    (sigma_xy, sigma_z): (f64, f64),
-    pixel_um: f64,
+/// The texture grain (um) and amplitude that give the cells of the first frame, blurred by
+/// `psf` (sigma lateral, axial, um), the texture `target` (relative amplitude, correlation
+/// length um) as `calibrate` measures it. The correlation length grows with the grain, so
+/// the grain is bisected (from a quarter pixel to four target lengths); the measured
+/// variance is `a^2 T + M` in the amplitude a (M from the blurred edges, measured at a = 0),
+/// so a follows in closed form. Every trial draws its white noise from a copy of `rng`, the
+/// stream the final textures are drawn from.
+pub(super) fn solve_texture(
+    cells: &[Cell],
+    look: (&[f32], super::Stain, VoxelSize),
+    field: [usize; 3],
+    psf: (f64, f64),
+    target: (f64, f64),
+    rng: &ChaCha8Rng,
 ) -> (f64, f64) {
-    let s = (correlation_um.powi(2) - sigma_xy.powi(2))
-        .max(0.0)
-        .sqrt()
-        .max(0.5 * pixel_um);
-    let keep = |sigma: f64| s / (s * s + sigma * sigma).sqrt();
-    let var_kept = keep(sigma_xy) * keep(sigma_xy) * keep(sigma_z);
-    (s, amplitude / var_kept.sqrt())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Smoothing white noise twice by Gaussians is one smoothing by their quadrature sum;
-    /// without blur the texture is unchanged.
-    #[test]
-    fn texture_inversion_undoes_the_blur() {
-        let (s, a) = texture_before_blur(0.2, 0.5, (0.0, 0.0), 0.1);
-        assert!((s - 0.5).abs() < 1e-12 && (a - 0.2).abs() < 1e-12);
-        let (s, a) = texture_before_blur(0.2, 0.5, (0.3, 0.0), 0.1);
-        assert!((s - 0.4).abs() < 1e-12);
-        // Lateral widths 0.4 -> 0.5 on two axes: variance x (0.4 / 0.5)^2.
-        assert!((a - 0.2 / 0.8).abs() < 1e-12, "{a}");
+    let (depth, stain, v) = look;
+    if target.0 <= 0.0 || cells.is_empty() {
+        return (0.0, 0.0);
     }
+    let unit = vec![1f32; cells.len()];
+    let zero = Array3::<f32>::zeros((field[0], field[1], field[2]));
+    let mut interior = None;
+    let mut measure = |grain: f64, amplitude: f32| {
+        let mut r = rng.clone();
+        let textures: Vec<_> = cells
+            .iter()
+            .map(|c| image::texture(c.dims(), v, grain, amplitude, &mut r))
+            .collect();
+        let look = Look {
+            textures: &textures,
+            brightness: &unit,
+            stain,
+            voxel: v,
+            depth,
+        };
+        let (labels, mut object) = image::object(cells, &look, &zero, 1.0, 0);
+        optics::blur(&mut object, v, psf);
+        let labels = labels.mapv(u32::from);
+        let inside = interior.get_or_insert_with(|| texture_interior(labels.view(), v, psf));
+        noise_free_texture(object.view(), labels.view(), inside.view(), 0.0, v)
+    };
+    let pixel = v.x.min(v.y);
+    let (mut lo, mut hi) = (0.25 * pixel, (4.0 * target.1).max(2.0 * pixel));
+    if target.1 > 0.0 {
+        for _ in 0..12 {
+            let mid = (lo * hi).sqrt();
+            if measure(mid, 1.0).1 < target.1 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+    } else {
+        hi = lo;
+    }
+    let grain = (lo * hi).sqrt();
+    let edges = measure(grain, 0.0).0.powi(2);
+    let full = measure(grain, 1.0).0.powi(2);
+    let a2 = (target.0.powi(2) - edges) / (full - edges).max(1e-12);
+    (grain, a2.max(0.0).sqrt())
 }

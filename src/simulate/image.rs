@@ -113,12 +113,15 @@ pub(crate) fn object(
     let mut labels = Array3::<u16>::zeros(background.dim());
     let mut object = background.clone();
     for (k, c) in cells.iter().enumerate() {
-        let p = c.position[t];
         let slots = &c.slots[t];
         let rim = rim_factor(slots, look.voxel, look.stain);
+        let field = labels.dim();
+        let field = [field.0, field.1, field.2];
         for ((z, y, x), &s) in slots.indexed_iter() {
             if s != 0 {
-                let at = [p[0] + z, p[1] + y, p[2] + x];
+                let Some(at) = c.at(t, (z, y, x), field) else {
+                    continue; // cut by the field's border
+                };
                 let stain = rim.as_ref().map_or(1.0, |r| r[[z, y, x]]);
                 labels[at] = c.labels[s as usize - 1] as u16;
                 object[at] += look.brightness[k]

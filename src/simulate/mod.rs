@@ -22,7 +22,6 @@ mod projection;
 mod scene;
 mod sink;
 
-pub use calibrated::texture_before_blur;
 pub use image::{photons_for_snr, region_stats, Camera, Stain};
 pub use optics::{blur, Microscope, Optics, FWHM_PER_SIGMA};
 pub use phantoms::phantom_files;
@@ -69,6 +68,10 @@ pub struct SimulateOptions {
     /// Grain size of the cells' texture (um) and its relative amplitude.
     pub texture_um: f64,
     pub texture_amplitude: f64,
+    /// The texture as `calibrate` measures it on the blurred image (relative amplitude,
+    /// correlation length um); when set, the grain and amplitude are solved for it on the
+    /// first frame instead.
+    pub texture_measured: Option<(f64, f64)>,
     /// Uniform or with a bright rim (membrane stains).
     pub stain: Stain,
     /// Also write the 2D+t maximum projections along z (`projection/01`, `projection/01_GT`);
@@ -81,6 +84,9 @@ pub struct SimulateOptions {
     pub zarr: crate::io::OmeZarrLayout,
     /// Relative amplitude of the background's slow variation.
     pub background_variation: f64,
+    /// Let the field's border cut cells (as in most real stacks: nuclei cut by the first
+    /// and last slice); cells whose box does not fit the field are cut in any case.
+    pub border_cells: bool,
     /// Mean of the first frame's unlabelled voxels (ADU) on `camera`; when set, the photon
     /// scale comes from it (and `snr` is what the camera then gives) instead of `snr`.
     pub background_adu: Option<f64>,
@@ -123,12 +129,14 @@ impl Default for SimulateOptions {
             drift_um: 0.05,
             texture_um: 0.3,
             texture_amplitude: 0.25,
+            texture_measured: None,
             stain: Stain::default(),
             projection: false,
             format: crate::synth::SequenceFormat::Tiff,
             zarr: crate::io::OmeZarrLayout::default(),
             background_variation: 0.03,
             background_adu: None,
+            border_cells: false,
             psf_sigma_um: None,
             brightness_log_sd: None,
             attenuation_per_um: 0.0,
@@ -149,8 +157,8 @@ impl SimulateOptions {
         if self.frames == 0 || self.frames > 100_000 {
             return Err(Error::invalid("frames", "must be 1 to 100000"));
         }
-        if self.size_xyz.iter().any(|n| !(8..=8192).contains(n)) {
-            return Err(Error::invalid("size", "each size must be 8 to 8192 voxels"));
+        if self.size_xyz.iter().any(|n| !(1..=8192).contains(n)) {
+            return Err(Error::invalid("size", "each size must be 1 to 8192 voxels"));
         }
         for (name, v, lo) in [
             ("snr", self.snr, 0.0),
@@ -237,6 +245,10 @@ pub struct Simulation {
     /// The cells' noise-free brightness over the background (requested, or solved for the
     /// requested contrast ratio).
     pub contrast: f64,
+    /// The texture's grain (um) and relative amplitude before the blur (as given, or solved
+    /// for `texture_measured`).
+    pub texture_um: f64,
+    pub texture_amplitude: f64,
     pub frame_interval_s: Option<f64>,
     /// Voxels of each cell in each frame (cell, frame), for checks.
     #[serde(skip)]
@@ -526,7 +538,14 @@ fn make_scene(
             position: Vec::new(),
         };
         let drift = v.zyx().map(|h| opts.drift_um / h);
-        scene::place(&mut cell, &cells, field, drift, opts.projection, &mut rng)?;
+        scene::place(
+            &mut cell,
+            &cells,
+            field,
+            (drift, opts.border_cells),
+            opts.projection,
+            &mut rng,
+        )?;
         cells.push(cell);
     }
     if next_label > u16::MAX as u32 {
@@ -554,23 +573,21 @@ fn run(
 ) -> Result<(Simulation, Vec<u8>)> {
     let v = opts.voxel_um;
     let Scene { cells, mut rng, .. } = scene;
-    let tracks = scene::tracks(&cells);
+    let tracks = scene::tracks(&cells, field);
+    let psf = opts.psf_sigma_um.unwrap_or_else(|| opts.optics.sigma_um());
+    let depth = image::depth_gain(field[0], v.z, opts.attenuation_per_um);
+    let (grain, amplitude) = match opts.texture_measured {
+        None => (opts.texture_um, opts.texture_amplitude),
+        Some(target) => {
+            calibrated::solve_texture(&cells, (&depth, opts.stain, v), field, psf, target, &rng)
+        }
+    };
     let textures: Vec<_> = cells
         .iter()
-        .map(|c| {
-            image::texture(
-                c.dims(),
-                v,
-                opts.texture_um,
-                opts.texture_amplitude as f32,
-                &mut rng,
-            )
-        })
+        .map(|c| image::texture(c.dims(), v, grain, amplitude as f32, &mut rng))
         .collect();
     let units = image::brightness_units(cells.len(), opts.brightness_log_sd, &mut rng);
     let background = image::background(field, opts.background_variation as f32, &mut rng);
-    let psf = opts.psf_sigma_um.unwrap_or_else(|| opts.optics.sigma_um());
-    let depth = image::depth_gain(field[0], v.z, opts.attenuation_per_um);
     // The brightness (and, from a background level, the photon scale) solved on the first
     // frame split into its blurred background and cells at unit brightness.
     let split = || {
@@ -681,6 +698,8 @@ fn run(
         psf_fwhm_um: (psf.0 * FWHM_PER_SIGMA, psf.1 * FWHM_PER_SIGMA),
         photons_per_unit: photons.unwrap_or(0.0),
         contrast,
+        texture_um: grain,
+        texture_amplitude: amplitude,
         frame_interval_s: interval,
         cell_voxels,
     };

@@ -37,8 +37,9 @@ pub(crate) struct Cell {
     pub slots: Vec<Array3<u8>>,
     /// Track label of slots 1 (mother), 2 and 3 (daughters; 0 when it does not divide).
     pub labels: [u32; 3],
-    /// Per frame, the field position (z, y, x) of the box's first voxel.
-    pub position: Vec<[usize; 3]>,
+    /// Per frame, the field position (z, y, x) of the box's first voxel; negative, or so
+    /// large that the box reaches past the field, where the field's border cuts the cell.
+    pub position: Vec<[i64; 3]>,
 }
 
 impl Cell {
@@ -46,6 +47,41 @@ impl Cell {
     pub fn dims(&self) -> [usize; 3] {
         let (z, y, x) = self.slots[0].dim();
         [z, y, x]
+    }
+
+    /// The field voxel of box voxel `(z, y, x)` in frame `t`, None outside a field of
+    /// `field` voxels (z, y, x).
+    pub fn at(
+        &self,
+        t: usize,
+        (z, y, x): (usize, usize, usize),
+        field: [usize; 3],
+    ) -> Option<[usize; 3]> {
+        let p = self.position[t];
+        let q = [p[0] + z as i64, p[1] + y as i64, p[2] + x as i64];
+        (0..3)
+            .all(|i| q[i] >= 0 && q[i] < field[i] as i64)
+            .then(|| q.map(|v| v as usize))
+    }
+
+    /// Per slot (mother, daughters), the frames in which some of its voxels lie in the
+    /// field.
+    fn visible(&self, field: [usize; 3]) -> [Vec<usize>; 3] {
+        let mut out: [Vec<usize>; 3] = Default::default();
+        for (t, slots) in self.slots.iter().enumerate() {
+            let mut seen = [false; 3];
+            for (i, &v) in slots.indexed_iter() {
+                if v != 0 && !seen[v as usize - 1] && self.at(t, i, field).is_some() {
+                    seen[v as usize - 1] = true;
+                }
+            }
+            for k in 0..3 {
+                if seen[k] {
+                    out[k].push(t);
+                }
+            }
+        }
+        out
     }
 }
 
@@ -168,24 +204,24 @@ pub(crate) fn crop(slots: Vec<Array3<u8>>) -> Option<Vec<Array3<u8>>> {
     )
 }
 
-/// The tracks of the placed cells, from the frames where each slot is present.
-pub(crate) fn tracks(cells: &[Cell]) -> Vec<Track> {
+/// The tracks of the placed cells in a field of `field` voxels (z, y, x), from the frames
+/// where each slot has voxels in the field; a daughter whose mother is never in the field
+/// has no parent.
+pub(crate) fn tracks(cells: &[Cell], field: [usize; 3]) -> Vec<Track> {
     let mut out = Vec::new();
     for c in cells {
+        let visible = c.visible(field);
         for (slot, &label) in c.labels.iter().enumerate() {
-            let present: Vec<usize> = c
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.iter().any(|&v| v as usize == slot + 1))
-                .map(|(t, _)| t)
-                .collect();
-            if let (Some(&begin), Some(&end)) = (present.first(), present.last()) {
+            if let (Some(&begin), Some(&end)) = (visible[slot].first(), visible[slot].last()) {
                 out.push(Track {
                     label,
                     begin,
                     end,
-                    parent: if slot == 0 { 0 } else { c.labels[0] },
+                    parent: if slot == 0 || visible[0].is_empty() {
+                        0
+                    } else {
+                        c.labels[0]
+                    },
                 });
             }
         }
@@ -201,14 +237,21 @@ fn overlap(a: &Cell, b: &Cell, footprint: bool) -> bool {
     (0..a.slots.len()).any(|t| {
         let (pa, pb) = (a.position[t], b.position[t]);
         let lo = [0, 1, 2].map(|i| pa[i].max(pb[i]));
-        let hi = [0, 1, 2].map(|i| (pa[i] + da[i]).min(pb[i] + db[i]));
+        let hi = [0, 1, 2].map(|i| (pa[i] + da[i] as i64).min(pb[i] + db[i] as i64));
         let (sa, sb) = (&a.slots[t], &b.slots[t]);
+        let idx = |p: [i64; 3], z: i64, y: i64, x: i64| {
+            [
+                (z - p[0]) as usize,
+                (y - p[1]) as usize,
+                (x - p[2]) as usize,
+            ]
+        };
         if footprint {
             if (1..3).any(|i| lo[i] >= hi[i]) {
                 return false;
             }
-            let column = |s: &Array3<u8>, p: [usize; 3], y: usize, x: usize| {
-                (0..s.dim().0).any(|z| s[[z, y - p[1], x - p[2]]] != 0)
+            let column = |s: &Array3<u8>, p: [i64; 3], y: i64, x: i64| {
+                (0..s.dim().0).any(|z| s[idx(p, p[0] + z as i64, y, x)] != 0)
             };
             return (lo[1]..hi[1])
                 .any(|y| (lo[2]..hi[2]).any(|x| column(sa, pa, y, x) && column(sb, pb, y, x)));
@@ -218,10 +261,7 @@ fn overlap(a: &Cell, b: &Cell, footprint: bool) -> bool {
         }
         (lo[0]..hi[0]).any(|z| {
             (lo[1]..hi[1]).any(|y| {
-                (lo[2]..hi[2]).any(|x| {
-                    sa[[z - pa[0], y - pa[1], x - pa[2]]] != 0
-                        && sb[[z - pb[0], y - pb[1], x - pb[2]]] != 0
-                })
+                (lo[2]..hi[2]).any(|x| sa[idx(pa, z, y, x)] != 0 && sb[idx(pb, z, y, x)] != 0)
             })
         })
     })
@@ -231,29 +271,23 @@ fn overlap(a: &Cell, b: &Cell, footprint: bool) -> bool {
 const PLACEMENT_TRIES: usize = 500;
 
 /// Places `cell` in a field of `field` voxels (z, y, x): a random start and a constant drift
-/// of up to `drift` voxels per frame on each axis (rounded per frame), its box inside the
-/// field in every frame, sharing no voxel with `placed` in any frame (with `footprint`, no
-/// (y, x) column either, so that a maximum projection along z keeps the cells apart).
+/// of up to `drift` voxels per frame on each axis (rounded per frame), sharing no voxel with
+/// `placed` in any frame (with `footprint`, no (y, x) column either, so that a maximum
+/// projection along z keeps the cells apart). On each axis the box stays inside the field
+/// in every frame, unless it does not fit or `cut` allows the field's border to cut the
+/// cell: then the box's centre stays inside. A placement where a cell's part (mother or
+/// daughter) leaves the field and comes back is tried again, so every track is one run of
+/// frames.
 pub(crate) fn place(
     cell: &mut Cell,
     placed: &[Cell],
     field: [usize; 3],
-    drift: [f64; 3],
+    (drift, cut): ([f64; 3], bool),
     footprint: bool,
     rng: &mut ChaCha8Rng,
 ) -> Result<()> {
     let dims = cell.dims();
     let frames = cell.slots.len();
-    if (0..3).any(|i| dims[i] > field[i]) {
-        return Err(Error::invalid(
-            "size",
-            format!(
-                "a cell's box of {:?} voxels (z, y, x) does not fit in the field of {field:?}: \
-                 use a larger --size or a larger --voxel-um",
-                dims
-            ),
-        ));
-    }
     for _ in 0..PLACEMENT_TRIES {
         let v = drift.map(|d| {
             if d > 0.0 {
@@ -265,11 +299,17 @@ pub(crate) fn place(
         let shift = |t: usize| v.map(|vi| (vi * t as f64).round() as i64);
         let lo = [0, 1, 2].map(|i| (0..frames).map(|t| shift(t)[i]).min().unwrap_or(0));
         let hi = [0, 1, 2].map(|i| (0..frames).map(|t| shift(t)[i]).max().unwrap_or(0));
-        // Start p with p + lo >= 0 and p + hi + dims <= field on each axis.
+        // Start p with p + lo >= 0 and p + hi + dims <= field on each axis; where that is
+        // impossible or cutting is allowed, p + lo + dims / 2 >= 0 and
+        // p + hi + dims / 2 < field.
         let mut start = [0i64; 3];
         let mut fits = true;
         for i in 0..3 {
-            let (a, b) = (-lo[i], field[i] as i64 - dims[i] as i64 - hi[i]);
+            let (n, d) = (field[i] as i64, dims[i] as i64);
+            let (mut a, mut b) = (-lo[i], n - d - hi[i]);
+            if cut || a > b {
+                (a, b) = (-lo[i] - d / 2, n - 1 - hi[i] - d / 2);
+            }
             if a > b {
                 fits = false;
                 break;
@@ -282,10 +322,14 @@ pub(crate) fn place(
         cell.position = (0..frames)
             .map(|t| {
                 let s = shift(t);
-                [0, 1, 2].map(|i| (start[i] + s[i]) as usize)
+                [0, 1, 2].map(|i| start[i] + s[i])
             })
             .collect();
-        if !placed.iter().any(|p| overlap(cell, p, footprint)) {
+        let runs = cell
+            .visible(field)
+            .iter()
+            .all(|f| f.windows(2).all(|w| w[1] == w[0] + 1));
+        if runs && !placed.iter().any(|p| overlap(cell, p, footprint)) {
             return Ok(());
         }
     }
@@ -293,7 +337,7 @@ pub(crate) fn place(
         "cells",
         format!(
             "no place found for cell {} without sharing a {} with the others in \
-             {PLACEMENT_TRIES} tries: use fewer --cells or a larger --size",
+             {PLACEMENT_TRIES} tries: use fewer --cells, a larger --size or a smaller --drift-um",
             placed.len() + 1,
             if footprint {
                 "voxel or (with --projection) an x-y column"
@@ -340,7 +384,7 @@ mod tests {
             position: vec![[0; 3]; 4],
         };
         assert_eq!(
-            tracks(&[cell]),
+            tracks(&[cell], [20, 20, 20]),
             vec![
                 Track {
                     label: 1,
