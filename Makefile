@@ -24,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FUZZ_TARGETS := tiff checkpoint mesh man_track marching_cubes dataset c_api
 FUZZ_SECONDS ?= 600
 
-.PHONY: notorch notorch-test fiji-clean-test wheel-test screenshots fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
+.PHONY: profiles notorch notorch-test fiji-clean-test wheel-test screenshots fuzz all build demo test test-deps venv torch-check fmt-check clippy cargo-test bench clean header header-check c-test c-examples models fiji-plugin fiji-test fiji-install napari-deps napari-test python-package
 
 all: build
 
@@ -81,8 +81,9 @@ demo: build
 	$(CELLSDF) evaluate --model $(DEMO_OUT)/models/dividing.safetensors --data $(DEMO_OUT)/datasets/dividing \
 	    --count 8 --seed 1 --out $(DEMO_OUT)/report
 	$(CELLSDF) mesh $(DEMO_OUT)/synth/synth_000.tif --out $(DEMO_OUT)/meshes
-	@echo "== simulating a benchmark dataset (Cell Tracking Challenge layout) from the bundled model"
-	$(CELLSDF) simulate --model dividing --cells 5 --frames 20 --size 192,192,40 --seed 1 \
+	@echo "== simulating a benchmark dataset (Cell Tracking Challenge layout) like a real acquisition"
+	@echo "   (bundled model, bundled acquisition profile models/cells3d-nuclei.profile.json)"
+	$(CELLSDF) simulate --model dividing --profile cells3d-nuclei --frames 5 --seed 1 \
 	    --out $(DEMO_OUT)/simulated
 	@echo "== demo done:"
 	@echo "   phantom masks    $(DEMO_OUT)/phantoms/*/*.tif (ground truth in manifest.json)"
@@ -308,6 +309,13 @@ notorch-test: notorch c-examples napari-deps fiji-plugin
 ## on 2 cores, 115 min from the measured steps: dividing 47 min, filopodial 68 min).
 models: build
 	scripts/make_models.sh models out/models-work
+
+## profiles: the bundled acquisition profile, calibrated on the real 3D nuclei image
+## (skimage's cells3d nuclei with their labels, in ../shared/data; the image does not ship).
+CELLS3D := ../shared/data/cells3d-nuclei
+profiles: build
+	cd $(CELLS3D) && $(CURDIR)/$(CELLSDF) --quiet calibrate nuclei.tif --labels nuclei_label.tif \
+	    --voxel-um 0.26,0.26,0.29 --overwrite --out $(CURDIR)/models/cells3d-nuclei.profile.json
 
 ## fuzz: each fuzz target (fuzz/fuzz_targets; debug assertions and overflow checks on) for
 ## FUZZ_SECONDS (default 600) on 2 cores with

@@ -21,11 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Background voxels are farther than this from every labelled voxel (um).
+#define BACKGROUND_MARGIN_UM 1.5
+
 // ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 #define CSDF_ABI_MAJOR 0
 
 // ABI minor version of this header.
-#define CSDF_ABI_MINOR 10
+#define CSDF_ABI_MINOR 11
 
 // z ~ N(0, sigma^2) (`csdf_codes_sample` method).
 #define CSDF_CODES_NORMAL 0
@@ -90,6 +93,12 @@ typedef struct csdf_table csdf_table;
 // Result of every fallible call. Values are stable across versions of the same ABI major.
 typedef int32_t csdf_status;
 
+// Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
+// current step (valid during the call only). Return 0 to go on, non-zero to cancel: the
+// call then returns `CSDF_STATUS_CANCELLED` and leaves no partial file. May be called from
+// a library worker thread. NULL means no reporting.
+typedef int32_t (*csdf_progress_fn)(void *user_data, float fraction, const char *stage);
+
 // Options of `csdf_dataset_prepare`. Start from `csdf_prepare_options_default`.
 typedef struct csdf_prepare_options {
   // Stored SDF grid size N (N^3 per frame; 0 stores none).
@@ -134,12 +143,6 @@ typedef struct csdf_prepare_options {
   // 0.1). Since ABI 0.7.
   double margin;
 } csdf_prepare_options;
-
-// Progress and cancellation of long calls: `fraction` runs from 0 to 1, `stage` names the
-// current step (valid during the call only). Return 0 to go on, non-zero to cancel: the
-// call then returns `CSDF_STATUS_CANCELLED` and leaves no partial file. May be called from
-// a library worker thread. NULL means no reporting.
-typedef int32_t (*csdf_progress_fn)(void *user_data, float fraction, const char *stage);
 
 // Where a model runs.
 typedef int32_t csdf_device;
@@ -518,6 +521,23 @@ const char *csdf_status_name(csdf_status status);
 // For the C tests only: panics inside a guarded call, to show that a panic becomes
 // `CSDF_STATUS_PANIC`. Always returns that status.
 csdf_status csdf_test_panic(void);
+
+// Measures the acquisition profile of the raw image `raw_utf8` with its labels
+// `labels_utf8` (hyperstack TIFFs of the same shape, or folders of one TIFF per frame
+// matched by frame number) and writes it as JSON to `out_utf8`, byte for byte what
+// `cellsdf calibrate` writes. `voxel_um`: NULL for the files' calibration, else 3 doubles
+// (x, y, z, um); `interval_s` <= 0 or NaN: the files' frame interval. The output is never
+// one of the inputs, its folder must exist, and a file there that cellsdf did not write
+// stops it unless `overwrite` is 1; nothing is written when it fails. Since ABI 0.11.
+csdf_status csdf_calibrate(const char *raw_utf8, const char *labels_utf8, const double *voxel_um, double interval_s, const char *out_utf8, int32_t overwrite, csdf_progress_fn progress, void *user_data);
+
+// Simulates a dataset like the acquisition of the profile `profile_utf8` (a file
+// `csdf_calibrate` wrote, or a bundled profile's name such as "cells3d-nuclei") from
+// `model`'s new cells into `dataset_dir_utf8`, as `cellsdf simulate --profile P --seed S`
+// does (every other value the library's default). Files cellsdf did not write stop it
+// unless `overwrite` is 1; cancelling or a failure removes what the call wrote. Since ABI
+// 0.11.
+csdf_status csdf_simulate_like(const struct csdf_model *model, const char *profile_utf8, uint64_t seed, const char *dataset_dir_utf8, int32_t overwrite, csdf_progress_fn progress, void *user_data);
 
 // The defaults (grid 64, 16384 samples, 70 % near the surface, band 0.1, one scale,
 // aligned to each sequence's principal axes, far field clamped at 0.5, ...).

@@ -12,6 +12,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod calibrate;
 mod dataset;
 mod grid;
 mod measure;
@@ -306,7 +307,7 @@ pub extern "C" fn csdf_stream_seed(seed: u64, index: u64) -> u64 {
 /// ABI major version of this header (the `.so` SONAME is libcellsdf.so.<major>).
 pub const CSDF_ABI_MAJOR: u32 = 0;
 /// ABI minor version of this header.
-pub const CSDF_ABI_MINOR: u32 = 10;
+pub const CSDF_ABI_MINOR: u32 = 11;
 
 /// Copies the message of the last failed call on this thread into `buf` (NUL-terminated,
 /// truncated to `len` bytes) and returns the message's full length in bytes without the

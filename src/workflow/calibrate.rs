@@ -5,7 +5,10 @@
 
 use crate::calibrate::{calibrate, CalibrateOptions, Profile};
 use crate::error::{Error, Result};
-use crate::io::{read_hyperstack_with, tiff_files_in, AnyStack, Axes, ReadOptions};
+use crate::io::{
+    read_hyperstack_with, refuse_inputs_as_output, tiff_files_in, AnyStack, Axes, OutputDir,
+    ReadOptions,
+};
 use crate::progress::Progress;
 use std::path::{Path, PathBuf};
 
@@ -57,6 +60,38 @@ pub fn calibrate_files(
 }
 
 /// The last run of digits in a file's stem (t012 -> 12, man_seg012 -> 12).
+/// `cellsdf calibrate` (and C `csdf_calibrate`, Python `cellsdf.calibrate`): measures the
+/// profile of `raw` with `labels` ([`calibrate_files`]) and writes it as JSON to `out`
+/// ([`Profile::to_json`], byte for byte the same from every front end). `out` is never one
+/// of the inputs, is claimed (operation "calibrate") before the work, and is not written
+/// when the work fails; a file there that cellsdf did not write stops it unless `overwrite`.
+pub fn calibrate_to_file(
+    (raw, labels): (&Path, &Path),
+    axes: Option<Axes>,
+    opts: &CalibrateOptions,
+    out: &Path,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<Profile> {
+    if let Some(dt) = opts.frame_interval_s {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(Error::invalid(
+                "interval-s",
+                format!("is {dt}, must be a positive number of seconds"),
+            ));
+        }
+    }
+    if let Some(v) = opts.voxel_um {
+        v.validate("voxel-um")?;
+    }
+    refuse_inputs_as_output(out, &[raw.to_path_buf(), labels.to_path_buf()], "out")?;
+    // Claimed before the work; a run that fails takes the claim back (OutputDir's drop).
+    let (mut dir, name) = OutputDir::for_file(out, "calibrate", overwrite)?;
+    let profile = calibrate_files(raw, labels, axes, opts, progress)?;
+    dir.write_bytes(&name, profile.to_json().as_bytes())?;
+    Ok(profile)
+}
+
 fn frame_number(p: &Path) -> Option<u64> {
     let stem = p.file_stem()?.to_string_lossy().into_owned();
     let end = stem.rfind(|c: char| c.is_ascii_digit())? + 1;

@@ -10,7 +10,7 @@ mod labels;
 mod model_ref;
 mod render_set;
 
-pub use calibrate::calibrate_files;
+pub use calibrate::{calibrate_files, calibrate_to_file};
 pub use evaluate::{
     evaluate_model, fit_tubes, reconstruction_ji, reconstruction_ji_of, EvaluateOptions,
     EvaluationSummary,

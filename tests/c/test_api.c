@@ -158,6 +158,21 @@ static void test_bad_arguments(const char *dir) {
     EXPECT_STATUS(csdf_train(NULL, NULL, "m.safetensors", NULL, NULL, &model), CSDF_STATUS_INVALID_ARGUMENT, "dataset");
     /* Simulation: NULL handles and out-of-range options are named. */
     EXPECT_STATUS(csdf_simulate(NULL, NULL, dir, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "model");
+    /* Calibration (ABI 0.11): NULL, missing files and a missing output folder are named. */
+    EXPECT_STATUS(csdf_calibrate(NULL, "l.tif", NULL, 0, "p.json", 0, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "raw");
+    EXPECT_STATUS(csdf_calibrate("r.tif", NULL, NULL, 0, "p.json", 0, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "labels");
+    EXPECT_STATUS(csdf_calibrate("r.tif", "l.tif", NULL, 0, NULL, 0, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "out");
+    char profile_out[4096];
+    snprintf(profile_out, sizeof profile_out, "%s/p.json", dir);
+    EXPECT_STATUS(csdf_calibrate(in_dir(dir, "no_raw.tif"), "no_labels.tif", NULL, 0, profile_out, 0, NULL, NULL),
+                  CSDF_STATUS_IO, "no_raw.tif");
+    CHECK(!exists(profile_out), "nothing written for a missing input");
+    EXPECT_STATUS(csdf_calibrate("r.tif", "l.tif", NULL, 0, in_dir(dir, "none/p.json"), 0, NULL, NULL),
+                  CSDF_STATUS_IO, "folder does not exist");
+    double bad_voxel[3] = {0.2, -1.0, 0.4};
+    EXPECT_STATUS(csdf_calibrate("r.tif", "l.tif", bad_voxel, 0, profile_out, 0, NULL, NULL),
+                  CSDF_STATUS_INVALID_ARGUMENT, "voxel");
+    EXPECT_STATUS(csdf_simulate_like(NULL, "cells3d-nuclei", 0, dir, 0, NULL, NULL), CSDF_STATUS_INVALID_ARGUMENT, "model");
     struct csdf_simulate_options so = csdf_simulate_options_default();
     CHECK(so.cells == 3 && so.frames == 20 && so.size_xyz[0] == 128 && fabs(so.voxel_um[2] - 0.4) < 1e-12
           && so.microscope == CSDF_MICROSCOPE_WIDEFIELD && so.code_method == CSDF_CODES_NEIGHBOURS, "simulate defaults");
@@ -689,6 +704,14 @@ static void test_front_end_calls(const char *dir, const char *model_path) {
     EXPECT_STATUS(csdf_fit_code(model, in_dir(dir, "masks/none.tif"), NULL, 20, NULL, NULL, fitted, info.code_size), CSDF_STATUS_IO, "none.tif");
     EXPECT_STATUS(csdf_fit_code(model, in_dir(dir, "masks/cell_0.tif"), NULL, 20, NULL, NULL, fitted, info.code_size - 1), CSDF_STATUS_INVALID_ARGUMENT, "len");
     free(fitted);
+    /* A profile that is not there, or not a profile, is named before anything is written. */
+    char like_dir[4096];
+    snprintf(like_dir, sizeof like_dir, "%s/like", dir);
+    EXPECT_STATUS(csdf_simulate_like(model, in_dir(dir, "none.json"), 0, like_dir, 0, NULL, NULL),
+                  CSDF_STATUS_IO, "none.json");
+    EXPECT_STATUS(csdf_simulate_like(model, in_dir(dir, "synth/manifest.json"), 0, like_dir, 0, NULL, NULL),
+                  CSDF_STATUS_FORMAT, "manifest.json");
+    CHECK(!exists(like_dir), "nothing written for a bad profile");
     csdf_model_free(model);
 }
 

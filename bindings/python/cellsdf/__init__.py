@@ -4,7 +4,7 @@ checkpoints (`python -m cellsdf.convert_reference`, needs torch and scipy). The 
 loads libcellsdf on first use of one of its names."""
 
 __all__ = ["Cancelled", "CellSdfError", "Grid", "Mesh", "Model", "Table", "Unsupported",
-           "describe_labels", "describe_mask", "has_training", "jaccard", "ks_2samp", "mesh_labels",
+           "calibrate", "describe_labels", "describe_mask", "has_training", "jaccard", "ks_2samp", "mesh_labels",
            "read_stack", "resolve_model", "simulate_phantoms", "stream_seed", "version",
            "write_stack"]
 

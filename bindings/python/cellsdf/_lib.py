@@ -177,6 +177,9 @@ SIGNATURES = {
     "csdf_simulate": (S, [H, POINTER(SimulateOptions), c_char_p, PROGRESS_FN, c_void_p]),
     "csdf_simulate_phantoms": (S, [c_char_p, POINTER(SimulateOptions), c_char_p, PROGRESS_FN,
                                    c_void_p]),
+    "csdf_calibrate": (S, [c_char_p, c_char_p, F64P, c_double, c_char_p, c_int32, PROGRESS_FN,
+                           c_void_p]),
+    "csdf_simulate_like": (S, [H, c_char_p, c_uint64, c_char_p, c_int32, PROGRESS_FN, c_void_p]),
     "csdf_labels_mesh": (S, [c_void_p, c_int32, c_size_t, c_size_t, c_size_t, c_size_t, F64P,
                              c_char_p, c_int32, c_char_p, c_int32, PROGRESS_FN, c_void_p, SZP]),
 }

@@ -108,6 +108,23 @@ def simulate_phantoms(phantoms_dir, dataset_dir, progress=None, **options):
     return json.loads((Path(dataset_dir) / "manifest.json").read_text())
 
 
+def calibrate(raw, labels, out, voxel_um=None, interval_s=None, overwrite=False, progress=None):
+    """The acquisition profile of the raw image `raw` with its `labels` (hyperstack TIFFs of
+    one shape, or CTC-style folders of one TIFF per frame), written as JSON to `out` byte
+    for byte as `cellsdf calibrate` writes it (csdf_calibrate); returns it as a dict.
+    `voxel_um` (x, y, z) or one value in um and `interval_s` override the files'
+    calibration."""
+    v = None
+    if voxel_um is not None:
+        v = [float(voxel_um)] * 3 if np.ndim(voxel_um) == 0 else [float(x) for x in voxel_um]
+        v = (c_double * 3)(*v)
+    cb = _progress(progress)
+    _check(LIB.csdf_calibrate(str(raw).encode(), str(labels).encode(), v,
+                              -1.0 if interval_s is None else float(interval_s),
+                              str(out).encode(), int(bool(overwrite)), cb, None))
+    return json.loads(Path(out).read_text())
+
+
 def _progress(callback):
     """ctypes callback for `callback(fraction, stage) -> bool` (False cancels). Keep the
     returned object referenced while the call runs."""
@@ -338,6 +355,15 @@ class Model(_Handle):
         o.code_param = -1.0 if param is None else float(param)
         cb = _progress(progress)
         _check(LIB.csdf_simulate(self.ptr, byref(o), str(dataset_dir).encode(), cb, None))
+        return json.loads((Path(dataset_dir) / "manifest.json").read_text())
+
+    def simulate_like(self, profile, dataset_dir, seed=0, overwrite=False, progress=None):
+        """A benchmark dataset of this model's new cells like the acquisition of `profile`
+        (a file `calibrate` wrote, or a bundled profile's name, e.g. "cells3d-nuclei"), as
+        `cellsdf simulate --profile PROFILE --seed SEED` writes it; returns the manifest."""
+        cb = _progress(progress)
+        _check(LIB.csdf_simulate_like(self.ptr, str(profile).encode(), int(seed),
+                                      str(dataset_dir).encode(), int(bool(overwrite)), cb, None))
         return json.loads((Path(dataset_dir) / "manifest.json").read_text())
 
     def interpolate(self, i, j, steps):

@@ -393,3 +393,29 @@ def test_recipe_options_reach_the_library_as_the_clis_flags_do(tmp_path):
     with pytest.raises(TypeError, match="no_such_option"):
         cellsdf.Model.train([tmp_path / "ph"], tmp_path / "bad", tmp_path / "bad.safetensors",
                             no_such_option=1)
+
+
+def test_calibrate_and_simulate_like_write_what_the_cli_writes(tmp_path):
+    # csdf_calibrate's profile is the CLI's byte for byte; a dataset simulated like it
+    # (csdf_simulate_like) is `simulate --profile`'s, and gives back the profile's camera.
+    _cli("simulate", "--model", "dividing", "--out", tmp_path / "real", "--cells", 2, "--frames", 3,
+         "--size", "64,64,20", "--snr", 12, "--seed", 4)
+    raw, labels = tmp_path / "real" / "01", tmp_path / "real" / "01_GT" / "SEG"
+    profile = cellsdf.calibrate(raw, labels, tmp_path / "py.json")
+    _cli("calibrate", raw, "--labels", labels, "--out", tmp_path / "cli.json")
+    assert (tmp_path / "py.json").read_bytes() == (tmp_path / "cli.json").read_bytes()
+    assert profile["field"]["size_xyz"] == [64, 64, 20] and profile["pixels"]["dtype"] == "uint16"
+    assert profile["ctc"]["snr"] == pytest.approx(12.0, rel=0.1)
+    with cellsdf.Model.load("dividing") as m:
+        manifest = m.simulate_like(tmp_path / "py.json", tmp_path / "like", seed=2)
+    _cli("simulate", "--profile", tmp_path / "py.json", "--out", tmp_path / "cli_like", "--seed", 2)
+    for f in ("01/t000.tif", "01/t002.tif", "01_GT/SEG/man_seg001.tif", "manifest.json"):
+        assert (tmp_path / "like" / f).read_bytes() == (tmp_path / "cli_like" / f).read_bytes(), f
+    assert manifest["result"]["frames"][0]["contrast_ratio"] == pytest.approx(
+        profile["ctc"]["contrast_ratio"], rel=0.05)
+    # Refusals name the argument; nothing is written.
+    with pytest.raises(cellsdf.CellSdfError, match="labels"):
+        cellsdf.calibrate(raw, tmp_path / "missing", tmp_path / "x.json")
+    with pytest.raises(cellsdf.CellSdfError, match="folder does not exist"):
+        cellsdf.calibrate(raw, labels, tmp_path / "no" / "x.json")
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "no").exists()

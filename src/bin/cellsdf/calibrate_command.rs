@@ -2,9 +2,9 @@
 
 use super::with_progress;
 use cellsdf::calibrate::CalibrateOptions;
-use cellsdf::io::{refuse_inputs_as_output, Axes, OutputDir};
+use cellsdf::io::Axes;
 use cellsdf::units::parse_voxel_size;
-use cellsdf::workflow::calibrate_files;
+use cellsdf::workflow::calibrate_to_file;
 use cellsdf::Result;
 use std::path::PathBuf;
 
@@ -35,21 +35,16 @@ pub fn run(args: &CalibrateArgs, axes: Option<Axes>, quiet: bool, overwrite: boo
         voxel_um: args.voxel_um.as_deref().map(parse_voxel_size).transpose()?,
         frame_interval_s: args.interval_s,
     };
-    if let Some(dt) = opts.frame_interval_s {
-        if !(dt.is_finite() && dt > 0.0) {
-            return Err(cellsdf::Error::invalid(
-                "interval-s",
-                format!("is {dt}, must be a positive number of seconds"),
-            ));
-        }
-    }
-    refuse_inputs_as_output(&args.out, &[args.raw.clone(), args.labels.clone()], "out")?;
-    // Claimed before the work; a run that fails takes the claim back (OutputDir's drop).
-    let (mut dir, name) = OutputDir::for_file(&args.out, "calibrate", overwrite)?;
     let profile = with_progress(quiet, "calibrate", false, |report| {
-        calibrate_files(&args.raw, &args.labels, axes, &opts, report)
+        calibrate_to_file(
+            (&args.raw, &args.labels),
+            axes,
+            &opts,
+            &args.out,
+            overwrite,
+            report,
+        )
     })?;
-    dir.write_bytes(&name, profile.to_json().as_bytes())?;
     let c = &profile.camera;
     println!(
         "{} frames of {:?} voxels: gain {:.3} ADU/photon, offset {:.1} ADU, read noise {:.2} photons; \

@@ -51,6 +51,17 @@ public final class CellSdf {
         check(lib().csdf_simulate_phantoms(phantomsDir, options, datasetDir, cb, null));
     }
 
+    /** The acquisition profile of the raw image {@code raw} with its {@code labels}
+     * (hyperstack TIFFs, or folders of one TIFF per frame), written as JSON to {@code out}
+     * byte for byte as {@code cellsdf calibrate} writes it. {@code voxelUm} (x, y, z, um) or
+     * null for the files' calibration; {@code intervalS} <= 0 for the files' interval. */
+    public static void calibrate(String raw, String labels, double[] voxelUm, double intervalS,
+            String out, boolean overwrite, Progress progress) {
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        check(lib().csdf_calibrate(raw, labels, voxelUm, intervalS, out, overwrite ? 1 : 0, cb,
+            null));
+    }
+
     /** Library version, e.g. "0.1.0". */
     public static String version() {
         return lib().csdf_version();

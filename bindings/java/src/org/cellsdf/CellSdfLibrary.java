@@ -230,6 +230,10 @@ public interface CellSdfLibrary extends Library {
         ProgressFn progress, Pointer user);
     int csdf_simulate_phantoms(String phantomsDir, SimulateOptions options, String datasetDir,
         ProgressFn progress, Pointer user);
+    int csdf_calibrate(String raw, String labels, double[] voxelUm, double intervalS, String out,
+        int overwrite, ProgressFn progress, Pointer user);
+    int csdf_simulate_like(Pointer model, String profile, long seed, String datasetDir,
+        int overwrite, ProgressFn progress, Pointer user);
     int csdf_model_render_defaults(Pointer model, long frames, double[] timesOut,
         double[] scaleUmOut, double[] frameIntervalSOut);
     int csdf_model_synthesize(Pointer model, SynthOptions options, String outDir,

@@ -198,6 +198,16 @@ public final class Model implements AutoCloseable {
         CellSdf.check(CellSdf.lib().csdf_simulate(handle(), options, datasetDir, cb, null));
     }
 
+    /** A benchmark dataset like the acquisition of {@code profile} (a file
+     * {@link CellSdf#calibrate} wrote, or a bundled profile's name such as "cells3d-nuclei"),
+     * as {@code cellsdf simulate --profile PROFILE --seed SEED} writes it. */
+    public void simulateLike(String profile, long seed, String datasetDir, boolean overwrite,
+            Progress progress) {
+        CellSdfLibrary.ProgressFn cb = Progress.callback(progress);
+        CellSdf.check(CellSdf.lib().csdf_simulate_like(handle(), profile, seed, datasetDir,
+            overwrite ? 1 : 0, cb, null));
+    }
+
     @Override
     public synchronized void close() {
         if (handle != null) {
