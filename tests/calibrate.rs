@@ -8,7 +8,7 @@ use cellsdf::calibrate::{CalibrateOptions, Profile};
 use cellsdf::model::Model;
 use cellsdf::progress::Silent;
 use cellsdf::simulate::{simulate, Camera, Microscope, Optics, SimulateOptions, Simulation};
-use cellsdf::workflow::calibrate_files;
+use cellsdf::workflow::{calibrate_files, realism_report};
 use std::path::Path;
 
 fn bundled() -> Model {
@@ -173,6 +173,55 @@ fn calibrate_recovers_a_known_acquisition_and_simulate_reproduces_its_profile() 
         p.depth
     );
     assert!(misses.is_empty(), "{}", misses.join("\n"));
+
+    // The realism report of the two: what a user sees in realism.html and realism.png.
+    let (k, a) = (tmp.path().join("known"), tmp.path().join("again"));
+    let out = tmp.path().join("report");
+    let r = realism_report(
+        (&k.join("01"), &k.join("01_GT/SEG")),
+        (&a.join("01"), &a.join("01_GT/SEG")),
+        None,
+        &CalibrateOptions::default(),
+        &out,
+        false,
+        &Silent,
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(out.join("realism.html")).unwrap();
+    for text in [
+        "<th>value</th><th>real</th><th>simulated</th><th>difference</th>",
+        "<td>camera.gain_adu_per_photon</td>",
+        "foreground intensities (KS distance",
+        "noise variance (ADU^2)",
+        "<img src=\"realism.png\"",
+    ] {
+        assert!(html.contains(text), "realism.html lacks {text}");
+    }
+    let gain = r
+        .rows
+        .iter()
+        .find(|r| r.name == "camera.gain_adu_per_photon")
+        .unwrap();
+    assert_eq!(
+        (gain.real, gain.simulated),
+        (p.camera.gain_adu_per_photon, q.camera.gain_adu_per_photon)
+    );
+    // Same image formation: the intensity distributions nearly agree.
+    assert!(
+        r.foreground_ks < 0.15 && r.background_ks < 0.15,
+        "KS {} {}",
+        r.foreground_ks,
+        r.background_ks
+    );
+    let png = std::fs::read(out.join("realism.png")).unwrap();
+    let dec = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    // Two rows of slice | projection, 112 x 112 each, 4 pixels apart.
+    assert_eq!((dec.info().width, dec.info().height), (228, 228));
+    for f in ["real.profile.json", "simulated.profile.json"] {
+        assert!(Profile::load(&out.join(f)).is_ok(), "{f}");
+    }
 }
 
 /// Writes a one-frame uint16 hyperstack of `data` ([z, y, x]) at 0.2 um.

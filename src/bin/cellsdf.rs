@@ -23,6 +23,8 @@ use clap::{Parser, Subcommand};
 
 #[path = "cellsdf/calibrate_command.rs"]
 mod calibrate_command;
+#[path = "cellsdf/realism_command.rs"]
+mod realism_command;
 #[path = "cellsdf/shape_commands.rs"]
 mod shape_commands;
 #[path = "cellsdf/simulate_command.rs"]
@@ -233,6 +235,10 @@ enum Command {
     /// Measure an acquisition profile (camera, noise, blur, background, brightness,
     /// texture, bleaching, cells) on a real image with its labels, for `simulate --profile`.
     Calibrate(calibrate_command::CalibrateArgs),
+    /// A real acquisition beside a simulated one: one picture at the same display range,
+    /// intensity histograms with their KS distance, noise curves, texture autocorrelations
+    /// and every calibrated value with its relative difference (realism.html).
+    Realism(realism_command::RealismArgs),
     /// Synthesize new cell sequences from a trained model (masks, optionally SDF).
     Synth {
         #[command(flatten)]
@@ -469,21 +475,32 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 fn run(cli: Cli) -> Result<()> {
     if let Some(n) = cli.threads {
-        if n == 0 {
-            return Err(Error::invalid("threads", "must be at least 1"));
+        if !(1..=1024).contains(&n) {
+            return Err(Error::invalid(
+                "threads",
+                format!("is {n}, must be 1 to 1024"),
+            ));
         }
-        let _ = rayon::ThreadPoolBuilder::new()
+        rayon::ThreadPoolBuilder::new()
             .num_threads(n)
-            .build_global();
+            .build_global()
+            .map_err(|e| {
+                Error::invalid(
+                    "threads",
+                    format!("{n} threads could not be started ({e}): use fewer"),
+                )
+            })?;
         #[cfg(feature = "torch")]
         tch::set_num_threads(n as i32);
     }
     let every = cli.progress_every;
-    let _ = PROGRESS_EVERY.set(if every.is_finite() {
-        every.max(0.0)
-    } else {
-        DEFAULT_PROGRESS_EVERY_S
-    });
+    if !(every.is_finite() && (0.0..=86_400.0).contains(&every)) {
+        return Err(Error::invalid(
+            "progress-every",
+            format!("is {every:e}, must be 0 to 86400 seconds"),
+        ));
+    }
+    let _ = PROGRESS_EVERY.set(every);
     let flags = Flags {
         quiet: cli.quiet,
         overwrite: cli.overwrite,
@@ -761,6 +778,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Simulate(args) => simulate_command::run(&args, cli.quiet, cli.overwrite),
         Command::Calibrate(args) => calibrate_command::run(&args, axes, cli.quiet, cli.overwrite),
+        Command::Realism(args) => realism_command::run(&args, axes, cli.quiet, cli.overwrite),
         Command::Reconstruct { render, sequence } => {
             let request = RenderRequest::Reconstruct { sequence };
             render_command(&render, request, flags, "reconstruct")

@@ -14,6 +14,7 @@ mod blur;
 mod cells;
 pub mod noise;
 mod profile;
+pub mod realism;
 
 pub use profile::{
     Background, Blur, CameraFit, CellStats, Ctc, Depth, Field, Pixels, Profile, Source, Texture,

@@ -14,7 +14,7 @@ mod table;
 pub use ks::{ks_2samp, ks_groups_permuted, KsTest, GROUP_PERMUTATIONS, MAX_EXACT_N};
 pub use novelty::{aligned_jaccard, median, nearest_jaccard, BitMask, MaskSequence, MAX_SHIFT};
 pub use overlap::{overlap_by, overlap_sequence, Overlap};
-pub use plots::{box_plot, qq_plot, quantile};
+pub use plots::{box_plot, escape, line_plot, qq_plot, quantile};
 pub use report::{
     mean_sd, report_files, write_report, ComparedDescriptor, DescriptorSet, COMPARED,
 };

@@ -68,7 +68,7 @@ fn header(svg: &mut String, title: &str) {
 }
 
 /// `s` with the XML/HTML special characters &, <, > escaped.
-pub(super) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -164,6 +164,79 @@ fn axis_y(svg: &mut String, lo: f64, hi: f64, y: &dyn Fn(f64) -> f64, unit: &str
     );
 }
 
+fn axis_x(svg: &mut String, lo: f64, hi: f64, x: &dyn Fn(f64) -> f64, unit: &str) {
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{b:.1}\" y2=\"{b:.1}\" stroke=\"black\"/>",
+        W - RIGHT,
+        b = H - BOTTOM
+    );
+    for t in ticks(lo, hi) {
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{p:.1}\" x2=\"{p:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\
+             <text x=\"{p:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            H - BOTTOM,
+            H - BOTTOM + 4.0,
+            H - BOTTOM + 16.0,
+            label(t),
+            p = x(t)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+        (LEFT + W - RIGHT) / 2.0,
+        H - 8.0,
+        escape(unit)
+    );
+}
+
+/// Line plot of named series of (x, y) points (one colour each, with a legend), axes
+/// labelled `x_unit` and `y_unit`.
+pub fn line_plot(
+    title: &str,
+    (x_unit, y_unit): (&str, &str),
+    series: &[(&str, &[(f64, f64)])],
+) -> String {
+    let mut svg = String::new();
+    header(&mut svg, title);
+    let pts = || series.iter().flat_map(|s| s.1.iter().copied());
+    if pts().next().is_none() {
+        svg.push_str("</svg>\n");
+        return svg;
+    }
+    let fold = |f: fn(&(f64, f64)) -> f64| {
+        pts().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(f(&p)), b.max(f(&p)))
+        })
+    };
+    let (x0, x1) = padded(fold(|p| p.0).0, fold(|p| p.0).1);
+    let (y0, y1) = padded(fold(|p| p.1).0, fold(|p| p.1).1);
+    let x = |v: f64| LEFT + (W - LEFT - RIGHT) * (v - x0) / (x1 - x0);
+    let y = |v: f64| TOP + (H - TOP - BOTTOM) * (y1 - v) / (y1 - y0);
+    axis_y(&mut svg, y0, y1, &y, y_unit);
+    axis_x(&mut svg, x0, x1, &x, x_unit);
+    for (k, (name, points)) in series.iter().enumerate() {
+        let colour = COLOURS[k % COLOURS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .map(|&(u, v)| format!("{:.1},{:.1}", x(u), y(v)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"/>\
+             <text x=\"{}\" y=\"{}\" fill=\"{colour}\">{}</text>",
+            path.join(" "),
+            LEFT + 8.0,
+            TOP + 12.0 + 14.0 * k as f64,
+            escape(name)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 /// Quantile-quantile plot: quantiles of `generated` (y) against those of `original` (x) at
 /// min(n1, n2, 100) evenly spaced probabilities, with the identity line.
 pub fn qq_plot(title: &str, unit: &str, original: &[f64], generated: &[f64]) -> String {
@@ -190,31 +263,10 @@ pub fn qq_plot(title: &str, unit: &str, original: &[f64], generated: &[f64]) -> 
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (hi - v) / (hi - lo);
     let x = |v: f64| LEFT + (W - LEFT - RIGHT) * (v - lo) / (hi - lo);
     axis_y(&mut svg, lo, hi, &y, &format!("generated ({unit})"));
+    axis_x(&mut svg, lo, hi, &x, &format!("original ({unit})"));
     let _ = writeln!(
         svg,
-        "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{b:.1}\" y2=\"{b:.1}\" stroke=\"black\"/>",
-        W - RIGHT,
-        b = H - BOTTOM
-    );
-    for t in ticks(lo, hi) {
-        let _ = writeln!(
-            svg,
-            "<line x1=\"{p:.1}\" x2=\"{p:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"black\"/>\
-             <text x=\"{p:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            H - BOTTOM,
-            H - BOTTOM + 4.0,
-            H - BOTTOM + 16.0,
-            label(t),
-            p = x(t)
-        );
-    }
-    let _ = writeln!(
-        svg,
-        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">original ({})</text>\n\
-         <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"grey\" stroke-dasharray=\"4 3\"/>",
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        escape(unit),
+        "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"grey\" stroke-dasharray=\"4 3\"/>",
         x(lo), y(lo), x(hi), y(hi)
     );
     for (u, v) in qa.iter().zip(&qb) {

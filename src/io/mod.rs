@@ -27,7 +27,8 @@ pub use ome_zarr::{is_cellsdf_store, OmeZarrLayout, OmeZarrWriter, StoreSpec, Za
 pub use output_dir::{claim_file, refuse_inputs_as_output, OutputDir, INDEX_NAME};
 pub use stack::{AnyStack, Hyperstack, Sample, SampleKind};
 pub use tiff_read::{
-    read_hyperstack, read_hyperstack_bytes, read_hyperstack_with, read_hyperstack_with_limits,
-    read_labels, read_labels_with, read_labels_with_limits, ReadLimits, ReadOptions,
+    available_memory, read_hyperstack, read_hyperstack_bytes, read_hyperstack_with,
+    read_hyperstack_with_limits, read_labels, read_labels_with, read_labels_with_limits,
+    ReadLimits, ReadOptions,
 };
 pub use tiff_write::write_hyperstack;

@@ -40,14 +40,42 @@ fn default_read_limit() -> u64 {
     {
         return mb.saturating_mul(1 << 20);
     }
-    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
-        t.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
+    let cap = 16u64 << 30;
+    available_memory().map_or(cap, |a| (a / 2).min(cap))
+}
+
+/// Bytes this process can still allocate: the least of the memory available now (Linux
+/// `MemAvailable`), the room under its address-space limit (`ulimit -v`: the limit less
+/// the address space in use) and under its cgroup's memory limit (containers, cluster
+/// jobs: `memory.max` less `memory.current`, cgroup v2). None where none is known.
+pub fn available_memory() -> Option<u64> {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let kb_field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kb| kb.saturating_mul(1024))
+    };
+    let mem = read("/proc/meminfo").and_then(|t| kb_field(&t, "MemAvailable:"));
+    let address_space = read("/proc/self/limits").and_then(|t| {
+        let soft = t
+            .lines()
+            .find(|l| l.starts_with("Max address space"))?
+            .split_whitespace()
+            .nth(3)?
+            .parse::<u64>()
+            .ok()?;
+        let used = read("/proc/self/status").and_then(|s| kb_field(&s, "VmSize:"))?;
+        Some(soft.saturating_sub(used))
     });
-    let cap = 16u64 << 30;
-    available.map_or(cap, |a| (a / 2).min(cap))
+    let cgroup = read("/sys/fs/cgroup/memory.max").and_then(|m| {
+        let max = m.trim().parse::<u64>().ok()?;
+        let cur = read("/sys/fs/cgroup/memory.current")
+            .and_then(|c| c.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        Some(max.saturating_sub(cur))
+    });
+    [mem, address_space, cgroup].into_iter().flatten().min()
 }
 
 /// How to read a stack: resource caps, and what the planes mean when the file's metadata

@@ -255,6 +255,30 @@ pub struct Simulation {
     pub cell_voxels: Vec<Vec<usize>>,
 }
 
+/// Bytes per field voxel the frames need at their peak: background, object and blurred
+/// cells (f32 each), labels and raw (u16), and for the first frame's brightness and texture
+/// solves a second object, its distances (f64) and labels (u32).
+const FIELD_BYTES_PER_VOXEL: u64 = 40;
+
+/// Refuses a field whose frames would not fit the memory this process can allocate
+/// (available memory, address-space and cgroup limits), before anything is made.
+fn check_field_memory(opts: &SimulateOptions) -> Result<()> {
+    let voxels = opts.size_xyz.iter().map(|&n| n as u64).product::<u64>();
+    let need = voxels.saturating_mul(FIELD_BYTES_PER_VOXEL);
+    if let Some(have) = crate::io::available_memory() {
+        if need > have {
+            return Err(Error::out_of_memory(format!(
+                "a field of {:?} voxels: its frames need about {} MB, more than the {} MB \
+                 this process can allocate: use a smaller --size or a larger --voxel-um",
+                opts.size_xyz,
+                need >> 20,
+                have >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Largest memory for the cells' box masks (bytes).
 const MAX_CELL_BYTES: u64 = 8 << 30;
 
@@ -292,6 +316,7 @@ pub fn simulate_cells(
     progress: &dyn Progress,
 ) -> Result<Simulation> {
     opts.validate()?;
+    check_field_memory(opts)?;
     // One run at a time into this folder, from before the scene is made (minutes) to the
     // last file; a failed run's folder goes when it created it and left it empty.
     let _lock = crate::io::FolderLock::acquire(dataset, "simulate")?;

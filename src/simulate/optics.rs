@@ -50,11 +50,14 @@ impl Optics {
     /// Checks the values (NA below the immersion index, positive wavelength).
     pub fn validate(&self) -> crate::Result<()> {
         let bad = |n: &str, m: &str| Err(crate::Error::invalid(n, m));
-        if !(self.refractive_index.is_finite() && self.refractive_index >= 1.0) {
-            return bad("refractive-index", "must be at least 1");
+        if !(self.refractive_index.is_finite() && (1.0..=2.5).contains(&self.refractive_index)) {
+            return bad(
+                "refractive-index",
+                "must be 1 to 2.5 (air 1, water 1.33, oil 1.52)",
+            );
         }
-        if !(self.na.is_finite() && self.na > 0.0 && self.na < self.refractive_index) {
-            return bad("na", "must be positive and below the refractive index");
+        if !(self.na.is_finite() && self.na >= 0.01 && self.na < self.refractive_index) {
+            return bad("na", "must be at least 0.01 and below the refractive index");
         }
         if !(self.wavelength_nm.is_finite() && (200.0..=2000.0).contains(&self.wavelength_nm)) {
             return bad("wavelength-nm", "must be 200 to 2000 nm");
@@ -84,7 +87,9 @@ fn blur_axis(volume: &mut Array3<f32>, axis: usize, sigma: f64) {
     if sigma < 1e-3 || n < 2 {
         return;
     }
-    let radius = (4.0 * sigma).ceil() as usize;
+    // A Gaussian wider than the line blurs it to nearly its mean: the kernel reaches at
+    // most four line lengths (mirrored), so any sigma takes bounded memory and time.
+    let radius = ((4.0 * sigma).ceil() as usize).min(4 * n);
     let len = n + 2 * radius;
     let mut planner = RealFftPlanner::<f32>::new();
     let forward = planner.plan_fft_forward(len);

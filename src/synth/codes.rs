@@ -304,8 +304,11 @@ pub fn interpolate_codes(
     to: usize,
     steps: usize,
 ) -> Result<Vec<Vec<f32>>> {
-    if steps < 2 {
-        return Err(Error::invalid("steps", "must be at least 2"));
+    if !(2..=100_000).contains(&steps) {
+        return Err(Error::invalid(
+            "steps",
+            format!("is {steps}, must be 2 to 100000 (as --count)"),
+        ));
     }
     let (a, b) = (model.code(from)?, model.code(to)?);
     Ok((0..steps)

@@ -6,21 +6,20 @@
 use crate::calibrate::{calibrate, CalibrateOptions, Profile};
 use crate::error::{Error, Result};
 use crate::io::{
-    read_hyperstack_with, refuse_inputs_as_output, tiff_files_in, AnyStack, Axes, OutputDir,
-    ReadOptions,
+    read_hyperstack_with, refuse_inputs_as_output, tiff_files_in, AnyStack, Axes, Hyperstack,
+    OutputDir, ReadOptions,
 };
 use crate::progress::Progress;
 use std::path::{Path, PathBuf};
 
-/// Measures the acquisition profile of the raw image at `raw` with the labels at `labels`
-/// (both files, or both folders), `axes` overriding what the planes are.
-pub fn calibrate_files(
+/// The raw image at `raw` and its labels at `labels` (both hyperstack files, or both
+/// folders of one TIFF per frame matched by frame number), `axes` overriding what the
+/// planes are.
+pub fn read_raw_and_labels(
     raw: &Path,
     labels: &Path,
     axes: Option<Axes>,
-    opts: &CalibrateOptions,
-    progress: &dyn Progress,
-) -> Result<Profile> {
+) -> Result<(AnyStack, Hyperstack<u32>)> {
     let read = |p: &Path| read_hyperstack_with(p, &ReadOptions::with_axes(axes));
     let (raw_stack, label_stack) = match (raw.is_dir(), labels.is_dir()) {
         (false, false) => (read(raw)?, read(labels)?),
@@ -48,18 +47,29 @@ pub fn calibrate_files(
             ))
         }
     };
-    let labels_name = labels.display().to_string();
-    let label_stack = label_stack.into_labels(&labels_name)?;
+    let labels = label_stack.into_labels(&labels.display().to_string())?;
+    Ok((raw_stack, labels))
+}
+
+/// Measures the acquisition profile of the raw image at `raw` with the labels at `labels`
+/// ([`read_raw_and_labels`]).
+pub fn calibrate_files(
+    raw: &Path,
+    labels: &Path,
+    axes: Option<Axes>,
+    opts: &CalibrateOptions,
+    progress: &dyn Progress,
+) -> Result<Profile> {
+    let (raw_stack, label_stack) = read_raw_and_labels(raw, labels, axes)?;
     calibrate(
         &raw_stack,
         &label_stack,
-        (&raw.display().to_string(), &labels_name),
+        (&raw.display().to_string(), &labels.display().to_string()),
         opts,
         progress,
     )
 }
 
-/// The last run of digits in a file's stem (t012 -> 12, man_seg012 -> 12).
 /// `cellsdf calibrate` (and C `csdf_calibrate`, Python `cellsdf.calibrate`): measures the
 /// profile of `raw` with `labels` ([`calibrate_files`]) and writes it as JSON to `out`
 /// ([`Profile::to_json`], byte for byte the same from every front end). `out` is never one
@@ -90,6 +100,72 @@ pub fn calibrate_to_file(
     let profile = calibrate_files(raw, labels, axes, opts, progress)?;
     dir.write_bytes(&name, profile.to_json().as_bytes())?;
     Ok(profile)
+}
+
+/// Files `realism_report` writes into its folder.
+pub const REALISM_FILES: [&str; 4] = [
+    "realism.html",
+    "realism.png",
+    "real.profile.json",
+    "simulated.profile.json",
+];
+
+/// `cellsdf realism`: calibrates the real acquisition `real` (raw, labels; `opts` as for
+/// [`calibrate_files`]) and the simulated one `simulated` (e.g. a simulate dataset's `01/`
+/// and `01_GT/SEG/`; its own calibration), compares their first frames
+/// ([`crate::calibrate::realism::compare`]) and writes [`REALISM_FILES`] into `out`,
+/// claimed (operation "realism") before the work and not written when it fails.
+pub fn realism_report(
+    real: (&Path, &Path),
+    simulated: (&Path, &Path),
+    axes: Option<Axes>,
+    opts: &CalibrateOptions,
+    out: &Path,
+    overwrite: bool,
+    progress: &dyn Progress,
+) -> Result<crate::calibrate::realism::Realism> {
+    use crate::calibrate::realism::{compare, Side};
+    let inputs = [real.0, real.1, simulated.0, simulated.1].map(Path::to_path_buf);
+    for name in REALISM_FILES {
+        refuse_inputs_as_output(&out.join(name), &inputs, "out")?;
+    }
+    let mut dir = OutputDir::create(out, "realism", overwrite)?;
+    dir.claim(&REALISM_FILES)?;
+    let (raw_r, lab_r) = read_raw_and_labels(real.0, real.1, axes)?;
+    let (raw_s, lab_s) = read_raw_and_labels(simulated.0, simulated.1, axes)?;
+    let name = |p: &Path| p.display().to_string();
+    let half = |f: f32, stage: &str| progress.report(0.5 * f, &format!("real: {stage}"));
+    let p_real = calibrate(&raw_r, &lab_r, (&name(real.0), &name(real.1)), opts, &half)?;
+    let rest =
+        |f: f32, stage: &str| progress.report(0.5 + 0.45 * f, &format!("simulated: {stage}"));
+    let p_sim = calibrate(
+        &raw_s,
+        &lab_s,
+        (&name(simulated.0), &name(simulated.1)),
+        &CalibrateOptions::default(),
+        &rest,
+    )?;
+    let (img_r, img_s) = (raw_r.to_f32(), raw_s.to_f32());
+    let first = |a: &ndarray::Array4<f32>| a.index_axis(ndarray::Axis(0), 0).to_owned();
+    let (f_r, f_s) = (first(&img_r), first(&img_s));
+    let report = compare(
+        &Side {
+            image: f_r.view(),
+            labels: lab_r.data.index_axis(ndarray::Axis(0), 0),
+            profile: &p_real,
+        },
+        &Side {
+            image: f_s.view(),
+            labels: lab_s.data.index_axis(ndarray::Axis(0), 0),
+            profile: &p_sim,
+        },
+    )?;
+    dir.write_bytes("real.profile.json", p_real.to_json().as_bytes())?;
+    dir.write_bytes("simulated.profile.json", p_sim.to_json().as_bytes())?;
+    dir.write_bytes("realism.png", &report.png)?;
+    dir.write_bytes("realism.html", report.html.as_bytes())?;
+    crate::progress::check(progress, 1.0, "realism report")?;
+    Ok(report)
 }
 
 fn frame_number(p: &Path) -> Option<u64> {

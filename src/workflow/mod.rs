@@ -10,7 +10,9 @@ mod labels;
 mod model_ref;
 mod render_set;
 
-pub use calibrate::{calibrate_files, calibrate_to_file};
+pub use calibrate::{
+    calibrate_files, calibrate_to_file, read_raw_and_labels, realism_report, REALISM_FILES,
+};
 pub use evaluate::{
     evaluate_model, fit_tubes, reconstruction_ji, reconstruction_ji_of, EvaluateOptions,
     EvaluationSummary,
