@@ -1,6 +1,8 @@
 //! Hostile and malformed inputs give a named error, never a panic or an abort (issue 12).
 //! Each case was a crash before: a size taken from a file or an argument was trusted.
 
+mod common;
+
 use cellsdf::dataset::{prepare, Dataset, PrepareOptions};
 use cellsdf::describe::describe_mask;
 use cellsdf::io::{read_labels_with_limits, write_hyperstack, Hyperstack, ReadLimits};
@@ -347,4 +349,90 @@ fn a_frame_of_32768_one_voxel_labels_is_described_label_by_label() {
         assert!(r.shape.sphericity.is_finite() && r.shape.sphericity > 0.0);
     }
     assert!(seen.iter().all(|&s| s), "labels missing");
+}
+
+/// Issue 35's aborts and panics from arguments: each is now a named error (exit 2), the
+/// output folder is never made, and under an address-space limit (`ulimit -v`, as cluster
+/// jobs run) a field that does not fit is refused by its memory need before allocating.
+#[test]
+fn absurd_arguments_are_named_errors_not_aborts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sim");
+    let o = out.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec!["simulate", "--size", "8192,8192,8192"],
+            "out of memory",
+        ),
+        (vec!["simulate", "--na", "1e-5"], "`na`"),
+        (vec!["simulate", "--na", "1e-300"], "`na`"),
+        (
+            vec!["simulate", "--refractive-index", "1e20"],
+            "`refractive-index`",
+        ),
+        (
+            vec!["simulate", "--refractive-index", "1e6"],
+            "`refractive-index`",
+        ),
+        (vec!["--threads", "2147483648", "simulate"], "`threads`"),
+        (
+            vec!["--progress-every", "1e300", "simulate"],
+            "`progress-every`",
+        ),
+        (
+            vec!["--progress-every", "NaN", "simulate"],
+            "`progress-every`",
+        ),
+        (vec!["--progress-every=-1", "simulate"], "`progress-every`"),
+        (
+            vec![
+                "interpolate",
+                "--model",
+                "dividing",
+                "--from",
+                "0",
+                "--to",
+                "1",
+                "--steps",
+                "1000000",
+            ],
+            "`steps`",
+        ),
+        (
+            vec![
+                "interpolate",
+                "--model",
+                "dividing",
+                "--from",
+                "0",
+                "--to",
+                "1",
+                "--steps",
+                "18446744073709551615",
+            ],
+            "`steps`",
+        ),
+    ] {
+        let mut all = vec!["--quiet"];
+        all.extend(&args);
+        all.extend(["--out", o]);
+        let r = common::cli_output(&all);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} made {o}");
+    }
+    // Under a 4 GB address-space limit: refused by the need, not an allocation abort.
+    let r = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 4000000 && exec {} --quiet simulate --size 2048,2048,512 --out {o}",
+            env!("CARGO_BIN_EXE_cellsdf")
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("this process can allocate"), "{err}");
+    assert!(!out.exists());
 }
