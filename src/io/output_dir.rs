@@ -460,15 +460,15 @@ mod tests {
         std::fs::write(&tif, b"II*\0").unwrap();
         // The same file, named another way, and a TIFF of an input folder are refused.
         for input in [tif.clone(), dir.join(".").join("a.tif"), dir.clone()] {
-            let e = refuse_inputs_as_output(&tif, &[input.clone()], "out")
+            let e = refuse_inputs_as_output(&tif, std::slice::from_ref(&input), "out")
                 .unwrap_err()
                 .to_string();
             assert!(e.contains("one of this command's inputs"), "{input:?}: {e}");
         }
         // A new file, or a CSV beside TIFF inputs, is fine.
-        refuse_inputs_as_output(&dir.join("t.csv"), &[dir.clone()], "out").unwrap();
+        refuse_inputs_as_output(&dir.join("t.csv"), std::slice::from_ref(&dir), "out").unwrap();
         std::fs::write(dir.join("t.csv"), b"x").unwrap();
-        refuse_inputs_as_output(&dir.join("t.csv"), &[dir.clone()], "out").unwrap();
+        refuse_inputs_as_output(&dir.join("t.csv"), std::slice::from_ref(&dir), "out").unwrap();
     }
 
     #[test]

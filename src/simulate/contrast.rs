@@ -132,7 +132,7 @@ pub(crate) fn scale_for_background(
 ) -> Result<(f64, f64)> {
     let m = moments(background, cells, labels);
     let light = (background_adu - camera.offset) / camera.gain;
-    if !(light > 0.0) {
+    if light.is_nan() || light <= 0.0 {
         return Err(Error::invalid(
             "background",
             format!(
@@ -148,7 +148,7 @@ pub(crate) fn scale_for_background(
             let q = (k * background_adu - camera.offset) / camera.gain / light;
             let den = m.fk - q * m.bk;
             let c = (q * m.bb - m.fb) / den;
-            if !(den > 0.0 && c.is_finite() && c > 0.0) {
+            if den.is_nan() || den <= 0.0 || !c.is_finite() || c <= 0.0 {
                 return Err(Error::invalid(
                     "contrast-ratio",
                     format!(

@@ -193,7 +193,7 @@ impl SimulateOptions {
             ("read-noise", c.read_noise),
             ("background-adu", self.background_adu.unwrap_or(1.0)),
         ] {
-            if !(v.is_finite() && v >= 0.0 && v < 1e12) || (name == "gain" && v == 0.0) {
+            if !(0.0..1e12).contains(&v) || (name == "gain" && v == 0.0) {
                 return Err(Error::invalid(
                     name,
                     format!("is {v}: must be a finite number >= 0 (the gain above 0)"),
