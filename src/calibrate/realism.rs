@@ -247,16 +247,7 @@ fn picture(real: ArrayView3<f32>, sim: ArrayView3<f32>) -> Result<Vec<u8>> {
         }
         y0 += row_h[r] + GAP;
     }
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, w as u32, h as u32);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let err = |e: png::EncodingError| Error::invalid("picture", e.to_string());
-        let mut wr = enc.write_header().map_err(err)?;
-        wr.write_image_data(&rgb).map_err(err)?;
-    }
-    Ok(bytes)
+    crate::simulate::preview::rgb_png(w as u32, h as u32, &rgb, "picture")
 }
 
 fn page(real: &Profile, sim: &Profile, rows: &[ValueRow], plots: &[String]) -> String {

@@ -28,14 +28,7 @@ impl FolderLock {
     /// Locks `dir` (created, with its parents, when missing) for `operation`. Refuses with
     /// an error naming the folder when another run holds it.
     pub fn acquire(dir: &Path, operation: &str) -> Result<FolderLock> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::invalid(
-                "out",
-                format!("{} exists and is not a folder", dir.display()),
-            ));
-        }
-        let created_dir = !dir.exists();
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let created_dir = super::output_dir::make_folder(dir)?;
         let path = dir.join(LOCK_NAME);
         // A lock file removed by the run that held it, between our open and our lock, is
         // no lock: open again until the locked file is the one at the path.

@@ -42,20 +42,27 @@ pub struct OutputDir {
     overwrite: bool,
 }
 
+/// Creates the output folder `dir` (and its parents) when missing; refuses a file of that
+/// name. Returns whether it was created.
+pub(crate) fn make_folder(dir: &Path) -> Result<bool> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::invalid(
+            "out",
+            format!("{} exists and is not a folder", dir.display()),
+        ));
+    }
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    Ok(created)
+}
+
 impl OutputDir {
     /// Opens `dir` for the output of `operation` (the name a user knows it by: `synth`,
     /// `simulate`, `describe`, ...), creating the folder (and its parents) when missing. With
     /// `overwrite`, existing files of the names claimed later are replaced even when cellsdf
     /// did not write them, or another operation did.
     pub fn create(dir: &Path, operation: &'static str, overwrite: bool) -> Result<OutputDir> {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::invalid(
-                "out",
-                format!("{} exists and is not a folder", dir.display()),
-            ));
-        }
-        let created_dir = !dir.exists();
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let created_dir = make_folder(dir)?;
         let owned = read_index(dir)?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),

@@ -51,14 +51,20 @@ pub fn preview_png(raw: &Array3<u16>, labels: &Array3<u16>) -> Result<Vec<u8>> {
             });
         }
     }
+    rgb_png((2 * nx) as u32, ny as u32, &rgb, "preview")
+}
+
+/// The PNG bytes of an 8-bit RGB image of `width` x `height` pixels (`rgb` row by row);
+/// `what` names it in an error.
+pub(crate) fn rgb_png(width: u32, height: u32, rgb: &[u8], what: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut bytes, (2 * nx) as u32, ny as u32);
+        let mut enc = png::Encoder::new(&mut bytes, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let err = |e: png::EncodingError| Error::invalid("preview", e.to_string());
+        let err = |e: png::EncodingError| Error::invalid(what, e.to_string());
         let mut w = enc.write_header().map_err(err)?;
-        w.write_image_data(&rgb).map_err(err)?;
+        w.write_image_data(rgb).map_err(err)?;
     }
     Ok(bytes)
 }
