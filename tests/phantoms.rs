@@ -340,5 +340,5 @@ fn cli_prints_progress_lines_off_a_terminal_and_checks_threads() {
     let out = common::cli_output(&["--threads", "0", "info"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("cellsdf: error: invalid argument `threads`: must be at least 1"));
+        .contains("cellsdf: error: invalid argument `threads`: is 0, must be 1 to 1024"));
 }
