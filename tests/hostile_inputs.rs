@@ -365,6 +365,10 @@ fn absurd_arguments_are_named_errors_not_aborts() {
             "out of memory",
         ),
         (vec!["simulate", "--na", "1e-5"], "`na`"),
+        (
+            vec!["simulate", "--snr", "0"],
+            "`snr`: is 0, must be a positive number",
+        ),
         (vec!["simulate", "--na", "1e-300"], "`na`"),
         (
             vec!["simulate", "--refractive-index", "1e20"],

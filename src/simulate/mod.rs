@@ -160,9 +160,15 @@ impl SimulateOptions {
         if self.size_xyz.iter().any(|n| !(1..=8192).contains(n)) {
             return Err(Error::invalid("size", "each size must be 1 to 8192 voxels"));
         }
+        for (name, v) in [("snr", self.snr), ("contrast", self.contrast)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(Error::invalid(
+                    name,
+                    format!("is {v}, must be a positive number"),
+                ));
+            }
+        }
         for (name, v, lo) in [
-            ("snr", self.snr, 0.0),
-            ("contrast", self.contrast, 0.0),
             ("bleach", self.bleach_per_frame, -1e-12),
             ("drift-um", self.drift_um, -1e-12),
             ("texture-um", self.texture_um, -1e-12),
