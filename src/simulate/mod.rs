@@ -285,6 +285,9 @@ fn check_field_memory(opts: &SimulateOptions) -> Result<()> {
     Ok(())
 }
 
+/// Fewest voxels a cell may have in any frame of its sequence.
+const MIN_CELL_VOXELS: usize = 8;
+
 /// Largest memory for the cells' box masks (bytes).
 const MAX_CELL_BYTES: u64 = 8 << 30;
 
@@ -557,6 +560,22 @@ fn make_scene(
         let (slots, division) = scene::lineage(&masks);
         let slots = scene::crop(slots)
             .ok_or_else(|| Error::invalid("cells", format!("{what} is empty in every frame")))?;
+        // A cell of a few voxels is no ground truth: refuse rather than let it vanish.
+        if let Some((t, n)) = slots
+            .iter()
+            .map(|s| s.iter().filter(|&&v| v != 0).count())
+            .enumerate()
+            .find(|&(_, n)| n < MIN_CELL_VOXELS)
+        {
+            return Err(Error::invalid(
+                "voxel-um",
+                format!(
+                    "{what} covers {n} voxels in frame {t} at {} x {} x {} um: cells need at \
+                     least {MIN_CELL_VOXELS}; use a smaller --voxel-um",
+                    v.x, v.y, v.z
+                ),
+            ));
+        }
         let labels = if division.is_some() {
             [next_label, next_label + 1, next_label + 2]
         } else {
