@@ -413,13 +413,5 @@ fn mean_and_sd(v: &[f64]) -> (f64, f64) {
 
 /// Slope of the weighted least-squares line through (x, y, weight); None under two points.
 fn weighted_slope(pts: &[(f64, f64, f64)]) -> Option<f64> {
-    if pts.len() < 2 {
-        return None;
-    }
-    let sw: f64 = pts.iter().map(|p| p.2).sum();
-    let mx = pts.iter().map(|p| p.2 * p.0).sum::<f64>() / sw;
-    let my = pts.iter().map(|p| p.2 * p.1).sum::<f64>() / sw;
-    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = pts.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - my)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+    super::least_squares_line(pts).map(|(a, _)| a)
 }

@@ -152,6 +152,7 @@ pub fn calibrate(
 
     let mut noise_bins = noise::NoiseBins::new(lo as f64, hi as f64);
     let mut acc = cells::Accumulator::default();
+    let mut bg0 = Some(bg0);
     for t in 0..frames {
         let lab = labels.data.index_axis(Axis(0), t);
         let img = image.index_axis(Axis(0), t);
@@ -161,7 +162,10 @@ pub fn calibrate(
             Some(Regions::of(lab, voxel))
         };
         let reg = reg.as_ref().unwrap_or(&reg0);
-        let bg = background_voxels(reg, lab, voxel, &mut Vec::new());
+        let bg = match bg0.take() {
+            Some(b) => b,
+            None => background_voxels(reg, lab, voxel, &mut Vec::new()),
+        };
         let Some((bg_mean, _)) = mean_sd(img, bg.view()) else {
             notes.push(format!("frame {t} has no background and was left out"));
             continue;
@@ -371,6 +375,23 @@ fn mean_sd(image: ArrayView3<f32>, mask: ArrayView3<bool>) -> Option<(f64, f64)>
     (n > 0).then(|| {
         let m = s / n as f64;
         (m, (s2 / n as f64 - m * m).max(0.0).sqrt())
+    })
+}
+
+/// Weighted least-squares line `y = a x + b` through points (x, y, weight): (a, b); None
+/// with fewer than two points or no spread in x.
+fn least_squares_line(pts: &[(f64, f64, f64)]) -> Option<(f64, f64)> {
+    if pts.len() < 2 {
+        return None;
+    }
+    let sw: f64 = pts.iter().map(|p| p.2).sum();
+    let mx = pts.iter().map(|p| p.2 * p.0).sum::<f64>() / sw;
+    let my = pts.iter().map(|p| p.2 * p.1).sum::<f64>() / sw;
+    let sxx: f64 = pts.iter().map(|p| p.2 * (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| p.2 * (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 0.0).then(|| {
+        let a = sxy / sxx;
+        (a, my - a * mx)
     })
 }
 

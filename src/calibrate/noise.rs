@@ -160,31 +160,23 @@ fn splitmix(mut z: u64) -> u64 {
 /// level, all the variance is read noise (a = 0) as far as the image tells.
 fn weighted_line(pts: &[(f64, f64, f64)]) -> (f64, f64) {
     let n: f64 = pts.iter().map(|p| p.2).sum();
+    let read_noise_only = (0.0, pts.iter().map(|p| p.1 * p.2).sum::<f64>() / n);
     let (lo, hi) = (pts[0].0, pts[pts.len() - 1].0);
     if pts.len() < 2 || hi - lo <= 1e-6 * hi.abs().max(1.0) {
-        return (0.0, pts.iter().map(|p| p.1 * p.2).sum::<f64>() / n);
+        return read_noise_only;
     }
-    let w: Vec<f64> = pts.iter().map(|p| p.2 / p.1.max(1e-12).powi(2)).collect();
-    let sw: f64 = w.iter().sum();
-    let mx = pts.iter().zip(&w).map(|(p, w)| w * p.0).sum::<f64>() / sw;
-    let my = pts.iter().zip(&w).map(|(p, w)| w * p.1).sum::<f64>() / sw;
-    let sxx: f64 = pts
+    let weighted: Vec<(f64, f64, f64)> = pts
         .iter()
-        .zip(&w)
-        .map(|(p, w)| w * (p.0 - mx).powi(2))
-        .sum();
-    let sxy: f64 = pts
-        .iter()
-        .zip(&w)
-        .map(|(p, w)| w * (p.0 - mx) * (p.1 - my))
-        .sum();
-    let a = sxy / sxx;
-    let b = my - a * mx;
+        .map(|p| (p.0, p.1, p.2 / p.1.max(1e-12).powi(2)))
+        .collect();
+    let Some((a, b)) = super::least_squares_line(&weighted) else {
+        return read_noise_only;
+    };
     // A Poisson part under 1 % of the variance at the brightest level is no measured
     // photon statistics (a pattern, or a camera whose read noise swamps the shot noise);
     // so is a gain under 1e-9 ADU per photon.
     if !(a >= 1e-9 && a * hi >= 0.01 * (a * hi + b)) {
-        return (0.0, pts.iter().map(|p| p.1 * p.2).sum::<f64>() / n);
+        return read_noise_only;
     }
     (a, b)
 }

@@ -1,32 +1,13 @@
 //! Calibration from C: `csdf_calibrate` writes the profile `cellsdf calibrate` writes, and
 //! `csdf_simulate_like` simulates as `cellsdf simulate --profile`.
 
-use super::{csdf_progress_fn, csdf_status, guard, handle, path, CProgress};
+use super::{csdf_progress_fn, csdf_status, existing_folder, guard, handle, path, CProgress};
 use crate::calibrate::{CalibrateOptions, Profile};
-use crate::error::Error;
 use crate::ffi::model::csdf_model;
 use crate::simulate::{simulate_cells, Cells, SimulateOptions};
 use crate::units::VoxelSize;
 use crate::workflow::{calibrate_to_file, resolve_profile};
 use std::ffi::{c_char, c_void};
-use std::path::Path;
-
-/// The folder of the C caller's output `p` must exist (an I/O error naming the file, not a
-/// folder made for it).
-fn existing_folder(p: &Path) -> crate::Result<()> {
-    let parent = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if parent.is_dir() {
-        Ok(())
-    } else {
-        Err(Error::io(
-            p,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "its folder does not exist"),
-        ))
-    }
-}
 
 /// Measures the acquisition profile of the raw image `raw_utf8` with its labels
 /// `labels_utf8` (hyperstack TIFFs of the same shape, or folders of one TIFF per frame

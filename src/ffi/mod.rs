@@ -166,18 +166,26 @@ pub(crate) unsafe fn output_path(
     overwrite: i32,
 ) -> crate::Result<PathBuf> {
     let p = path(ptr, name)?;
+    existing_folder(&p)?;
+    crate::io::claim_file(&p, operation, overwrite != 0)?;
+    Ok(p)
+}
+
+/// The folder of a C caller's output `p` must exist: a missing one is an I/O error naming
+/// the file, not a folder made for it.
+pub(crate) fn existing_folder(p: &std::path::Path) -> crate::Result<()> {
     let parent = match p.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
-    if !parent.is_dir() {
-        return Err(Error::io(
-            &p,
+    if parent.is_dir() {
+        Ok(())
+    } else {
+        Err(Error::io(
+            p,
             std::io::Error::new(std::io::ErrorKind::NotFound, "its folder does not exist"),
-        ));
+        ))
     }
-    crate::io::claim_file(&p, operation, overwrite != 0)?;
-    Ok(p)
 }
 
 /// `len` elements at `ptr` (argument `name`); NULL is allowed only when `len` is 0.

@@ -120,6 +120,11 @@ impl AnyStack {
         each!(self, h => h.data.mapv(AsF32::as_f32))
     }
 
+    /// Frame `t` as float32 (z, y, x), as [`AnyStack::to_f32`] converts it.
+    pub fn frame_f32(&self, t: usize) -> ndarray::Array3<f32> {
+        each!(self, h => h.data.index_axis(Axis(0), t).mapv(AsF32::as_f32))
+    }
+
     /// Stacks `parts` (each one or more frames of the same pixel type, slice count and
     /// plane size) into one time-lapse with the first part's calibration; `what` names the
     /// input in errors.

@@ -112,14 +112,13 @@ pub(crate) fn object(
 ) -> (Array3<u16>, Array3<f32>) {
     let mut labels = Array3::<u16>::zeros(background.dim());
     let mut object = background.clone();
+    let (nz, ny, nx) = background.dim();
     for (k, c) in cells.iter().enumerate() {
         let slots = &c.slots[t];
         let rim = rim_factor(slots, look.voxel, look.stain);
-        let field = labels.dim();
-        let field = [field.0, field.1, field.2];
         for ((z, y, x), &s) in slots.indexed_iter() {
             if s != 0 {
-                let Some(at) = c.at(t, (z, y, x), field) else {
+                let Some(at) = c.at(t, (z, y, x), [nz, ny, nx]) else {
                     continue; // cut by the field's border
                 };
                 let stain = rim.as_ref().map_or(1.0, |r| r[[z, y, x]]);

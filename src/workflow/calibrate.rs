@@ -145,9 +145,7 @@ pub fn realism_report(
         &CalibrateOptions::default(),
         &rest,
     )?;
-    let (img_r, img_s) = (raw_r.to_f32(), raw_s.to_f32());
-    let first = |a: &ndarray::Array4<f32>| a.index_axis(ndarray::Axis(0), 0).to_owned();
-    let (f_r, f_s) = (first(&img_r), first(&img_s));
+    let (f_r, f_s) = (raw_r.frame_f32(0), raw_s.frame_f32(0));
     let report = compare(
         &Side {
             image: f_r.view(),
